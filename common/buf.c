@@ -1,0 +1,162 @@
+/* buf.c -- little-endian writer and bounds-checked reader (see vtp_buf.h). */
+#include "vtp_buf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void vtp_wbuf_init(vtp_wbuf *b)
+{
+    memset(b, 0, sizeof(*b));
+}
+
+void vtp_wbuf_free(vtp_wbuf *b)
+{
+    free(b->data);
+    vtp_wbuf_init(b);
+}
+
+uint8_t *vtp_wbuf_release(vtp_wbuf *b, size_t *len)
+{
+    uint8_t *p = b->data;
+    *len = b->len;
+    vtp_wbuf_init(b);
+    return p;
+}
+
+uint8_t *vtp_wbuf_reserve(vtp_wbuf *b, size_t n)
+{
+    if (b->failed)
+        return NULL;
+    if (n > SIZE_MAX / 2 - b->len) {
+        b->failed = 1;
+        return NULL;
+    }
+    if (b->len + n > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + n)
+            cap *= 2;
+        uint8_t *p = realloc(b->data, cap);
+        if (!p) {
+            b->failed = 1;
+            return NULL;
+        }
+        b->data = p;
+        b->cap = cap;
+    }
+    uint8_t *at = b->data + b->len;
+    b->len += n;
+    return at;
+}
+
+static void put_le(vtp_wbuf *b, uint64_t v, int width)
+{
+    uint8_t *p = vtp_wbuf_reserve(b, (size_t)width);
+    if (!p)
+        return;
+    for (int i = 0; i < width; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+void vtp_wbuf_u8(vtp_wbuf *b, uint8_t v) { put_le(b, v, 1); }
+void vtp_wbuf_u16(vtp_wbuf *b, uint16_t v) { put_le(b, v, 2); }
+void vtp_wbuf_u32(vtp_wbuf *b, uint32_t v) { put_le(b, v, 4); }
+void vtp_wbuf_u64(vtp_wbuf *b, uint64_t v) { put_le(b, v, 8); }
+void vtp_wbuf_i32(vtp_wbuf *b, int32_t v) { put_le(b, (uint32_t)v, 4); }
+void vtp_wbuf_i64(vtp_wbuf *b, int64_t v) { put_le(b, (uint64_t)v, 8); }
+
+void vtp_wbuf_bytes(vtp_wbuf *b, const void *p, size_t n)
+{
+    uint8_t *at = vtp_wbuf_reserve(b, n);
+    if (at && n)
+        memcpy(at, p, n);
+}
+
+void vtp_wbuf_blob(vtp_wbuf *b, const void *p, size_t n)
+{
+    if (!p || n > UINT32_MAX)
+        n = 0;
+    vtp_wbuf_u32(b, (uint32_t)n);
+    vtp_wbuf_bytes(b, p, n);
+}
+
+void vtp_wbuf_str(vtp_wbuf *b, const char *s)
+{
+    vtp_wbuf_blob(b, s, s ? strlen(s) : 0);
+}
+
+void vtp_rbuf_init(vtp_rbuf *r, const void *data, size_t len)
+{
+    r->data = data;
+    r->len = data ? len : 0;
+    r->pos = 0;
+    r->failed = 0;
+}
+
+int vtp_rbuf_ok(const vtp_rbuf *r) { return !r->failed; }
+size_t vtp_rbuf_left(const vtp_rbuf *r) { return r->failed ? 0 : r->len - r->pos; }
+
+const uint8_t *vtp_rbuf_bytes(vtp_rbuf *r, size_t n)
+{
+    if (r->failed || n > r->len - r->pos) {
+        r->failed = 1;
+        return NULL;
+    }
+    const uint8_t *p = r->data + r->pos;
+    r->pos += n;
+    return p;
+}
+
+static uint64_t get_le(vtp_rbuf *r, int width)
+{
+    const uint8_t *p = vtp_rbuf_bytes(r, (size_t)width);
+    uint64_t v = 0;
+    if (!p)
+        return 0;
+    for (int i = 0; i < width; i++)
+        v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+uint8_t vtp_rbuf_u8(vtp_rbuf *r) { return (uint8_t)get_le(r, 1); }
+uint16_t vtp_rbuf_u16(vtp_rbuf *r) { return (uint16_t)get_le(r, 2); }
+uint32_t vtp_rbuf_u32(vtp_rbuf *r) { return (uint32_t)get_le(r, 4); }
+uint64_t vtp_rbuf_u64(vtp_rbuf *r) { return get_le(r, 8); }
+int32_t vtp_rbuf_i32(vtp_rbuf *r) { return (int32_t)(uint32_t)get_le(r, 4); }
+int64_t vtp_rbuf_i64(vtp_rbuf *r) { return (int64_t)get_le(r, 8); }
+
+const uint8_t *vtp_rbuf_blob(vtp_rbuf *r, size_t max, size_t *n)
+{
+    uint32_t len = vtp_rbuf_u32(r);
+    *n = 0;
+    if (r->failed)
+        return NULL;
+    if (len > max) {
+        r->failed = 1;
+        return NULL;
+    }
+    const uint8_t *p = vtp_rbuf_bytes(r, len);
+    if (!p || len == 0)
+        return NULL;
+    *n = len;
+    return p;
+}
+
+char *vtp_rbuf_str(vtp_rbuf *r, size_t max)
+{
+    size_t n;
+    const uint8_t *p = vtp_rbuf_blob(r, max, &n);
+    if (!p)
+        return NULL;
+    if (memchr(p, 0, n)) {
+        r->failed = 1;
+        return NULL;
+    }
+    char *s = malloc(n + 1);
+    if (!s) {
+        r->failed = 1;
+        return NULL;
+    }
+    memcpy(s, p, n);
+    s[n] = 0;
+    return s;
+}

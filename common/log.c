@@ -1,0 +1,96 @@
+/* log.c -- vtpool's diagnostics and the libav log hook (see vtp_log.h). */
+#include "vtp_log.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libavutil/log.h>
+
+static int log_level = VTP_LOG_ERROR;   /* written once, before threads start */
+static _Thread_local char last_av_error[512];
+
+static int to_av_level(int level)
+{
+    switch (level) {
+    case VTP_LOG_QUIET: return AV_LOG_QUIET;
+    case VTP_LOG_ERROR: return AV_LOG_QUIET;  /* libav errors are folded into ours */
+    case VTP_LOG_WARNING: return AV_LOG_WARNING;
+    case VTP_LOG_INFO: return AV_LOG_INFO;
+    default: return AV_LOG_DEBUG;
+    }
+}
+
+/* Remembers the last error-level line of this thread, then prints the
+ * message if the user asked for libav's own output. */
+static void av_callback(void *avcl, int level, const char *fmt, va_list vl)
+{
+    if (level <= AV_LOG_ERROR) {
+        va_list copy;
+        va_copy(copy, vl);
+        vsnprintf(last_av_error, sizeof(last_av_error), fmt, copy);
+        va_end(copy);
+        size_t n = strlen(last_av_error);
+        while (n && (last_av_error[n - 1] == '\n' || last_av_error[n - 1] == ' '))
+            last_av_error[--n] = 0;
+    }
+    if (level <= av_log_get_level())
+        av_log_default_callback(avcl, level, fmt, vl);
+}
+
+void vtp_log_init(int level)
+{
+    log_level = level;
+    av_log_set_level(to_av_level(level));
+    av_log_set_callback(av_callback);
+}
+
+int vtp_log_level(void)
+{
+    return log_level;
+}
+
+const char *vtp_log_last_av_error(void)
+{
+    return last_av_error;
+}
+
+void vtp_log_clear_av_error(void)
+{
+    last_av_error[0] = 0;
+}
+
+static void write_line(const char *fmt, va_list ap)
+{
+    char line[1024];
+    int n = snprintf(line, sizeof(line), "vtpool: ");
+    int m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+    if (m < 0)
+        m = 0;
+    size_t len = strlen(line);
+    /* One line, whatever the message held. */
+    for (size_t i = 0; i < len; i++)
+        if (line[i] == '\n' || line[i] == '\r')
+            line[i] = ' ';
+    line[len++] = '\n';
+    ssize_t w = write(STDERR_FILENO, line, len);
+    (void)w;
+}
+
+void vtp_log(int level, const char *fmt, ...)
+{
+    if (level > log_level)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    write_line(fmt, ap);
+    va_end(ap);
+}
+
+void vtp_log_line(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    write_line(fmt, ap);
+    va_end(ap);
+}

@@ -1,0 +1,258 @@
+/* proto.c -- writing and validating dispatcher/worker messages.
+ *
+ * Layouts (after the 8-byte header):
+ *   READY   u32 threads
+ *   STOP    (empty)
+ *   SEGMENT u64 job, u32 index, u8 kind, i64 cut_start, i64 cut_end,
+ *           i32 tb.num, i32 tb.den, i32 rate.num, i32 rate.den, u32 threads,
+ *           codecpar, enc_opts, u32 count, count x (packet | frame)
+ *   RESULT  u64 job, u32 index, i32 status, str error, i64 frames,
+ *           u64 cpu_us, i32 tb.num, i32 tb.den, codecpar, u32 count,
+ *           count x packet
+ *   packet  i64 pts, i64 dts, i64 duration, u32 flags, blob data
+ */
+#include "vtp_proto.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "vtp_codecpar.h"
+#include "vtp_error.h"
+
+void vtp_proto_header(vtp_wbuf *b, int type)
+{
+    vtp_wbuf_u32(b, VTP_PROTO_MAGIC);
+    vtp_wbuf_u16(b, VTP_PROTO_VERSION);
+    vtp_wbuf_u16(b, (uint16_t)type);
+}
+
+int vtp_proto_type(const void *data, size_t len, int *type)
+{
+    vtp_rbuf r;
+
+    vtp_rbuf_init(&r, data, len);
+    uint32_t magic = vtp_rbuf_u32(&r);
+    uint16_t version = vtp_rbuf_u16(&r);
+    uint16_t t = vtp_rbuf_u16(&r);
+    if (!vtp_rbuf_ok(&r) || magic != VTP_PROTO_MAGIC || version != VTP_PROTO_VERSION ||
+        t < VTP_MSG_READY || t > VTP_MSG_STOP)
+        return VTP_ERR_PROTO;
+    *type = t;
+    return 0;
+}
+
+/* Positions r after a header of the expected type. */
+static int open_body(vtp_rbuf *r, const void *data, size_t len, int expect)
+{
+    int type;
+    if (vtp_proto_type(data, len, &type) < 0 || type != expect)
+        return VTP_ERR_PROTO;
+    vtp_rbuf_init(r, data, len);
+    vtp_rbuf_bytes(r, VTP_PROTO_HEADER_SIZE);
+    return 0;
+}
+
+static int valid_rational(AVRational q, int allow_zero)
+{
+    return q.den > 0 && (q.num > 0 || (allow_zero && q.num == 0));
+}
+
+static void write_packet(vtp_wbuf *b, const AVPacket *p)
+{
+    vtp_wbuf_i64(b, p->pts);
+    vtp_wbuf_i64(b, p->dts);
+    vtp_wbuf_i64(b, p->duration);
+    vtp_wbuf_u32(b, (uint32_t)p->flags);
+    vtp_wbuf_blob(b, p->data, (size_t)p->size);
+}
+
+static int read_packets(vtp_rbuf *r, vtp_pktlist *l)
+{
+    uint32_t n = vtp_rbuf_u32(r);
+    AVPacket *p = NULL;
+    int ret = VTP_ERR_PROTO;
+
+    if (!vtp_rbuf_ok(r) || n > VTP_MAX_PACKETS)
+        return VTP_ERR_PROTO;
+    if (!(p = av_packet_alloc()))
+        return VTP_ERR_NOMEM;
+    for (uint32_t i = 0; i < n; i++) {
+        size_t size;
+        int64_t pts = vtp_rbuf_i64(r);
+        int64_t dts = vtp_rbuf_i64(r);
+        int64_t duration = vtp_rbuf_i64(r);
+        int flags = (int)(vtp_rbuf_u32(r) & (AV_PKT_FLAG_KEY | AV_PKT_FLAG_CORRUPT |
+                                             AV_PKT_FLAG_DISCARD | AV_PKT_FLAG_DISPOSABLE));
+        const uint8_t *data = vtp_rbuf_blob(r, VTP_MAX_PACKET_SIZE, &size);
+        if (!vtp_rbuf_ok(r) || duration < 0)
+            goto end;
+        if (av_new_packet(p, (int)size) < 0) {
+            ret = VTP_ERR_NOMEM;
+            goto end;
+        }
+        p->pts = pts;
+        p->dts = dts;
+        p->duration = duration;
+        p->flags = flags;
+        if (size)
+            memcpy(p->data, data, size);
+        if ((ret = vtp_pktlist_move(l, p)) < 0)
+            goto end;
+        ret = VTP_ERR_PROTO;
+    }
+    ret = 0;
+end:
+    av_packet_free(&p);
+    return ret;
+}
+
+void vtp_proto_write_ready(vtp_wbuf *b, const vtp_ready *m)
+{
+    vtp_proto_header(b, VTP_MSG_READY);
+    vtp_wbuf_u32(b, m->threads);
+}
+
+void vtp_proto_write_stop(vtp_wbuf *b)
+{
+    vtp_proto_header(b, VTP_MSG_STOP);
+}
+
+int vtp_proto_read_ready(const void *data, size_t len, vtp_ready *m)
+{
+    vtp_rbuf r;
+    if (open_body(&r, data, len, VTP_MSG_READY) < 0)
+        return VTP_ERR_PROTO;
+    m->threads = vtp_rbuf_u32(&r);
+    if (!vtp_rbuf_ok(&r) || vtp_rbuf_left(&r) != 0 || m->threads < 1 || m->threads > 4096)
+        return VTP_ERR_PROTO;
+    return 0;
+}
+
+void vtp_proto_write_segment(vtp_wbuf *b, const vtp_segment *s)
+{
+    vtp_proto_header(b, VTP_MSG_SEGMENT);
+    vtp_wbuf_u64(b, s->job_id);
+    vtp_wbuf_u32(b, s->index);
+    vtp_wbuf_u8(b, (uint8_t)s->kind);
+    vtp_wbuf_i64(b, s->cut_start);
+    vtp_wbuf_i64(b, s->cut_end);
+    vtp_wbuf_i32(b, s->time_base.num);
+    vtp_wbuf_i32(b, s->time_base.den);
+    vtp_wbuf_i32(b, s->frame_rate.num);
+    vtp_wbuf_i32(b, s->frame_rate.den);
+    vtp_wbuf_u32(b, (uint32_t)s->threads);
+    vtp_codecpar_write(b, s->par);
+    vtp_enc_opts_write(b, &s->opts);
+    if (s->kind == VTP_SEG_FRAMES) {
+        vtp_wbuf_u32(b, (uint32_t)s->frames.n);
+        for (int i = 0; i < s->frames.n; i++)
+            vtp_frame_write(b, s->frames.v[i]);
+    } else {
+        vtp_wbuf_u32(b, (uint32_t)s->pkts.n);
+        for (int i = 0; i < s->pkts.n; i++)
+            write_packet(b, s->pkts.v[i]);
+    }
+}
+
+static int read_frames(vtp_rbuf *r, vtp_framelist *l)
+{
+    uint32_t n = vtp_rbuf_u32(r);
+    if (!vtp_rbuf_ok(r) || n > VTP_MAX_PACKETS)
+        return VTP_ERR_PROTO;
+    AVFrame *f = av_frame_alloc();
+    if (!f)
+        return VTP_ERR_NOMEM;
+    int ret = 0;
+    for (uint32_t i = 0; i < n && ret == 0; i++) {
+        if ((ret = vtp_frame_read(r, f)) == 0)
+            ret = vtp_framelist_move(l, f);
+        av_frame_unref(f);
+    }
+    av_frame_free(&f);
+    return ret;
+}
+
+int vtp_proto_read_segment(const void *data, size_t len, vtp_segment *s)
+{
+    vtp_rbuf r;
+    int ret = VTP_ERR_PROTO;
+
+    if (open_body(&r, data, len, VTP_MSG_SEGMENT) < 0)
+        goto fail;
+    s->job_id = vtp_rbuf_u64(&r);
+    s->index = vtp_rbuf_u32(&r);
+    s->kind = vtp_rbuf_u8(&r);
+    s->cut_start = vtp_rbuf_i64(&r);
+    s->cut_end = vtp_rbuf_i64(&r);
+    s->time_base.num = vtp_rbuf_i32(&r);
+    s->time_base.den = vtp_rbuf_i32(&r);
+    s->frame_rate.num = vtp_rbuf_i32(&r);
+    s->frame_rate.den = vtp_rbuf_i32(&r);
+    s->threads = (int)vtp_rbuf_u32(&r);
+    if (!vtp_rbuf_ok(&r) || (s->kind != VTP_SEG_PACKETS && s->kind != VTP_SEG_FRAMES) ||
+        s->cut_start >= s->cut_end || !valid_rational(s->time_base, 0) ||
+        !valid_rational(s->frame_rate, 1) || s->threads < 1 || s->threads > 1024)
+        goto fail;
+    if ((ret = vtp_codecpar_read(&r, s->par)) < 0 || (ret = vtp_enc_opts_read(&r, &s->opts)) < 0)
+        goto fail;
+    ret = s->kind == VTP_SEG_FRAMES ? read_frames(&r, &s->frames) : read_packets(&r, &s->pkts);
+    if (ret < 0)
+        goto fail;
+    if (vtp_rbuf_left(&r) != 0) {
+        ret = VTP_ERR_PROTO;
+        goto fail;
+    }
+    return 0;
+fail:
+    vtp_segment_clear(s);
+    vtp_segment_init(s);
+    return ret;
+}
+
+void vtp_proto_write_result(vtp_wbuf *b, const vtp_result *res)
+{
+    vtp_proto_header(b, VTP_MSG_RESULT);
+    vtp_wbuf_u64(b, res->job_id);
+    vtp_wbuf_u32(b, res->index);
+    vtp_wbuf_i32(b, res->status);
+    vtp_wbuf_str(b, res->error);
+    vtp_wbuf_i64(b, res->frames);
+    vtp_wbuf_u64(b, (uint64_t)(res->cpu_seconds * 1e6));
+    vtp_wbuf_i32(b, res->time_base.num);
+    vtp_wbuf_i32(b, res->time_base.den);
+    vtp_codecpar_write(b, res->par);
+    vtp_wbuf_u32(b, (uint32_t)res->pkts.n);
+    for (int i = 0; i < res->pkts.n; i++)
+        write_packet(b, res->pkts.v[i]);
+}
+
+int vtp_proto_read_result(const void *data, size_t len, vtp_result *res)
+{
+    vtp_rbuf r;
+    int ret = VTP_ERR_PROTO;
+
+    if (open_body(&r, data, len, VTP_MSG_RESULT) < 0)
+        goto fail;
+    res->job_id = vtp_rbuf_u64(&r);
+    res->index = vtp_rbuf_u32(&r);
+    res->status = vtp_rbuf_i32(&r);
+    res->error = vtp_rbuf_str(&r, VTP_MAX_STRING);
+    res->frames = vtp_rbuf_i64(&r);
+    res->cpu_seconds = (double)vtp_rbuf_u64(&r) / 1e6;
+    res->time_base.num = vtp_rbuf_i32(&r);
+    res->time_base.den = vtp_rbuf_i32(&r);
+    if (!vtp_rbuf_ok(&r) || res->status > 0 || res->frames < 0 ||
+        !valid_rational(res->time_base, 0))
+        goto fail;
+    if ((ret = vtp_codecpar_read(&r, res->par)) < 0 || (ret = read_packets(&r, &res->pkts)) < 0)
+        goto fail;
+    if (vtp_rbuf_left(&r) != 0) {
+        ret = VTP_ERR_PROTO;
+        goto fail;
+    }
+    return 0;
+fail:
+    vtp_result_clear(res);
+    vtp_result_init(res);
+    return ret;
+}

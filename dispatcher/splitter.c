@@ -1,0 +1,348 @@
+/* splitter.c -- demux once, cut the video into segments (see vtp_splitter.h).
+ *
+ * DESIGN
+ * Three places hold video while it is being cut: the open segment (packets
+ * since the last cut), the closing segment (ended by a cut, waiting for the
+ * leading pictures that follow the cut in decode order) and a short FIFO of
+ * complete segments. Each call reads until the FIFO has one, so the input
+ * is read only as fast as segments are asked for: that is the dispatcher's
+ * backpressure, and why memory does not grow with the input's length.
+ *
+ * In decode mode (see the header) the open segment holds decoded frames
+ * instead; frames leave the decoder in presentation order, so cuts there
+ * are exact and need no closing segment.
+ */
+#include "vtp_splitter.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "vtp_cutter.h"
+#include "vtp_error.h"
+#include "vtp_log.h"
+
+#define READY_MAX 16                         /* complete segments held */
+#define VTP_FRAME_SEGMENT_MAX_BYTES (512LL << 20)
+
+struct vtp_splitter {
+    AVFormatContext *in;        /* not owned */
+    int vidx;
+    AVStream *st;
+    vtp_split_cfg cfg;
+    vtp_cutter cutter;
+    AVPacket *pkt;
+    uint32_t next_index;
+    vtp_segment *open;
+    vtp_segment *closing;
+    vtp_segment *ready[READY_MAX];
+    int nready;
+    int eof;
+    int64_t end_us;             /* furthest packet end seen, AV_TIME_BASE units */
+
+    /* Decode mode. */
+    AVCodecContext *dec;
+    AVFrame *frame;
+    int64_t drop_before;        /* frames before this pts belong to packet segments */
+    int64_t first_cut;          /* cut_start of the first frame segment */
+    int first_cut_pending;
+    int64_t frame_seg_start;    /* pts of the open frame segment's first frame */
+    int64_t target;             /* segment length in stream time base */
+};
+
+static vtp_segment *new_segment(vtp_splitter *s, int kind, int64_t cut_start)
+{
+    vtp_segment *seg = malloc(sizeof(*seg));
+    if (!seg || vtp_segment_init(seg) < 0 || vtp_enc_opts_copy(&seg->opts, s->cfg.opts) < 0) {
+        if (seg)
+            vtp_segment_clear(seg);
+        free(seg);
+        return NULL;
+    }
+    seg->job_id = s->cfg.job_id;
+    seg->index = s->next_index++;
+    seg->kind = kind;
+    seg->cut_start = cut_start;
+    seg->time_base = s->st->time_base;
+    seg->frame_rate = s->st->avg_frame_rate.num > 0 ? s->st->avg_frame_rate : s->st->r_frame_rate;
+    if (seg->frame_rate.num <= 0 || seg->frame_rate.den <= 0)
+        seg->frame_rate = (AVRational){0, 1};
+    if (kind == VTP_SEG_PACKETS) {
+        if (avcodec_parameters_copy(seg->par, s->st->codecpar) < 0)
+            goto fail;
+    } else {
+        seg->par->codec_type = AVMEDIA_TYPE_VIDEO;
+        seg->par->codec_id = AV_CODEC_ID_NONE;
+        seg->par->width = s->dec->width;
+        seg->par->height = s->dec->height;
+        seg->par->format = s->dec->pix_fmt;
+        seg->par->sample_aspect_ratio = s->dec->sample_aspect_ratio;
+    }
+    return seg;
+fail:
+    vtp_segment_clear(seg);
+    free(seg);
+    return NULL;
+}
+
+static void free_segment(vtp_segment **seg)
+{
+    if (*seg) {
+        vtp_segment_clear(*seg);
+        free(*seg);
+        *seg = NULL;
+    }
+}
+
+static int push_ready(vtp_splitter *s, vtp_segment **seg, int64_t cut_end)
+{
+    if (!*seg)
+        return 0;
+    if (s->nready == READY_MAX)
+        return VTP_ERR_NOMEM;   /* cannot happen: next() drains after each packet */
+    (*seg)->cut_end = cut_end;
+    s->ready[s->nready++] = *seg;
+    *seg = NULL;
+    return 0;
+}
+
+vtp_splitter *vtp_splitter_new(AVFormatContext *in, int video_index, const vtp_split_cfg *cfg)
+{
+    vtp_splitter *s = calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
+    s->in = in;
+    s->vidx = video_index;
+    s->st = in->streams[video_index];
+    s->cfg = *cfg;
+    s->end_us = AV_NOPTS_VALUE;
+    AVRational tb = s->st->time_base;
+    s->target = av_rescale_q((int64_t)(cfg->segment_seconds * 1e6), AV_TIME_BASE_Q, tb);
+    int64_t long_gop = av_rescale_q((int64_t)(cfg->long_gop_seconds * 1e6), AV_TIME_BASE_Q, tb);
+    vtp_cutter_init(&s->cutter, s->target, long_gop);
+    if (!(s->pkt = av_packet_alloc()) || !(s->frame = av_frame_alloc()))
+        vtp_splitter_destroy(&s);
+    return s;
+}
+
+void vtp_splitter_destroy(vtp_splitter **self_p)
+{
+    vtp_splitter *s = *self_p;
+    if (!s)
+        return;
+    free_segment(&s->open);
+    free_segment(&s->closing);
+    for (int i = 0; i < s->nready; i++)
+        free_segment(&s->ready[i]);
+    avcodec_free_context(&s->dec);
+    av_frame_free(&s->frame);
+    av_packet_free(&s->pkt);
+    free(s);
+    *self_p = NULL;
+}
+
+int vtp_splitter_decoding(const vtp_splitter *s)
+{
+    return s->dec != NULL;
+}
+
+double vtp_splitter_position(const vtp_splitter *s)
+{
+    if (s->end_us == AV_NOPTS_VALUE)
+        return 0;
+    int64_t start = s->in->start_time != AV_NOPTS_VALUE ? s->in->start_time : 0;
+    return (double)(s->end_us - start) / AV_TIME_BASE;
+}
+
+/* ---- decode mode ---- */
+
+/* Files one decoded frame into the open frame segment, cutting when it is
+ * long (or large) enough. */
+static int take_frame(vtp_splitter *s, AVFrame *f)
+{
+    int64_t ts = f->pts != AV_NOPTS_VALUE ? f->pts : f->best_effort_timestamp;
+    int ret;
+
+    if (ts == AV_NOPTS_VALUE || (s->drop_before != AV_NOPTS_VALUE && ts < s->drop_before)) {
+        av_frame_unref(f);
+        return 0;
+    }
+    f->pts = ts;
+    if (s->open && (ts - s->frame_seg_start >= s->target ||
+                    s->open->frames.bytes >= VTP_FRAME_SEGMENT_MAX_BYTES)) {
+        if ((ret = push_ready(s, &s->open, ts)) < 0)
+            return ret;
+    }
+    if (!s->open) {
+        int64_t cut = ts;
+        if (s->first_cut_pending) {
+            cut = s->first_cut;     /* continues where packet segments ended */
+            s->first_cut_pending = 0;
+        }
+        if (!(s->open = new_segment(s, VTP_SEG_FRAMES, cut)))
+            return VTP_ERR_NOMEM;
+        s->frame_seg_start = ts;
+    }
+    return vtp_framelist_move(&s->open->frames, f);
+}
+
+static int decode(vtp_splitter *s, const AVPacket *pkt)
+{
+    int ret = avcodec_send_packet(s->dec, pkt);
+    if (ret < 0 && ret != AVERROR_EOF) {
+        vtp_log_line("decoding input video failed: %s", av_err2str(ret));
+        return VTP_ERR_TRUNCATED;
+    }
+    while ((ret = avcodec_receive_frame(s->dec, s->frame)) >= 0)
+        if ((ret = take_frame(s, s->frame)) < 0)
+            return ret;
+    if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF)
+        return 0;
+    return VTP_ERR_TRUNCATED;
+}
+
+/* Leaves packet mode: the open packet segment's packets are decoded here
+ * and everything from its cut on becomes frame segments. */
+static int start_decoding(vtp_splitter *s)
+{
+    const AVCodec *dc = avcodec_find_decoder(s->st->codecpar->codec_id);
+    int ret;
+
+    if (!dc || !(s->dec = avcodec_alloc_context3(dc)))
+        return VTP_ERR_INPUT;
+    if ((ret = avcodec_parameters_to_context(s->dec, s->st->codecpar)) < 0)
+        return ret;
+    s->dec->pkt_timebase = s->st->time_base;
+    s->dec->thread_count = 1;
+    if ((ret = avcodec_open2(s->dec, dc, NULL)) < 0)
+        return ret;
+    if ((ret = push_ready(s, &s->closing, vtp_cutter_last_cut(&s->cutter))) < 0)
+        return ret;
+
+    vtp_segment *open = s->open;
+    s->open = NULL;
+    s->frame_seg_start = AV_NOPTS_VALUE;
+    s->drop_before = AV_NOPTS_VALUE;
+    s->first_cut = s->next_index == 0 ? VTP_PTS_MIN : vtp_cutter_last_cut(&s->cutter);
+    s->first_cut_pending = 1;
+    if (open) {
+        /* Reuse its index and cut: nothing of it has left the splitter. */
+        s->next_index = open->index;
+        s->first_cut = open->cut_start;
+        if (open->cut_start != VTP_PTS_MIN)
+            s->drop_before = open->cut_start;
+        for (int i = 0; i < open->pkts.n && ret >= 0; i++)
+            ret = decode(s, open->pkts.v[i]);
+        free_segment(&open);
+    }
+    vtp_log(VTP_LOG_INFO, "keyframes are far apart: decoding in the dispatcher");
+    return ret < 0 ? ret : 0;
+}
+
+/* ---- packet mode ---- */
+
+static int place_video(vtp_splitter *s, AVPacket *pkt)
+{
+    int64_t ts = pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts;
+    int events, ret;
+
+    if (pkt->flags & AV_PKT_FLAG_CORRUPT)
+        return VTP_ERR_TRUNCATED;
+    if (s->dec) {
+        ret = decode(s, pkt);
+        av_packet_unref(pkt);
+        return ret;
+    }
+
+    int place = vtp_cutter_feed(&s->cutter, ts == AV_NOPTS_VALUE ? INT64_MIN : ts,
+                                !!(pkt->flags & AV_PKT_FLAG_KEY), &events);
+    if ((events & VTP_CUT_EV_CLOSED) &&
+        (ret = push_ready(s, &s->closing, vtp_cutter_last_cut(&s->cutter))) < 0)
+        return ret;
+
+    switch (place) {
+    case VTP_CUT_CLOSING:
+        return vtp_pktlist_move(&s->closing->pkts, pkt);
+    case VTP_CUT_NEW:
+        s->open->cut_end = ts;
+        s->closing = s->open;
+        if (!(s->open = new_segment(s, VTP_SEG_PACKETS, ts)))
+            return VTP_ERR_NOMEM;
+        break;
+    default:
+        if (!s->open && !(s->open = new_segment(s, VTP_SEG_PACKETS, VTP_PTS_MIN)))
+            return VTP_ERR_NOMEM;
+        break;
+    }
+    if ((ret = vtp_pktlist_move(&s->open->pkts, pkt)) < 0)
+        return ret;
+    if (events & VTP_CUT_EV_LONG_GOP)
+        return start_decoding(s);
+    return 0;
+}
+
+static void note_end(vtp_splitter *s, const AVPacket *pkt)
+{
+    int64_t ts = pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts;
+    if (ts == AV_NOPTS_VALUE)
+        return;
+    AVRational tb = s->in->streams[pkt->stream_index]->time_base;
+    int64_t end = av_rescale_q(ts + (pkt->duration > 0 ? pkt->duration : 0), tb, AV_TIME_BASE_Q);
+    if (s->end_us == AV_NOPTS_VALUE || end > s->end_us)
+        s->end_us = end;
+}
+
+/* An input shorter than its header promised was cut off. */
+static int check_complete(vtp_splitter *s)
+{
+    int64_t dur = s->in->duration;
+    int64_t start = s->in->start_time != AV_NOPTS_VALUE ? s->in->start_time : 0;
+    if (dur <= 0 || s->end_us == AV_NOPTS_VALUE)
+        return 0;
+    int64_t missing = start + dur - s->end_us;
+    int64_t allowed = FFMAX(AV_TIME_BASE, dur / 20);
+    return missing > allowed ? VTP_ERR_TRUNCATED : 0;
+}
+
+static int finish(vtp_splitter *s)
+{
+    int ret;
+    s->eof = 1;
+    if (s->dec) {
+        if ((ret = decode(s, NULL)) < 0)
+            return ret;
+    }
+    if ((ret = push_ready(s, &s->closing, vtp_cutter_last_cut(&s->cutter))) < 0 ||
+        (ret = push_ready(s, &s->open, VTP_PTS_MAX)) < 0)
+        return ret;
+    return check_complete(s);
+}
+
+int vtp_splitter_next(vtp_splitter *s, vtp_segment **seg)
+{
+    int ret;
+
+    *seg = NULL;
+    while (!s->nready && !s->eof) {
+        ret = av_read_frame(s->in, s->pkt);
+        if (ret == AVERROR_EOF) {
+            if ((ret = finish(s)) < 0)
+                return ret;
+            break;
+        }
+        if (ret < 0)
+            return ret == AVERROR(EIO) || ret == AVERROR_INVALIDDATA ? VTP_ERR_TRUNCATED : ret;
+        note_end(s, s->pkt);
+        if (s->pkt->stream_index == s->vidx)
+            ret = place_video(s, s->pkt);
+        else
+            ret = s->cfg.side(s->cfg.opaque, s->pkt);
+        av_packet_unref(s->pkt);
+        if (ret < 0)
+            return ret;
+    }
+    if (!s->nready)
+        return 0;
+    *seg = s->ready[0];
+    memmove(s->ready, s->ready + 1, (size_t)(--s->nready) * sizeof(*s->ready));
+    return 1;
+}

@@ -1,0 +1,26 @@
+/* vtp_codecpar.h -- AVCodecParameters and AVFrame on the wire.
+ *
+ * Only the fields a video decoder, encoder or muxer needs travel; every one
+ * is range-checked when read, so a hostile message cannot hand libav an
+ * impossible size or an unknown enum value.
+ */
+#ifndef VTP_CODECPAR_H
+#define VTP_CODECPAR_H
+
+#include <libavcodec/avcodec.h>
+
+#include "vtp_buf.h"
+
+#define VTP_MAX_EXTRADATA (16 << 20)    /* bytes */
+#define VTP_MAX_DIMENSION 32768         /* pixels per side */
+
+void vtp_codecpar_write(vtp_wbuf *b, const AVCodecParameters *par);
+/* Fills par (allocated by the caller); 0 or VTP_ERR_PROTO. */
+int vtp_codecpar_read(vtp_rbuf *r, AVCodecParameters *par);
+
+void vtp_frame_write(vtp_wbuf *b, const AVFrame *frame);
+/* Reads a frame into a blank AVFrame, allocating its buffers;
+ * 0, VTP_ERR_PROTO or VTP_ERR_NOMEM. */
+int vtp_frame_read(vtp_rbuf *r, AVFrame *frame);
+
+#endif

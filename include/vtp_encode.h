@@ -1,0 +1,47 @@
+/* vtp_encode.h -- one input to one output on a pool of worker threads.
+ *
+ * vtp_encode_run() is `vtpool encode` without the command line: it opens
+ * the input, checks every setting before any work starts, starts -j worker
+ * threads behind an inproc ROUTER, and runs the dispatcher loop (read a
+ * segment, hand it to an idle worker, write results in order) until the
+ * output is complete or something fails.
+ */
+#ifndef VTP_ENCODE_H
+#define VTP_ENCODE_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "vtp_options.h"
+
+typedef struct vtp_progress {
+    int64_t frames;             /* video frames written */
+    double media_seconds;       /* of video written */
+    double total_seconds;       /* input duration, 0 if unknown */
+    double elapsed;             /* wall seconds since start */
+    int workers;
+    int busy;                   /* workers encoding now */
+    int segments_done;
+    int done;                   /* the last call */
+} vtp_progress;
+
+typedef void (*vtp_progress_fn)(void *opaque, const vtp_progress *p);
+
+typedef struct vtp_encode_cfg {
+    const char *input;
+    const char *output;
+    vtp_enc_opts opts;          /* encoder, its options and --vf */
+    const char *audio;          /* "copy" (default), "none" or an encoder */
+    int jobs;                   /* worker threads; 0 = online CPUs */
+    double segment_seconds;     /* target segment length */
+    int overwrite;
+    vtp_progress_fn progress;   /* may be NULL */
+    void *progress_opaque;
+    volatile sig_atomic_t *stop; /* set by a signal handler; may be NULL */
+} vtp_encode_cfg;
+
+/* Runs the encode. 0 on success; a negative code with a one-line reason in
+ * why otherwise (nothing is left at the output path then). */
+int vtp_encode_run(const vtp_encode_cfg *cfg, char *why, size_t why_size);
+
+#endif

@@ -1,0 +1,58 @@
+/* vtp_proto.h -- the messages between dispatcher and workers.
+ *
+ * Every message is one ZeroMQ frame: a fixed header (magic "VTP1", protocol
+ * version, message type) and a body whose layout depends on the type, all
+ * little-endian, written with vtp_wbuf and read with the bounds-checked
+ * vtp_rbuf. Decoders validate every field before use and return
+ * VTP_ERR_PROTO for anything malformed; they never trust a length.
+ *
+ * The exchange is the load-balancing pattern of the ZeroMQ guide: a worker
+ * (DEALER) says READY once, the dispatcher (ROUTER) sends it a SEGMENT, the
+ * worker answers with a RESULT, which also means it is ready again. STOP
+ * ends a worker.
+ */
+#ifndef VTP_PROTO_H
+#define VTP_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vtp_buf.h"
+#include "vtp_segment.h"
+
+#define VTP_PROTO_MAGIC 0x31505456u     /* "VTP1" */
+#define VTP_PROTO_VERSION 1
+#define VTP_PROTO_HEADER_SIZE 8         /* bytes */
+#define VTP_MAX_PACKETS 1000000         /* per message */
+#define VTP_MAX_PACKET_SIZE (256 << 20) /* bytes */
+#define VTP_MAX_STRING 65536            /* bytes */
+
+enum vtp_msg_type {
+    VTP_MSG_READY = 1,      /* worker -> dispatcher */
+    VTP_MSG_SEGMENT = 2,    /* dispatcher -> worker */
+    VTP_MSG_RESULT = 3,     /* worker -> dispatcher */
+    VTP_MSG_STOP = 4,       /* dispatcher -> worker */
+};
+
+typedef struct vtp_ready {
+    uint32_t threads;       /* worker threads behind this socket */
+} vtp_ready;
+
+/* Writes a header of type t. */
+void vtp_proto_header(vtp_wbuf *b, int type);
+/* Checks the header of a received message; sets *type.
+ * Returns 0 or VTP_ERR_PROTO (bad magic, version, type or size). */
+int vtp_proto_type(const void *data, size_t len, int *type);
+
+void vtp_proto_write_ready(vtp_wbuf *b, const vtp_ready *m);
+void vtp_proto_write_stop(vtp_wbuf *b);
+void vtp_proto_write_segment(vtp_wbuf *b, const vtp_segment *s);
+void vtp_proto_write_result(vtp_wbuf *b, const vtp_result *res);
+
+/* Decode a whole message (header included) into an initialised struct.
+ * 0, VTP_ERR_PROTO or VTP_ERR_NOMEM; on error the struct is cleared. */
+int vtp_proto_read_ready(const void *data, size_t len, vtp_ready *m);
+int vtp_proto_read_segment(const void *data, size_t len, vtp_segment *s);
+int vtp_proto_read_result(const void *data, size_t len, vtp_result *res);
+
+#endif

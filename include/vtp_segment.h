@@ -1,0 +1,89 @@
+/* vtp_segment.h -- a segment of video and what comes back for it.
+ *
+ * A segment is defined by presentation time: it holds the frames whose pts
+ * lies in [cut_start, cut_end) of the input video stream's time base. It
+ * travels in one of two forms:
+ *
+ *  - VTP_SEG_PACKETS: the compressed packets from a keyframe on, in decode
+ *    order, plus any packets after the next cut that the frames before it
+ *    need (leading pictures of an open GOP). The worker decodes all of them
+ *    and keeps only the frames inside the range.
+ *  - VTP_SEG_FRAMES: decoded frames, for inputs whose keyframes are too far
+ *    apart to cut at (the dispatcher decodes those itself).
+ *
+ * A vtp_result carries the encoded packets of one segment, in decode order,
+ * with the encoder's parameters, so the joiner can check that all segments
+ * of one output agree.
+ */
+#ifndef VTP_SEGMENT_H
+#define VTP_SEGMENT_H
+
+#include <stdint.h>
+
+#include <libavcodec/avcodec.h>
+#include <libavutil/frame.h>
+
+#include "vtp_options.h"
+
+#define VTP_PTS_MIN INT64_MIN   /* open start: the first segment */
+#define VTP_PTS_MAX INT64_MAX   /* open end: the last segment */
+
+enum vtp_seg_kind { VTP_SEG_PACKETS = 1, VTP_SEG_FRAMES = 2 };
+
+/* A growable array of owned packets. */
+typedef struct vtp_pktlist {
+    AVPacket **v;
+    int n, cap;
+    int64_t bytes;      /* sum of packet sizes */
+} vtp_pktlist;
+
+/* Appends a new reference to pkt (the caller keeps its own). */
+int vtp_pktlist_add(vtp_pktlist *l, const AVPacket *pkt);
+/* Moves pkt's reference into the list (pkt is left blank). */
+int vtp_pktlist_move(vtp_pktlist *l, AVPacket *pkt);
+void vtp_pktlist_clear(vtp_pktlist *l);
+
+/* A growable array of owned frames. */
+typedef struct vtp_framelist {
+    AVFrame **v;
+    int n, cap;
+    int64_t bytes;
+} vtp_framelist;
+
+int vtp_framelist_move(vtp_framelist *l, AVFrame *frame);
+void vtp_framelist_clear(vtp_framelist *l);
+
+typedef struct vtp_segment {
+    uint64_t job_id;
+    uint32_t index;             /* 0, 1, 2, ... in presentation order */
+    int kind;                   /* enum vtp_seg_kind */
+    int64_t cut_start;          /* first pts inside, or VTP_PTS_MIN */
+    int64_t cut_end;            /* first pts after, or VTP_PTS_MAX */
+    AVRational time_base;       /* of all timestamps here */
+    AVRational frame_rate;      /* a hint for the encoder; 0/1 if unknown */
+    int threads;                /* codec threads the worker may use */
+    AVCodecParameters *par;     /* PACKETS: the decoder's; FRAMES: the frames' */
+    vtp_enc_opts opts;
+    vtp_pktlist pkts;           /* PACKETS */
+    vtp_framelist frames;       /* FRAMES */
+} vtp_segment;
+
+int vtp_segment_init(vtp_segment *s);     /* 0 or VTP_ERR_NOMEM */
+void vtp_segment_clear(vtp_segment *s);   /* frees everything; NULL-safe */
+
+typedef struct vtp_result {
+    uint64_t job_id;
+    uint32_t index;
+    int status;                 /* 0 or a negative error code */
+    char *error;                /* why, when status < 0; owned */
+    AVCodecParameters *par;     /* the encoder's output parameters */
+    AVRational time_base;       /* of the packets */
+    vtp_pktlist pkts;           /* encoded, in decode order */
+    int64_t frames;             /* frames encoded */
+    double cpu_seconds;         /* the worker thread's CPU time on it */
+} vtp_result;
+
+int vtp_result_init(vtp_result *r);
+void vtp_result_clear(vtp_result *r);
+
+#endif

@@ -1,0 +1,53 @@
+/* vtp_splitter.h -- reads the input once and cuts its video into segments.
+ *
+ * The splitter owns the reading position of the input: each call of
+ * vtp_splitter_next() reads packets (front to back, never seeking) until one
+ * segment is complete, and hands every packet of the other streams to the
+ * side callback as it goes, so audio and subtitles are never cut.
+ *
+ * Video is cut at keyframes (vtp_cutter). When keyframes are too far apart
+ * to keep the workers busy (a long-GOP or single-keyframe input), the
+ * splitter switches, for the rest of the input, to decoding the video itself
+ * and cutting the decoded frames every `segment_seconds`; decoding is much
+ * cheaper than encoding, and every worker stays busy.
+ */
+#ifndef VTP_SPLITTER_H
+#define VTP_SPLITTER_H
+
+#include <libavformat/avformat.h>
+
+#include "vtp_segment.h"
+
+/* Receives a packet of a stream other than the video being encoded; takes
+ * over pkt's reference. 0 or a negative code (which stops the splitter). */
+typedef int (*vtp_side_fn)(void *opaque, AVPacket *pkt);
+
+typedef struct vtp_split_cfg {
+    double segment_seconds;     /* target segment length */
+    double long_gop_seconds;    /* longer without a keyframe: decode here */
+    uint64_t job_id;
+    const vtp_enc_opts *opts;   /* copied into every segment */
+    vtp_side_fn side;
+    void *opaque;
+} vtp_split_cfg;
+
+typedef struct vtp_splitter vtp_splitter;
+
+/* in stays owned by the caller and must outlive the splitter. NULL on
+ * failure. */
+vtp_splitter *vtp_splitter_new(AVFormatContext *in, int video_index, const vtp_split_cfg *cfg);
+void vtp_splitter_destroy(vtp_splitter **self_p);
+
+/* The next segment in presentation order (caller owns it; free with
+ * vtp_segment_clear() and free()). Returns 1 with *seg set, 0 when the input
+ * is exhausted, or a negative code: VTP_ERR_TRUNCATED for a read error or an
+ * input that ends before its stated duration. */
+int vtp_splitter_next(vtp_splitter *s, vtp_segment **seg);
+
+/* Whether the splitter has switched to decoding (for progress and bench). */
+int vtp_splitter_decoding(const vtp_splitter *s);
+
+/* How far the input has been read, in seconds of media (for progress). */
+double vtp_splitter_position(const vtp_splitter *s);
+
+#endif

@@ -1,0 +1,393 @@
+/* pipeline.c -- decode, filter and encode one segment (see vtp_pipeline.h).
+ *
+ * DESIGN
+ * The decoder sees every packet of the segment, in decode order; the range
+ * check happens on decoded frames, by presentation time, so B-frames,
+ * open-GOP leading pictures and pre-roll need no special case here: the
+ * dispatcher sends what is needed to decode the range, and exactly the
+ * range is encoded. The first frame encoded is forced to be a keyframe and
+ * every other frame's picture type is cleared (decoders set it from the
+ * input; some encoders would obey it).
+ *
+ * The filter graph and the encoder are created on the first frame inside the
+ * range, when its size and pixel format are known. Encoder time base is the
+ * input stream's, so timestamps pass through untouched.
+ */
+#include "vtp_pipeline.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libavfilter/avfilter.h>
+#include <libavfilter/buffersink.h>
+#include <libavfilter/buffersrc.h>
+#include <libavutil/avstring.h>
+#include <libavutil/opt.h>
+#include <libavutil/pixdesc.h>
+
+#include "vtp_error.h"
+#include "vtp_log.h"
+
+typedef struct pipe {
+    const vtp_segment *seg;
+    vtp_result *res;
+    AVCodecContext *dec;
+    AVFilterGraph *graph;
+    AVFilterContext *src;
+    AVFilterContext *sink;
+    AVCodecContext *enc;
+    const AVCodec *codec;
+    AVFrame *frame;             /* decoded */
+    AVFrame *filtered;
+    AVPacket *pkt;
+    const atomic_int *cancel;
+    int64_t frames_in;          /* frames handed to the encoder */
+} pipe;
+
+/* Records the failure in the result; returns err. */
+static int fail(pipe *p, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(pipe *p, int err, const char *fmt, ...)
+{
+    char what[512];
+    va_list ap;
+
+    if (p->res->error)      /* the first failure is the cause */
+        return err;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof(what), fmt, ap);
+    va_end(ap);
+    const char *detail = vtp_log_last_av_error();
+    size_t len = strlen(what) + strlen(detail) + 64;
+    p->res->error = malloc(len);
+    if (p->res->error)
+        snprintf(p->res->error, len, "%s: %s%s%s", what, vtp_strerror(err), *detail ? ": " : "",
+                 detail);
+    p->res->status = err;
+    return err;
+}
+
+/* The graph: [user filters,]format=<what the encoder takes>. */
+static int build_graph(AVFilterGraph **graph_p, AVFilterContext **src_p, AVFilterContext **sink_p,
+                       const vtp_enc_opts *opts, const AVCodec *codec, int width, int height,
+                       int format, AVRational sar, AVRational tb, AVRational rate)
+{
+    char args[512], desc[8192];
+    AVFilterInOut *in = NULL, *out = NULL;
+    AVFilterGraph *graph = avfilter_graph_alloc();
+    int ret = VTP_ERR_NOMEM;
+
+    *graph_p = NULL;
+    if (!graph)
+        return ret;
+    graph->nb_threads = 1;
+    snprintf(args, sizeof(args),
+             "video_size=%dx%d:pix_fmt=%d:time_base=%d/%d:pixel_aspect=%d/%d", width, height,
+             format, tb.num, tb.den, sar.num, sar.den > 0 ? sar.den : 1);
+    if (rate.num > 0 && rate.den > 0)
+        av_strlcatf(args, sizeof(args), ":frame_rate=%d/%d", rate.num, rate.den);
+    if ((ret = avfilter_graph_create_filter(src_p, avfilter_get_by_name("buffer"), "in", args,
+                                            NULL, graph)) < 0 ||
+        (ret = avfilter_graph_create_filter(sink_p, avfilter_get_by_name("buffersink"), "out",
+                                            NULL, NULL, graph)) < 0)
+        goto end;
+
+    desc[0] = 0;
+    if (opts->vf && *opts->vf)
+        av_strlcatf(desc, sizeof(desc), "%s,", opts->vf);
+    if (codec && codec->pix_fmts) {
+        av_strlcat(desc, "format=pix_fmts=", sizeof(desc));
+        for (const enum AVPixelFormat *f = codec->pix_fmts; *f != AV_PIX_FMT_NONE; f++)
+            av_strlcatf(desc, sizeof(desc), "%s%s", f == codec->pix_fmts ? "" : "|",
+                        av_get_pix_fmt_name(*f));
+    } else {
+        av_strlcat(desc, "null", sizeof(desc));
+    }
+
+    out = avfilter_inout_alloc();
+    in = avfilter_inout_alloc();
+    ret = VTP_ERR_NOMEM;
+    if (!out || !in)
+        goto end;
+    out->name = av_strdup("in");
+    out->filter_ctx = *src_p;
+    in->name = av_strdup("out");
+    in->filter_ctx = *sink_p;
+    if ((ret = avfilter_graph_parse_ptr(graph, desc, &in, &out, NULL)) < 0 ||
+        (ret = avfilter_graph_config(graph, NULL)) < 0)
+        goto end;
+    *graph_p = graph;
+    graph = NULL;
+end:
+    avfilter_inout_free(&in);
+    avfilter_inout_free(&out);
+    avfilter_graph_free(&graph);
+    return ret;
+}
+
+int vtp_pipeline_check_filters(const vtp_enc_opts *opts, const AVCodecParameters *par,
+                               AVRational time_base, AVRational frame_rate, char *why,
+                               size_t why_size)
+{
+    AVFilterGraph *graph = NULL;
+    AVFilterContext *src, *sink;
+    const AVCodec *codec = avcodec_find_encoder_by_name(opts->encoder);
+
+    vtp_log_clear_av_error();
+    int ret = build_graph(&graph, &src, &sink, opts, codec, par->width, par->height, par->format,
+                          par->sample_aspect_ratio, time_base, frame_rate);
+    if (ret < 0) {
+        const char *detail = vtp_log_last_av_error();
+        snprintf(why, why_size, "invalid filter graph '%s': %s%s%s", opts->vf ? opts->vf : "",
+                 vtp_strerror(ret), *detail ? ": " : "", detail);
+        return VTP_ERR_USAGE;
+    }
+    avfilter_graph_free(&graph);
+    return 0;
+}
+
+/* Gives each encoder's private thread pool the same limit as libavcodec's. */
+static int limit_private_threads(AVDictionary **opts, const char *codec_name, int threads)
+{
+    char val[1024];
+    const AVDictionaryEntry *e;
+
+    if (strcmp(codec_name, "libx265") == 0) {
+        e = av_dict_get(*opts, "x265-params", NULL, 0);
+        if (e && strstr(e->value, "pools"))
+            return 0;
+        snprintf(val, sizeof(val), "%s%spools=%d:frame-threads=%d", e ? e->value : "",
+                 e ? ":" : "", threads, threads > 1 ? 0 : 1);
+        return av_dict_set(opts, "x265-params", val, 0);
+    }
+    return 0;
+}
+
+static int open_encoder(pipe *p, const AVFrame *f)
+{
+    AVDictionary *opts = NULL;
+    const vtp_segment *seg = p->seg;
+    int ret;
+
+    if (!(p->enc = avcodec_alloc_context3(p->codec)))
+        return fail(p, VTP_ERR_NOMEM, "encoder");
+    p->enc->width = f->width;
+    p->enc->height = f->height;
+    p->enc->pix_fmt = f->format;
+    p->enc->sample_aspect_ratio = f->sample_aspect_ratio;
+    p->enc->time_base = av_buffersink_get_time_base(p->sink);
+    p->enc->framerate = av_buffersink_get_frame_rate(p->sink);
+    if (p->enc->framerate.num <= 0)
+        p->enc->framerate = seg->frame_rate;
+    p->enc->color_range = f->color_range;
+    p->enc->color_primaries = f->color_primaries;
+    p->enc->color_trc = f->color_trc;
+    p->enc->colorspace = f->colorspace;
+    p->enc->chroma_sample_location = f->chroma_location;
+    if (f->interlaced_frame)
+        p->enc->field_order = f->top_field_first ? AV_FIELD_TT : AV_FIELD_BB;
+    p->enc->thread_count = seg->threads;
+
+    if ((ret = av_dict_copy(&opts, seg->opts.codec_opts, 0)) < 0 ||
+        (ret = limit_private_threads(&opts, p->codec->name, seg->threads)) < 0) {
+        av_dict_free(&opts);
+        return fail(p, VTP_ERR_NOMEM, "encoder options");
+    }
+    ret = avcodec_open2(p->enc, p->codec, &opts);
+    const AVDictionaryEntry *left = av_dict_get(opts, "", NULL, AV_DICT_IGNORE_SUFFIX);
+    if (ret >= 0 && left)
+        ret = fail(p, VTP_ERR_ENCODER, "encoder %s has no option '%s'", p->codec->name, left->key);
+    av_dict_free(&opts);
+    if (ret < 0)
+        return fail(p, ret, "opening encoder %s", p->codec->name);
+    p->res->time_base = p->enc->time_base;
+    return 0;
+}
+
+/* Takes every packet the encoder has ready. */
+static int drain_encoder(pipe *p)
+{
+    int ret;
+    while ((ret = avcodec_receive_packet(p->enc, p->pkt)) >= 0) {
+        if ((ret = vtp_pktlist_move(&p->res->pkts, p->pkt)) < 0)
+            return fail(p, ret, "storing packet");
+    }
+    if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF)
+        return 0;
+    return fail(p, ret, "encoding");
+}
+
+/* Encodes one filtered frame, or flushes the encoder when f is NULL. */
+static int encode(pipe *p, AVFrame *f)
+{
+    int ret;
+
+    if (f) {
+        if (!p->enc && (ret = open_encoder(p, f)) < 0)
+            return ret;
+        f->pict_type = p->frames_in == 0 ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
+        f->key_frame = p->frames_in == 0;
+        p->frames_in++;
+    } else if (!p->enc) {
+        return 0;           /* nothing was in range */
+    }
+    if ((ret = avcodec_send_frame(p->enc, f)) < 0)
+        return fail(p, ret, "encoding");
+    return drain_encoder(p);
+}
+
+static int drain_filters(pipe *p)
+{
+    int ret;
+    while ((ret = av_buffersink_get_frame(p->sink, p->filtered)) >= 0) {
+        ret = encode(p, p->filtered);
+        av_frame_unref(p->filtered);
+        if (ret < 0)
+            return ret;
+    }
+    if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF)
+        return 0;
+    return fail(p, ret, "filtering");
+}
+
+/* Takes one decoded frame: outside the range it is dropped, inside it goes
+ * through the filters to the encoder. NULL flushes everything. */
+static int take_frame(pipe *p, AVFrame *f)
+{
+    const vtp_segment *seg = p->seg;
+    int ret;
+
+    if (!f) {
+        if (!p->graph)
+            return encode(p, NULL);
+        if ((ret = av_buffersrc_add_frame(p->src, NULL)) < 0)
+            return fail(p, ret, "filtering");
+        if ((ret = drain_filters(p)) < 0)
+            return ret;
+        return encode(p, NULL);
+    }
+
+    if (p->cancel && atomic_load(p->cancel))
+        return fail(p, VTP_ERR_INTERRUPTED, "segment %u", seg->index);
+    int64_t ts = f->pts != AV_NOPTS_VALUE ? f->pts : f->best_effort_timestamp;
+    if (ts == AV_NOPTS_VALUE)
+        return fail(p, VTP_ERR_TRUNCATED, "decoded frame has no timestamp");
+    if (ts < seg->cut_start || ts >= seg->cut_end)
+        return 0;
+    f->pts = ts;
+
+    if (!p->graph) {
+        ret = build_graph(&p->graph, &p->src, &p->sink, &seg->opts, p->codec, f->width, f->height,
+                          f->format, f->sample_aspect_ratio, seg->time_base, seg->frame_rate);
+        if (ret < 0)
+            return fail(p, ret, "building filter graph");
+    }
+    if ((ret = av_buffersrc_add_frame_flags(p->src, f, AV_BUFFERSRC_FLAG_KEEP_REF)) < 0)
+        return fail(p, ret, "filtering");
+    return drain_filters(p);
+}
+
+static int drain_decoder(pipe *p)
+{
+    int ret;
+    while ((ret = avcodec_receive_frame(p->dec, p->frame)) >= 0) {
+        ret = take_frame(p, p->frame);
+        av_frame_unref(p->frame);
+        if (ret < 0)
+            return ret;
+    }
+    if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF)
+        return 0;
+    return fail(p, ret, "decoding");
+}
+
+static int run_packets(pipe *p)
+{
+    const vtp_segment *seg = p->seg;
+    const AVCodec *dc = avcodec_find_decoder(seg->par->codec_id);
+    int ret;
+
+    if (!dc)
+        return fail(p, AVERROR_DECODER_NOT_FOUND, "no decoder for %s",
+                    avcodec_get_name(seg->par->codec_id));
+    if (!(p->dec = avcodec_alloc_context3(dc)))
+        return fail(p, VTP_ERR_NOMEM, "decoder");
+    if ((ret = avcodec_parameters_to_context(p->dec, seg->par)) < 0)
+        return fail(p, ret, "decoder parameters");
+    p->dec->pkt_timebase = seg->time_base;
+    p->dec->thread_count = seg->threads;
+    if ((ret = avcodec_open2(p->dec, dc, NULL)) < 0)
+        return fail(p, ret, "opening decoder %s", dc->name);
+
+    for (int i = 0; i < seg->pkts.n; i++) {
+        while ((ret = avcodec_send_packet(p->dec, seg->pkts.v[i])) == AVERROR(EAGAIN))
+            if ((ret = drain_decoder(p)) < 0)
+                return ret;
+        if (ret < 0)
+            return fail(p, ret, "decoding packet %d", i);
+        if ((ret = drain_decoder(p)) < 0)
+            return ret;
+    }
+    if ((ret = avcodec_send_packet(p->dec, NULL)) < 0)
+        return fail(p, ret, "decoding");
+    if ((ret = drain_decoder(p)) < 0)
+        return ret;
+    return take_frame(p, NULL);
+}
+
+static int run_frames(pipe *p)
+{
+    int ret;
+    for (int i = 0; i < p->seg->frames.n; i++)
+        if ((ret = take_frame(p, p->seg->frames.v[i])) < 0)
+            return ret;
+    return take_frame(p, NULL);
+}
+
+static double thread_cpu_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int vtp_pipeline_run(const vtp_segment *seg, vtp_result *res, const atomic_int *cancel)
+{
+    pipe p = {.seg = seg, .res = res, .cancel = cancel};
+    double cpu0 = thread_cpu_seconds();
+    int ret;
+
+    res->job_id = seg->job_id;
+    res->index = seg->index;
+    res->time_base = seg->time_base;
+    vtp_log_clear_av_error();
+
+    p.codec = avcodec_find_encoder_by_name(seg->opts.encoder ? seg->opts.encoder : "");
+    p.frame = av_frame_alloc();
+    p.filtered = av_frame_alloc();
+    p.pkt = av_packet_alloc();
+    if (!p.codec)
+        ret = fail(&p, VTP_ERR_ENCODER, "unknown encoder '%s'", seg->opts.encoder);
+    else if (!p.frame || !p.filtered || !p.pkt)
+        ret = fail(&p, VTP_ERR_NOMEM, "segment %u", seg->index);
+    else
+        ret = seg->kind == VTP_SEG_FRAMES ? run_frames(&p) : run_packets(&p);
+
+    if (ret >= 0 && p.enc && (ret = avcodec_parameters_from_context(res->par, p.enc)) < 0)
+        fail(&p, ret, "encoder parameters");
+    if (ret >= 0)
+        res->frames = p.frames_in;
+    else
+        vtp_pktlist_clear(&res->pkts);
+    res->cpu_seconds = thread_cpu_seconds() - cpu0;
+
+    avcodec_free_context(&p.dec);
+    avcodec_free_context(&p.enc);
+    avfilter_graph_free(&p.graph);
+    av_frame_free(&p.frame);
+    av_frame_free(&p.filtered);
+    av_packet_free(&p.pkt);
+    return ret < 0 ? ret : 0;
+}

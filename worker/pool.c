@@ -1,0 +1,206 @@
+/* pool.c -- per-core worker threads fed through ZeroMQ (see vtp_pool.h).
+ *
+ * DESIGN
+ * One thread per core, each a load-balancing worker from the ZeroMQ guide:
+ * a DEALER that says READY and then answers every SEGMENT with a RESULT.
+ * A second socket per thread, an inproc PAIR, is its control pipe: the pool
+ * sends STOP there and the thread leaves its loop. A segment being encoded
+ * when the stop comes is cancelled through an atomic flag the pipeline
+ * checks between frames, so destroy never waits for a whole segment.
+ */
+#include "vtp_pool.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <zmq.h>
+
+#include "vtp_error.h"
+#include "vtp_log.h"
+#include "vtp_pipeline.h"
+#include "vtp_proto.h"
+#include "vtp_zsock.h"
+
+typedef struct worker {
+    struct vtp_pool *pool;
+    int id;
+    pthread_t thread;
+    int started;
+    void *pipe;                 /* pool's end of the control pipe */
+    char pipe_ep[64];
+} worker;
+
+struct vtp_pool {
+    void *zctx;
+    char *endpoint;
+    int n;
+    worker *workers;
+    atomic_int cancel;          /* set by destroy: abandon the current segment */
+    pthread_mutex_t lock;       /* guards ready, failed */
+    pthread_cond_t cond;
+    int ready;
+    int failed;
+};
+
+int vtp_cpu_count(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+static void report_start(vtp_pool *pool, int ok)
+{
+    pthread_mutex_lock(&pool->lock);
+    pool->ready++;
+    if (!ok)
+        pool->failed++;
+    pthread_cond_broadcast(&pool->cond);
+    pthread_mutex_unlock(&pool->lock);
+}
+
+/* Encodes the segment in msg and sends the result. */
+static int serve_segment(vtp_pool *pool, void *sock, zmq_msg_t *msg)
+{
+    vtp_segment seg;
+    vtp_result res;
+    vtp_wbuf out;
+    int ret;
+
+    if (vtp_segment_init(&seg) < 0 || vtp_result_init(&res) < 0) {
+        vtp_segment_clear(&seg);
+        return VTP_ERR_NOMEM;
+    }
+    ret = vtp_proto_read_segment(zmq_msg_data(msg), zmq_msg_size(msg), &seg);
+    if (ret < 0) {
+        vtp_log(VTP_LOG_WARNING, "worker: dropped a malformed segment message");
+        res.status = ret;
+        res.error = strdup("malformed segment message");
+    } else {
+        vtp_pipeline_run(&seg, &res, &pool->cancel);
+    }
+    vtp_segment_clear(&seg);
+
+    vtp_wbuf_init(&out);
+    vtp_proto_write_result(&out, &res);
+    vtp_result_clear(&res);
+    return vtp_zsock_send_buf(sock, &out, 0);
+}
+
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+    vtp_pool *pool = w->pool;
+    void *sock = zmq_socket(pool->zctx, ZMQ_DEALER);
+    void *pipe = zmq_socket(pool->zctx, ZMQ_PAIR);
+    int linger = 0;
+    int ok = sock && pipe && zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof(linger)) == 0 &&
+             zmq_connect(pipe, w->pipe_ep) == 0 && zmq_connect(sock, pool->endpoint) == 0;
+
+    report_start(pool, ok);
+    if (!ok)
+        goto end;
+
+    vtp_wbuf b;
+    vtp_wbuf_init(&b);
+    vtp_proto_write_ready(&b, &(vtp_ready){.threads = 1});
+    if (vtp_zsock_send_buf(sock, &b, 0) < 0)
+        goto end;
+
+    for (;;) {
+        zmq_pollitem_t items[] = {{pipe, 0, ZMQ_POLLIN, 0}, {sock, 0, ZMQ_POLLIN, 0}};
+        if (zmq_poll(items, 2, -1) < 0)
+            break;
+        if (items[0].revents & ZMQ_POLLIN)
+            break;              /* any word on the pipe means stop */
+        zmq_msg_t msg;
+        zmq_msg_init(&msg);
+        if (zmq_msg_recv(&msg, sock, 0) < 0) {
+            zmq_msg_close(&msg);
+            break;
+        }
+        int type = 0;
+        int ret = vtp_proto_type(zmq_msg_data(&msg), zmq_msg_size(&msg), &type);
+        if (ret == 0 && type == VTP_MSG_SEGMENT)
+            ret = serve_segment(pool, sock, &msg);
+        else if (ret == 0 && type == VTP_MSG_STOP)
+            ret = 1;
+        else
+            vtp_log(VTP_LOG_WARNING, "worker: dropped an unexpected message");
+        zmq_msg_close(&msg);
+        if (ret == 1 || ret == VTP_ERR_ZMQ)
+            break;
+    }
+end:
+    if (sock)
+        zmq_close(sock);
+    if (pipe)
+        zmq_close(pipe);
+    return NULL;
+}
+
+vtp_pool *vtp_pool_new(void *zctx, const char *endpoint, int n)
+{
+    vtp_pool *pool = calloc(1, sizeof(*pool));
+    if (!pool)
+        return NULL;
+    pool->zctx = zctx;
+    pool->n = n;
+    pthread_mutex_init(&pool->lock, NULL);
+    pthread_cond_init(&pool->cond, NULL);
+    pool->endpoint = strdup(endpoint);
+    pool->workers = calloc((size_t)n, sizeof(*pool->workers));
+    if (!pool->endpoint || !pool->workers)
+        goto fail;
+
+    int started = 0;
+    for (int i = 0; i < n; i++) {
+        worker *w = &pool->workers[i];
+        w->pool = pool;
+        w->id = i;
+        snprintf(w->pipe_ep, sizeof(w->pipe_ep), "inproc://vtp-pool-%p-%d", (void *)pool, i);
+        w->pipe = zmq_socket(zctx, ZMQ_PAIR);
+        if (!w->pipe || zmq_bind(w->pipe, w->pipe_ep) != 0)
+            break;
+        if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
+            break;
+        w->started = 1;
+        started++;
+    }
+    pthread_mutex_lock(&pool->lock);
+    while (pool->ready < started)
+        pthread_cond_wait(&pool->cond, &pool->lock);
+    int failed = pool->failed;
+    pthread_mutex_unlock(&pool->lock);
+    if (started == n && failed == 0)
+        return pool;
+fail:
+    vtp_pool_destroy(&pool);
+    return NULL;
+}
+
+void vtp_pool_destroy(vtp_pool **self_p)
+{
+    vtp_pool *pool = *self_p;
+    if (!pool)
+        return;
+    atomic_store(&pool->cancel, 1);
+    for (int i = 0; pool->workers && i < pool->n; i++) {
+        worker *w = &pool->workers[i];
+        if (w->started) {
+            zmq_send(w->pipe, "STOP", 4, ZMQ_DONTWAIT);
+            pthread_join(w->thread, NULL);
+        }
+        if (w->pipe)
+            zmq_close(w->pipe);
+    }
+    free(pool->workers);
+    free(pool->endpoint);
+    pthread_mutex_destroy(&pool->lock);
+    pthread_cond_destroy(&pool->cond);
+    free(pool);
+    *self_p = NULL;
+}
