@@ -44,7 +44,7 @@ static const char usage[] =
     "  --segment SECONDS      target segment length (default 10)\n"
     "  --progress MODE        auto (bar on a terminal), bar, json, none\n"
     "  -y                     overwrite OUTPUT if it exists\n"
-    "  -v                     show warnings (twice: libav's own messages too)\n"
+    "  -v                     show warnings (-vv: libav's messages, -vvv: segments)\n"
     "  -h, --help             this help\n";
 
 enum { OPT_CRF = 256, OPT_PRESET, OPT_VF, OPT_AUDIO, OPT_SEGMENT, OPT_PROGRESS };
@@ -207,7 +207,8 @@ int vtp_cmd_encode(int argc, char **argv)
     if (!cfg.opts.encoder)
         cfg.opts.encoder = strdup(default_encoder(cfg.output));
 
-    vtp_log_init(verbose == 0 ? VTP_LOG_ERROR : verbose == 1 ? VTP_LOG_WARNING : VTP_LOG_INFO);
+    vtp_log_init(verbose == 0 ? VTP_LOG_ERROR : verbose == 1 ? VTP_LOG_WARNING
+                 : verbose == 2 ? VTP_LOG_INFO : VTP_LOG_DEBUG);
     vtp_progress_view view;
     vtp_progress_view_init(&view, progress_mode);
     if (view.mode != VTP_PROGRESS_NONE) {

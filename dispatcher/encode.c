@@ -234,6 +234,10 @@ static int dispatch(run *r)
             }
             if (!vtp_sched_idle(r->sched))
                 break;
+            vtp_log(VTP_LOG_DEBUG, "segment %u: %s [%lld, %lld) %d packets %d frames", ahead->index,
+                    ahead->kind == VTP_SEG_FRAMES ? "frames" : "packets",
+                    (long long)ahead->cut_start, (long long)ahead->cut_end, ahead->pkts.n,
+                    ahead->frames.n);
             r->ends[ahead->index % (uint32_t)r->window] = ahead->cut_end;
             if ((ret = vtp_sched_send(r->sched, ahead)) < 0) {
                 fail(r, ret, "sending segment %u: %s", ahead->index, vtp_strerror(ret));

@@ -34,6 +34,8 @@ struct vtp_splitter {
     uint32_t next_index;
     vtp_segment *open;
     vtp_segment *closing;
+    AVPacket *cut_key;          /* the keyframe at the cut, until the closing
+                                   segment's first leading picture needs it */
     vtp_segment *ready[READY_MAX];
     int nready;
     int eof;
@@ -119,7 +121,8 @@ vtp_splitter *vtp_splitter_new(AVFormatContext *in, int video_index, const vtp_s
     s->target = av_rescale_q((int64_t)(cfg->segment_seconds * 1e6), AV_TIME_BASE_Q, tb);
     int64_t long_gop = av_rescale_q((int64_t)(cfg->long_gop_seconds * 1e6), AV_TIME_BASE_Q, tb);
     vtp_cutter_init(&s->cutter, s->target, long_gop);
-    if (!(s->pkt = av_packet_alloc()) || !(s->frame = av_frame_alloc()))
+    if (!(s->pkt = av_packet_alloc()) || !(s->cut_key = av_packet_alloc()) ||
+        !(s->frame = av_frame_alloc()))
         vtp_splitter_destroy(&s);
     return s;
 }
@@ -136,6 +139,7 @@ void vtp_splitter_destroy(vtp_splitter **self_p)
     avcodec_free_context(&s->dec);
     av_frame_free(&s->frame);
     av_packet_free(&s->pkt);
+    av_packet_free(&s->cut_key);
     free(s);
     *self_p = NULL;
 }
@@ -215,7 +219,7 @@ static int start_decoding(vtp_splitter *s)
     s->dec->thread_count = 1;
     if ((ret = avcodec_open2(s->dec, dc, NULL)) < 0)
         return ret;
-    if ((ret = push_ready(s, &s->closing, vtp_cutter_last_cut(&s->cutter))) < 0)
+    if ((ret = push_ready(s, &s->closing, s->closing ? s->closing->cut_end : 0)) < 0)
         return ret;
 
     vtp_segment *open = s->open;
@@ -256,17 +260,29 @@ static int place_video(vtp_splitter *s, AVPacket *pkt)
     int place = vtp_cutter_feed(&s->cutter, ts == AV_NOPTS_VALUE ? INT64_MIN : ts,
                                 !!(pkt->flags & AV_PKT_FLAG_KEY), &events);
     if ((events & VTP_CUT_EV_CLOSED) &&
-        (ret = push_ready(s, &s->closing, vtp_cutter_last_cut(&s->cutter))) < 0)
+        (ret = push_ready(s, &s->closing, s->closing ? s->closing->cut_end : 0)) < 0)
         return ret;
+
+    if (events & VTP_CUT_EV_CLOSED)
+        av_packet_unref(s->cut_key);
 
     switch (place) {
     case VTP_CUT_CLOSING:
+        /* Leading pictures reference the keyframe at the cut: the closing
+         * segment needs it, once, before them. */
+        if (s->cut_key->data) {
+            if ((ret = vtp_pktlist_move(&s->closing->pkts, s->cut_key)) < 0)
+                return ret;
+        }
         return vtp_pktlist_move(&s->closing->pkts, pkt);
     case VTP_CUT_NEW:
         s->open->cut_end = ts;
         s->closing = s->open;
         if (!(s->open = new_segment(s, VTP_SEG_PACKETS, ts)))
             return VTP_ERR_NOMEM;
+        av_packet_unref(s->cut_key);
+        if ((ret = av_packet_ref(s->cut_key, pkt)) < 0)
+            return ret;
         break;
     default:
         if (!s->open && !(s->open = new_segment(s, VTP_SEG_PACKETS, VTP_PTS_MIN)))
@@ -311,7 +327,7 @@ static int finish(vtp_splitter *s)
         if ((ret = decode(s, NULL)) < 0)
             return ret;
     }
-    if ((ret = push_ready(s, &s->closing, vtp_cutter_last_cut(&s->cutter))) < 0 ||
+    if ((ret = push_ready(s, &s->closing, s->closing ? s->closing->cut_end : 0)) < 0 ||
         (ret = push_ready(s, &s->open, VTP_PTS_MAX)) < 0)
         return ret;
     return check_complete(s);
