@@ -1,8 +1,14 @@
 /* buf.c -- little-endian writer and bounds-checked reader (see vtp_buf.h). */
 #include "vtp_buf.h"
 
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+
+#define VTP_HUGE_BUFFER (8u << 20)      /* bytes: ask for huge pages from here */
+#define VTP_HUGE_PAGE (2u << 20)
 
 void vtp_wbuf_init(vtp_wbuf *b)
 {
@@ -11,7 +17,7 @@ void vtp_wbuf_init(vtp_wbuf *b)
 
 void vtp_wbuf_free(vtp_wbuf *b)
 {
-    free(b->data);
+    vtp_wbuf_recycle(b->data, b->cap);
     vtp_wbuf_init(b);
 }
 
@@ -21,6 +27,61 @@ uint8_t *vtp_wbuf_release(vtp_wbuf *b, size_t *len)
     *len = b->len;
     vtp_wbuf_init(b);
     return p;
+}
+
+/* Large buffers (segments of raw frames, tens to hundreds of MB) are
+ * recycled instead of returned to the system: fresh pages must be faulted
+ * in and cleared by the kernel, which cost more than the copy that fills
+ * them. A small pool keeps freed ones; all are huge-page backed where the
+ * kernel allows. Any thread may recycle, so the pool has a lock. */
+#define VTP_POOL_BUFFERS 16
+#define VTP_POOL_BYTES (2ULL << 30)
+
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct { void *data; size_t cap; } pool[VTP_POOL_BUFFERS];   /* guarded by pool_lock */
+static int pool_n;                                                  /* guarded by pool_lock */
+static size_t pool_bytes;                                           /* guarded by pool_lock */
+
+static void *big_alloc(size_t *cap)
+{
+    pthread_mutex_lock(&pool_lock);
+    int best = -1;
+    for (int i = 0; i < pool_n; i++)
+        if (pool[i].cap >= *cap && (best < 0 || pool[i].cap < pool[best].cap))
+            best = i;
+    if (best >= 0) {
+        void *p = pool[best].data;
+        *cap = pool[best].cap;
+        pool_bytes -= pool[best].cap;
+        pool[best] = pool[--pool_n];
+        pthread_mutex_unlock(&pool_lock);
+        return p;
+    }
+    pthread_mutex_unlock(&pool_lock);
+
+    *cap = (*cap + VTP_HUGE_PAGE - 1) & ~(size_t)(VTP_HUGE_PAGE - 1);
+    void *p = aligned_alloc(VTP_HUGE_PAGE, *cap);
+    if (p)
+        madvise(p, *cap, MADV_HUGEPAGE);
+    return p;
+}
+
+void vtp_wbuf_recycle(void *data, size_t cap)
+{
+    if (!data)
+        return;
+    if (cap >= VTP_HUGE_BUFFER) {
+        pthread_mutex_lock(&pool_lock);
+        if (pool_n < VTP_POOL_BUFFERS && pool_bytes + cap <= VTP_POOL_BYTES) {
+            pool[pool_n].data = data;
+            pool[pool_n].cap = cap;
+            pool_n++;
+            pool_bytes += cap;
+            data = NULL;
+        }
+        pthread_mutex_unlock(&pool_lock);
+    }
+    free(data);
 }
 
 uint8_t *vtp_wbuf_reserve(vtp_wbuf *b, size_t n)
@@ -35,7 +96,15 @@ uint8_t *vtp_wbuf_reserve(vtp_wbuf *b, size_t n)
         size_t cap = b->cap ? b->cap : 256;
         while (cap < b->len + n)
             cap *= 2;
-        uint8_t *p = realloc(b->data, cap);
+        uint8_t *p;
+        if (cap >= VTP_HUGE_BUFFER) {
+            if ((p = big_alloc(&cap)) && b->len)
+                memcpy(p, b->data, b->len);
+            if (p)
+                vtp_wbuf_recycle(b->data, b->cap);
+        } else {
+            p = realloc(b->data, cap);
+        }
         if (!p) {
             b->failed = 1;
             return NULL;
@@ -46,6 +115,12 @@ uint8_t *vtp_wbuf_reserve(vtp_wbuf *b, size_t n)
     uint8_t *at = b->data + b->len;
     b->len += n;
     return at;
+}
+
+void vtp_wbuf_grow(vtp_wbuf *b, size_t n)
+{
+    if (vtp_wbuf_reserve(b, n))
+        b->len -= n;
 }
 
 static void put_le(vtp_wbuf *b, uint64_t v, int width)

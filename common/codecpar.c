@@ -96,8 +96,22 @@ int vtp_codecpar_read(vtp_rbuf *r, AVCodecParameters *par)
     return 0;
 }
 
+/* Lines of plane i of a frame (0 for a plane the format does not have). */
+static int plane_lines(const AVPixFmtDescriptor *d, int plane, int height)
+{
+    if (plane == 0 || plane == 3)
+        return height;
+    return AV_CEIL_RSHIFT(height, d->log2_chroma_h);
+}
+
+/* Frames travel plane by plane, each plane's lines padded to a multiple of
+ * VTP_FRAME_ALIGN bytes and starting at such an offset of the message, so a
+ * receiver can use the planes where they lie instead of copying them. */
 void vtp_frame_write(vtp_wbuf *b, const AVFrame *f)
 {
+    const AVPixFmtDescriptor *d = av_pix_fmt_desc_get(f->format);
+    int nplanes = d ? av_pix_fmt_count_planes(f->format) : 0;
+
     vtp_wbuf_i32(b, f->width);
     vtp_wbuf_i32(b, f->height);
     vtp_wbuf_i32(b, f->format);
@@ -112,20 +126,40 @@ void vtp_frame_write(vtp_wbuf *b, const AVFrame *f)
     vtp_wbuf_i32(b, f->color_trc);
     vtp_wbuf_i32(b, f->colorspace);
     vtp_wbuf_i32(b, f->chroma_location);
-
-    int size = av_image_get_buffer_size(f->format, f->width, f->height, 1);
-    uint8_t *dst = size > 0 ? vtp_wbuf_reserve(b, (size_t)size + 4) : NULL;
-    if (!dst) {
-        vtp_wbuf_u32(b, 0);
-        return;
+    vtp_wbuf_u8(b, (uint8_t)(nplanes > 0 ? nplanes : 0));
+    for (int i = 0; i < nplanes; i++) {
+        int bytes = av_image_get_linesize(f->format, f->width, i);
+        int lines = plane_lines(d, i, f->height);
+        int stride = FFALIGN(bytes, VTP_FRAME_ALIGN);
+        vtp_wbuf_u32(b, (uint32_t)stride);
+        vtp_wbuf_u32(b, (uint32_t)lines);
+        size_t pad = (VTP_FRAME_ALIGN - (b->len + 1) % VTP_FRAME_ALIGN) % VTP_FRAME_ALIGN;
+        vtp_wbuf_u8(b, (uint8_t)pad);
+        uint8_t *dst = vtp_wbuf_reserve(b, pad + (size_t)stride * (size_t)lines);
+        if (!dst)
+            return;
+        memset(dst, 0, pad);
+        dst += pad;
+        for (int y = 0; y < lines; y++) {
+            memcpy(dst, f->data[i] + (ptrdiff_t)y * f->linesize[i], (size_t)bytes);
+            memset(dst + bytes, 0, (size_t)(stride - bytes));
+            dst += stride;
+        }
     }
-    for (int i = 0; i < 4; i++)
-        dst[i] = (uint8_t)((uint32_t)size >> (8 * i));
-    av_image_copy_to_buffer(dst + 4, size, (const uint8_t *const *)f->data, f->linesize,
-                            f->format, f->width, f->height, 1);
 }
 
-int vtp_frame_read(vtp_rbuf *r, AVFrame *f)
+size_t vtp_frame_wire_size(const AVFrame *f)
+{
+    const AVPixFmtDescriptor *d = av_pix_fmt_desc_get(f->format);
+    size_t n = 128;
+    for (int i = 0; d && i < av_pix_fmt_count_planes(f->format); i++)
+        n += 16 + VTP_FRAME_ALIGN + (size_t)FFALIGN(av_image_get_linesize(f->format, f->width, i),
+                                                    VTP_FRAME_ALIGN) *
+                                        (size_t)plane_lines(d, i, f->height);
+    return n;
+}
+
+int vtp_frame_read_ref(vtp_rbuf *r, AVFrame *f, AVBufferRef *owner)
 {
     f->width = vtp_rbuf_i32(r);
     f->height = vtp_rbuf_i32(r);
@@ -141,7 +175,7 @@ int vtp_frame_read(vtp_rbuf *r, AVFrame *f)
     f->color_trc = vtp_rbuf_i32(r);
     f->colorspace = vtp_rbuf_i32(r);
     f->chroma_location = vtp_rbuf_i32(r);
-    uint32_t size = vtp_rbuf_u32(r);
+    int nplanes = vtp_rbuf_u8(r);
     if (!vtp_rbuf_ok(r) ||
         !in_range(f->width, 1, VTP_MAX_DIMENSION) || !in_range(f->height, 1, VTP_MAX_DIMENSION) ||
         !in_range(f->format, 0, AV_PIX_FMT_NB - 1) || !av_pix_fmt_desc_get(f->format) ||
@@ -151,20 +185,46 @@ int vtp_frame_read(vtp_rbuf *r, AVFrame *f)
         !in_range(f->colorspace, 0, AVCOL_SPC_NB - 1) ||
         !in_range(f->chroma_location, 0, AVCHROMA_LOC_NB - 1))
         return VTP_ERR_PROTO;
-    int expect = av_image_get_buffer_size(f->format, f->width, f->height, 1);
-    if (expect <= 0 || (uint32_t)expect != size)
+    const AVPixFmtDescriptor *d = av_pix_fmt_desc_get(f->format);
+    if ((d->flags & (AV_PIX_FMT_FLAG_HWACCEL | AV_PIX_FMT_FLAG_PAL | AV_PIX_FMT_FLAG_BITSTREAM)) ||
+        nplanes != av_pix_fmt_count_planes(f->format) || nplanes > 4)
         return VTP_ERR_PROTO;
-    const uint8_t *src = vtp_rbuf_bytes(r, size);
-    if (!src)
-        return VTP_ERR_PROTO;
+
+    const uint8_t *planes[4] = {0};
+    int strides[4] = {0};
+    for (int i = 0; i < nplanes; i++) {
+        int bytes = av_image_get_linesize(f->format, f->width, i);
+        uint32_t stride = vtp_rbuf_u32(r);
+        uint32_t lines = vtp_rbuf_u32(r);
+        uint8_t pad = vtp_rbuf_u8(r);
+        if (!vtp_rbuf_ok(r) || bytes <= 0 || stride < (uint32_t)bytes || stride > (1u << 20) ||
+            lines != (uint32_t)plane_lines(d, i, f->height) || pad >= VTP_FRAME_ALIGN)
+            return VTP_ERR_PROTO;
+        vtp_rbuf_bytes(r, pad);
+        planes[i] = vtp_rbuf_bytes(r, (size_t)stride * lines);
+        strides[i] = (int)stride;
+        if (!planes[i])
+            return VTP_ERR_PROTO;
+    }
+
+    if (owner) {
+        /* Zero copy: the frame's planes stay where they are, in the
+         * message, which lives as long as the frame references it. */
+        if (!(f->buf[0] = av_buffer_ref(owner)))
+            return VTP_ERR_NOMEM;
+        for (int i = 0; i < nplanes; i++) {
+            f->data[i] = (uint8_t *)planes[i];
+            f->linesize[i] = strides[i];
+        }
+        return 0;
+    }
     if (av_frame_get_buffer(f, 0) < 0)
         return VTP_ERR_NOMEM;
-
-    uint8_t *planes[4];
-    int lines[4];
-    if (av_image_fill_arrays(planes, lines, src, f->format, f->width, f->height, 1) < 0)
-        return VTP_ERR_PROTO;
-    av_image_copy(f->data, f->linesize, (const uint8_t **)planes, lines, f->format, f->width,
-                  f->height);
+    av_image_copy(f->data, f->linesize, planes, strides, f->format, f->width, f->height);
     return 0;
+}
+
+int vtp_frame_read(vtp_rbuf *r, AVFrame *f)
+{
+    return vtp_frame_read_ref(r, f, NULL);
 }

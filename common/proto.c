@@ -5,7 +5,11 @@
  *   STOP    (empty)
  *   SEGMENT u64 job, u32 index, u8 kind, i64 cut_start, i64 cut_end,
  *           i32 tb.num, i32 tb.den, i32 rate.num, i32 rate.den, u32 threads,
- *           codecpar, enc_opts, u32 count, count x (packet | frame)
+ *           codecpar, enc_opts, then
+ *             PACKETS: u32 count, count x packet
+ *             FRAMES:  u32 count, u8 external, and when external is 0:
+ *                      u8 pad, pad zero bytes, count x frame (in place);
+ *                      when 1, the frames are the message's second part
  *   RESULT  u64 job, u32 index, i32 status, str error, i64 frames,
  *           u64 cpu_us, i32 tb.num, i32 tb.den, codecpar, u32 count,
  *           count x packet
@@ -128,8 +132,30 @@ int vtp_proto_read_ready(const void *data, size_t len, vtp_ready *m)
     return 0;
 }
 
-void vtp_proto_write_segment(vtp_wbuf *b, const vtp_segment *s)
+/* Frames go as one block that starts VTP_FRAME_ALIGN-aligned, so the plane
+ * alignment vtp_frame_write() gave them holds in the message. */
+static void write_frames_inline(vtp_wbuf *b, const vtp_segment *s)
 {
+    size_t pad = (VTP_FRAME_ALIGN - (b->len + 1) % VTP_FRAME_ALIGN) % VTP_FRAME_ALIGN;
+    vtp_wbuf_u8(b, (uint8_t)pad);
+    uint8_t *z = vtp_wbuf_reserve(b, pad);
+    if (z)
+        memset(z, 0, pad);
+    vtp_wbuf_bytes(b, s->frame_wire.data, s->frame_wire.len);
+    for (int i = 0; i < s->frames.n; i++)
+        vtp_frame_write(b, s->frames.v[i]);
+}
+
+static void write_segment(vtp_wbuf *b, const vtp_segment *s, int external)
+{
+    /* One allocation of the right size: segments of raw frames are large. */
+    size_t size = 4096 + (size_t)s->pkts.bytes + (size_t)s->pkts.n * 32 +
+                  (s->par ? (size_t)s->par->extradata_size : 0) +
+                  (external ? 0 : s->frame_wire.len);
+    for (int i = 0; i < s->frames.n; i++)
+        size += vtp_frame_wire_size(s->frames.v[i]);
+    vtp_wbuf_grow(b, size);
+
     vtp_proto_header(b, VTP_MSG_SEGMENT);
     vtp_wbuf_u64(b, s->job_id);
     vtp_wbuf_u32(b, s->index);
@@ -144,9 +170,10 @@ void vtp_proto_write_segment(vtp_wbuf *b, const vtp_segment *s)
     vtp_codecpar_write(b, s->par);
     vtp_enc_opts_write(b, &s->opts);
     if (s->kind == VTP_SEG_FRAMES) {
-        vtp_wbuf_u32(b, (uint32_t)s->frames.n);
-        for (int i = 0; i < s->frames.n; i++)
-            vtp_frame_write(b, s->frames.v[i]);
+        vtp_wbuf_u32(b, s->frame_count + (uint32_t)s->frames.n);
+        vtp_wbuf_u8(b, (uint8_t)external);
+        if (!external)
+            write_frames_inline(b, s);
     } else {
         vtp_wbuf_u32(b, (uint32_t)s->pkts.n);
         for (int i = 0; i < s->pkts.n; i++)
@@ -154,17 +181,25 @@ void vtp_proto_write_segment(vtp_wbuf *b, const vtp_segment *s)
     }
 }
 
-static int read_frames(vtp_rbuf *r, vtp_framelist *l)
+void vtp_proto_write_segment(vtp_wbuf *b, const vtp_segment *s)
 {
-    uint32_t n = vtp_rbuf_u32(r);
-    if (!vtp_rbuf_ok(r) || n > VTP_MAX_PACKETS)
-        return VTP_ERR_PROTO;
+    write_segment(b, s, 0);
+}
+
+void vtp_proto_write_segment_head(vtp_wbuf *b, const vtp_segment *s)
+{
+    write_segment(b, s, 1);
+}
+
+/* count frames from r; planes point into owner's buffer when owner is set. */
+static int read_frames(vtp_rbuf *r, uint32_t n, vtp_framelist *l, AVBufferRef *owner)
+{
     AVFrame *f = av_frame_alloc();
     if (!f)
         return VTP_ERR_NOMEM;
     int ret = 0;
     for (uint32_t i = 0; i < n && ret == 0; i++) {
-        if ((ret = vtp_frame_read(r, f)) == 0)
+        if ((ret = vtp_frame_read_ref(r, f, owner)) == 0)
             ret = vtp_framelist_move(l, f);
         av_frame_unref(f);
     }
@@ -173,6 +208,13 @@ static int read_frames(vtp_rbuf *r, vtp_framelist *l)
 }
 
 int vtp_proto_read_segment(const void *data, size_t len, vtp_segment *s)
+{
+    return vtp_proto_read_segment_ref(data, len, NULL, NULL, 0, NULL, s);
+}
+
+int vtp_proto_read_segment_ref(const void *data, size_t len, AVBufferRef *owner,
+                               const void *frames, size_t frames_len, AVBufferRef *frames_owner,
+                               vtp_segment *s)
 {
     vtp_rbuf r;
     int ret = VTP_ERR_PROTO;
@@ -195,9 +237,31 @@ int vtp_proto_read_segment(const void *data, size_t len, vtp_segment *s)
         goto fail;
     if ((ret = vtp_codecpar_read(&r, s->par)) < 0 || (ret = vtp_enc_opts_read(&r, &s->opts)) < 0)
         goto fail;
-    ret = s->kind == VTP_SEG_FRAMES ? read_frames(&r, &s->frames) : read_packets(&r, &s->pkts);
-    if (ret < 0)
+    ret = VTP_ERR_PROTO;
+    if (s->kind == VTP_SEG_FRAMES) {
+        uint32_t n = vtp_rbuf_u32(&r);
+        uint8_t external = vtp_rbuf_u8(&r);
+        if (!vtp_rbuf_ok(&r) || n > VTP_MAX_PACKETS || external > 1 || external != !!frames)
+            goto fail;
+        if (external) {
+            vtp_rbuf fr;
+            vtp_rbuf_init(&fr, frames, frames_len);
+            if ((ret = read_frames(&fr, n, &s->frames, frames_owner)) < 0)
+                goto fail;
+            ret = VTP_ERR_PROTO;
+            if (vtp_rbuf_left(&fr) != 0)
+                goto fail;
+        } else {
+            uint8_t pad = vtp_rbuf_u8(&r);
+            vtp_rbuf_bytes(&r, pad);
+            if (!vtp_rbuf_ok(&r) || pad >= VTP_FRAME_ALIGN)
+                goto fail;
+            if ((ret = read_frames(&r, n, &s->frames, owner)) < 0)
+                goto fail;
+        }
+    } else if ((ret = read_packets(&r, &s->pkts)) < 0) {
         goto fail;
+    }
     if (vtp_rbuf_left(&r) != 0) {
         ret = VTP_ERR_PROTO;
         goto fail;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vtp_codecpar.h"
 #include "vtp_error.h"
 
 static int grow(void ***v, int *cap, int need)
@@ -82,10 +83,20 @@ int vtp_segment_init(vtp_segment *s)
     return s->par ? 0 : VTP_ERR_NOMEM;
 }
 
+int vtp_segment_add_frame(vtp_segment *s, const AVFrame *frame)
+{
+    vtp_frame_write(&s->frame_wire, frame);
+    if (s->frame_wire.failed)
+        return VTP_ERR_NOMEM;
+    s->frame_count++;
+    return 0;
+}
+
 void vtp_segment_clear(vtp_segment *s)
 {
     if (!s)
         return;
+    vtp_wbuf_free(&s->frame_wire);
     avcodec_parameters_free(&s->par);
     vtp_enc_opts_clear(&s->opts);
     vtp_pktlist_clear(&s->pkts);

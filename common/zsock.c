@@ -1,6 +1,7 @@
 /* zsock.c -- ZeroMQ send helpers (see vtp_zsock.h). */
 #include "vtp_zsock.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 
 #include <zmq.h>
@@ -9,8 +10,7 @@
 
 static void free_bytes(void *data, void *hint)
 {
-    (void)hint;
-    free(data);
+    vtp_wbuf_recycle(data, (size_t)(uintptr_t)hint);
 }
 
 int vtp_zsock_send_buf(void *sock, vtp_wbuf *b, int flags)
@@ -22,9 +22,10 @@ int vtp_zsock_send_buf(void *sock, vtp_wbuf *b, int flags)
         vtp_wbuf_free(b);
         return VTP_ERR_NOMEM;
     }
+    size_t cap = b->cap;
     uint8_t *data = vtp_wbuf_release(b, &len);
-    if (zmq_msg_init_data(&msg, data, len, free_bytes, NULL) != 0) {
-        free(data);
+    if (zmq_msg_init_data(&msg, data, len, free_bytes, (void *)(uintptr_t)cap) != 0) {
+        vtp_wbuf_recycle(data, cap);
         return VTP_ERR_NOMEM;
     }
     if (zmq_msg_send(&msg, sock, flags) < 0) {

@@ -29,7 +29,7 @@
 #include "vtp_splitter.h"
 
 #define VTP_POLL_MS 100                 /* progress refresh while waiting */
-#define VTP_LONG_GOP_FACTOR 2.0         /* x segment length without keyframe */
+#define VTP_LONG_GOP_FACTOR 1.5         /* x segment length without keyframe */
 
 typedef struct run {
     const vtp_encode_cfg *cfg;
@@ -237,7 +237,7 @@ static int dispatch(run *r)
             vtp_log(VTP_LOG_DEBUG, "segment %u: %s [%lld, %lld) %d packets %d frames", ahead->index,
                     ahead->kind == VTP_SEG_FRAMES ? "frames" : "packets",
                     (long long)ahead->cut_start, (long long)ahead->cut_end, ahead->pkts.n,
-                    ahead->frames.n);
+                    ahead->frame_count);
             r->ends[ahead->index % (uint32_t)r->window] = ahead->cut_end;
             if ((ret = vtp_sched_send(r->sched, ahead)) < 0) {
                 fail(r, ret, "sending segment %u: %s", ahead->index, vtp_strerror(ret));

@@ -92,10 +92,11 @@ static peer *find_peer(vtp_sched *s, const void *id, size_t len, int create)
     return p;
 }
 
-int vtp_sched_send(vtp_sched *s, const vtp_segment *seg)
+int vtp_sched_send(vtp_sched *s, vtp_segment *seg)
 {
     peer *best = NULL;
     vtp_wbuf b;
+    int external = seg->kind == VTP_SEG_FRAMES && seg->frame_wire.len > 0;
 
     for (int i = 0; i < s->npeers; i++)
         if (!s->peers[i].busy && (!best || s->peers[i].idle_since < best->idle_since))
@@ -103,12 +104,17 @@ int vtp_sched_send(vtp_sched *s, const vtp_segment *seg)
     if (!best)
         return VTP_ERR_ZMQ;
     vtp_wbuf_init(&b);
-    vtp_proto_write_segment(&b, seg);
+    if (external)
+        vtp_proto_write_segment_head(&b, seg);
+    else
+        vtp_proto_write_segment(&b, seg);
     if (vtp_zsock_send(s->sock, best->id, best->idlen, ZMQ_SNDMORE) < 0) {
         vtp_wbuf_free(&b);
         return VTP_ERR_ZMQ;
     }
-    int ret = vtp_zsock_send_buf(s->sock, &b, 0);
+    int ret = vtp_zsock_send_buf(s->sock, &b, external ? ZMQ_SNDMORE : 0);
+    if (ret == 0 && external)
+        ret = vtp_zsock_send_buf(s->sock, &seg->frame_wire, 0);
     if (ret == 0)
         best->busy = 1;
     return ret;

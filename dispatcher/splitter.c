@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vtp_codecpar.h"
 #include "vtp_cutter.h"
 #include "vtp_error.h"
 #include "vtp_log.h"
@@ -47,6 +48,8 @@ struct vtp_splitter {
     int64_t drop_before;        /* frames before this pts belong to packet segments */
     int64_t first_cut;          /* cut_start of the first frame segment */
     int first_cut_pending;
+    vtp_segment *backlog;       /* packets read before the switch, to decode */
+    int backlog_next;           /* the next of them */
     int64_t frame_seg_start;    /* pts of the open frame segment's first frame */
     int64_t target;             /* segment length in stream time base */
 };
@@ -134,6 +137,7 @@ void vtp_splitter_destroy(vtp_splitter **self_p)
         return;
     free_segment(&s->open);
     free_segment(&s->closing);
+    free_segment(&s->backlog);
     for (int i = 0; i < s->nready; i++)
         free_segment(&s->ready[i]);
     avcodec_free_context(&s->dec);
@@ -172,7 +176,7 @@ static int take_frame(vtp_splitter *s, AVFrame *f)
     }
     f->pts = ts;
     if (s->open && (ts - s->frame_seg_start >= s->target ||
-                    s->open->frames.bytes >= VTP_FRAME_SEGMENT_MAX_BYTES)) {
+                    s->open->frame_wire.len >= VTP_FRAME_SEGMENT_MAX_BYTES)) {
         if ((ret = push_ready(s, &s->open, ts)) < 0)
             return ret;
     }
@@ -185,8 +189,16 @@ static int take_frame(vtp_splitter *s, AVFrame *f)
         if (!(s->open = new_segment(s, VTP_SEG_FRAMES, cut)))
             return VTP_ERR_NOMEM;
         s->frame_seg_start = ts;
+        /* One allocation for the whole segment: regrowing hundreds of MB
+         * costs more than the copy into it. */
+        double rate = av_q2d(s->open->frame_rate);
+        double frames = (rate > 0 ? rate : 30) * s->cfg.segment_seconds * 1.05 + 2;
+        size_t est = (size_t)frames * vtp_frame_wire_size(f);
+        vtp_wbuf_grow(&s->open->frame_wire, FFMIN(est, (size_t)VTP_FRAME_SEGMENT_MAX_BYTES));
     }
-    return vtp_framelist_move(&s->open->frames, f);
+    ret = vtp_segment_add_frame(s->open, f);
+    av_frame_unref(f);
+    return ret;
 }
 
 static int decode(vtp_splitter *s, const AVPacket *pkt)
@@ -234,12 +246,26 @@ static int start_decoding(vtp_splitter *s)
         s->first_cut = open->cut_start;
         if (open->cut_start != VTP_PTS_MIN)
             s->drop_before = open->cut_start;
-        for (int i = 0; i < open->pkts.n && ret >= 0; i++)
-            ret = decode(s, open->pkts.v[i]);
-        free_segment(&open);
+        /* Decoded a packet at a time by next(), so the first segment
+         * leaves as soon as it is complete. */
+        s->backlog = open;
+        s->backlog_next = 0;
     }
     vtp_log(VTP_LOG_INFO, "keyframes are far apart: decoding in the dispatcher");
-    return ret < 0 ? ret : 0;
+    return 0;
+}
+
+/* Decodes one packet of the backlog; 1 if there was one. */
+static int decode_backlog(vtp_splitter *s)
+{
+    if (!s->backlog)
+        return 0;
+    if (s->backlog_next == s->backlog->pkts.n) {
+        free_segment(&s->backlog);
+        return 0;
+    }
+    int ret = decode(s, s->backlog->pkts.v[s->backlog_next++]);
+    return ret < 0 ? ret : 1;
 }
 
 /* ---- packet mode ---- */
@@ -323,6 +349,10 @@ static int finish(vtp_splitter *s)
 {
     int ret;
     s->eof = 1;
+    while ((ret = decode_backlog(s)) > 0)
+        ;
+    if (ret < 0)
+        return ret;
     if (s->dec) {
         if ((ret = decode(s, NULL)) < 0)
             return ret;
@@ -339,6 +369,10 @@ int vtp_splitter_next(vtp_splitter *s, vtp_segment **seg)
 
     *seg = NULL;
     while (!s->nready && !s->eof) {
+        if ((ret = decode_backlog(s)) < 0)
+            return ret;
+        if (ret > 0)
+            continue;
         ret = av_read_frame(s->in, s->pkt);
         if (ret == AVERROR_EOF) {
             if ((ret = finish(s)) < 0)

@@ -21,10 +21,16 @@ typedef struct vtp_wbuf {
 
 void vtp_wbuf_init(vtp_wbuf *b);
 void vtp_wbuf_free(vtp_wbuf *b);
-/* Hands the bytes to the caller (who frees them with free()); resets b. */
+/* Hands the bytes to the caller (who frees them with free(), or better
+ * with vtp_wbuf_recycle() and the capacity b had); resets b. */
 uint8_t *vtp_wbuf_release(vtp_wbuf *b, size_t *len);
+/* Frees bytes released from a wbuf of capacity cap, keeping large buffers
+ * for reuse. Any thread. */
+void vtp_wbuf_recycle(void *data, size_t cap);
 /* Makes room for n more bytes; returns a pointer to write them or NULL. */
 uint8_t *vtp_wbuf_reserve(vtp_wbuf *b, size_t n);
+/* Makes sure n more bytes fit without another allocation (len unchanged). */
+void vtp_wbuf_grow(vtp_wbuf *b, size_t n);
 
 void vtp_wbuf_u8(vtp_wbuf *b, uint8_t v);
 void vtp_wbuf_u16(vtp_wbuf *b, uint16_t v);

@@ -6,6 +6,9 @@
  * vtp_rbuf. Decoders validate every field before use and return
  * VTP_ERR_PROTO for anything malformed; they never trust a length.
  *
+ * A SEGMENT of decoded frames may have a second part holding the frames, so
+ * that the dispatcher can send the buffer it decoded into without a copy.
+ *
  * The exchange is the load-balancing pattern of the ZeroMQ guide: a worker
  * (DEALER) says READY once, the dispatcher (ROUTER) sends it a SEGMENT, the
  * worker answers with a RESULT, which also means it is ready again. STOP
@@ -47,12 +50,23 @@ int vtp_proto_type(const void *data, size_t len, int *type);
 void vtp_proto_write_ready(vtp_wbuf *b, const vtp_ready *m);
 void vtp_proto_write_stop(vtp_wbuf *b);
 void vtp_proto_write_segment(vtp_wbuf *b, const vtp_segment *s);
+/* For a FRAMES segment: everything but the frames, which are sent as a
+ * second message part straight from s->frame_wire (no copy). */
+void vtp_proto_write_segment_head(vtp_wbuf *b, const vtp_segment *s);
 void vtp_proto_write_result(vtp_wbuf *b, const vtp_result *res);
 
 /* Decode a whole message (header included) into an initialised struct.
  * 0, VTP_ERR_PROTO or VTP_ERR_NOMEM; on error the struct is cleared. */
 int vtp_proto_read_ready(const void *data, size_t len, vtp_ready *m);
 int vtp_proto_read_segment(const void *data, size_t len, vtp_segment *s);
+/* As vtp_proto_read_segment(), but frames point into the message instead
+ * of being copied: owner is a reference to the buffer holding data (or
+ * NULL to copy). A FRAMES segment sent with vtp_proto_write_segment_head()
+ * has its frames in a second part: frames/frames_len/frames_owner (NULL
+ * when there is none). */
+int vtp_proto_read_segment_ref(const void *data, size_t len, AVBufferRef *owner,
+                               const void *frames, size_t frames_len, AVBufferRef *frames_owner,
+                               vtp_segment *s);
 int vtp_proto_read_result(const void *data, size_t len, vtp_result *res);
 
 #endif

@@ -22,8 +22,9 @@ int vtp_sched_idle(const vtp_sched *s);     /* workers waiting for work */
 int vtp_sched_busy(const vtp_sched *s);     /* workers with a segment */
 
 /* Sends seg to the worker that has waited longest. Needs an idle worker.
+ * Decoded frames are moved out of seg (sent without a copy).
  * 0 or VTP_ERR_NOMEM / VTP_ERR_ZMQ. */
-int vtp_sched_send(vtp_sched *s, const vtp_segment *seg);
+int vtp_sched_send(vtp_sched *s, vtp_segment *seg);
 
 /* Waits up to timeout_ms for one message. A READY is absorbed (returns 0);
  * a RESULT is returned in *res (caller owns it: vtp_result_clear + free)

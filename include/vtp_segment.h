@@ -65,10 +65,16 @@ typedef struct vtp_segment {
     AVCodecParameters *par;     /* PACKETS: the decoder's; FRAMES: the frames' */
     vtp_enc_opts opts;
     vtp_pktlist pkts;           /* PACKETS */
-    vtp_framelist frames;       /* FRAMES */
+    vtp_framelist frames;       /* FRAMES, as received; or to send (tests) */
+    vtp_wbuf frame_wire;        /* FRAMES to send, already in wire form:
+                                   the dispatcher keeps no decoded frame */
+    uint32_t frame_count;       /* frames in frame_wire */
 } vtp_segment;
 
 int vtp_segment_init(vtp_segment *s);     /* 0 or VTP_ERR_NOMEM */
+/* Appends a copy of frame to a FRAMES segment in wire form (the caller
+ * keeps frame). 0 or VTP_ERR_NOMEM. */
+int vtp_segment_add_frame(vtp_segment *s, const AVFrame *frame);
 void vtp_segment_clear(vtp_segment *s);   /* frees everything; NULL-safe */
 
 typedef struct vtp_result {

@@ -62,8 +62,34 @@ static void report_start(vtp_pool *pool, int ok)
     pthread_mutex_unlock(&pool->lock);
 }
 
-/* Encodes the segment in msg and sends the result. */
-static int serve_segment(vtp_pool *pool, void *sock, zmq_msg_t *msg)
+static void free_msg(void *opaque, uint8_t *data)
+{
+    (void)data;
+    zmq_msg_close(opaque);
+    free(opaque);
+}
+
+/* Moves msg into a reference-counted buffer, so decoded frames can point
+ * into it. NULL on failure (msg untouched). */
+static AVBufferRef *msg_buffer(zmq_msg_t *msg)
+{
+    zmq_msg_t *held = malloc(sizeof(*held));
+    if (!held)
+        return NULL;
+    zmq_msg_init(held);
+    zmq_msg_move(held, msg);
+    AVBufferRef *buf = av_buffer_create(zmq_msg_data(held), zmq_msg_size(held), free_msg, held,
+                                        AV_BUFFER_FLAG_READONLY);
+    if (!buf) {
+        zmq_msg_move(msg, held);
+        free(held);
+    }
+    return buf;
+}
+
+/* Encodes the segment in msg (and part, its frames, when not NULL) and
+ * sends the result. */
+static int serve_segment(vtp_pool *pool, void *sock, zmq_msg_t *msg, zmq_msg_t *part)
 {
     vtp_segment seg;
     vtp_result res;
@@ -74,7 +100,16 @@ static int serve_segment(vtp_pool *pool, void *sock, zmq_msg_t *msg)
         vtp_segment_clear(&seg);
         return VTP_ERR_NOMEM;
     }
-    ret = vtp_proto_read_segment(zmq_msg_data(msg), zmq_msg_size(msg), &seg);
+    AVBufferRef *owner = msg_buffer(msg);
+    AVBufferRef *frames = part ? msg_buffer(part) : NULL;
+    if (!owner || (part && !frames))
+        ret = VTP_ERR_NOMEM;
+    else
+        ret = vtp_proto_read_segment_ref(owner->data, (size_t)owner->size, owner,
+                                         frames ? frames->data : NULL,
+                                         frames ? (size_t)frames->size : 0, frames, &seg);
+    av_buffer_unref(&owner);
+    av_buffer_unref(&frames);
     if (ret < 0) {
         vtp_log(VTP_LOG_WARNING, "worker: dropped a malformed segment message");
         res.status = ret;
@@ -88,6 +123,38 @@ static int serve_segment(vtp_pool *pool, void *sock, zmq_msg_t *msg)
     vtp_proto_write_result(&out, &res);
     vtp_result_clear(&res);
     return vtp_zsock_send_buf(sock, &out, 0);
+}
+
+/* Receives one message of one or two parts into parts (*nparts set).
+ * A message of more parts is drained and dropped (*nparts = 0).
+ * 0, or VTP_ERR_ZMQ on a socket error (nothing left open). */
+static int recv_message(void *sock, zmq_msg_t parts[2], int *nparts)
+{
+    int n = 0, more = 1;
+
+    while (more && n < 2) {
+        zmq_msg_init(&parts[n]);
+        if (zmq_msg_recv(&parts[n], sock, 0) < 0) {
+            for (int i = 0; i <= n; i++)
+                zmq_msg_close(&parts[i]);
+            return VTP_ERR_ZMQ;
+        }
+        more = zmq_msg_more(&parts[n++]);
+    }
+    *nparts = n;
+    if (!more)
+        return 0;
+    while (more) {          /* too many parts: not ours */
+        zmq_msg_t extra;
+        zmq_msg_init(&extra);
+        int rc = zmq_msg_recv(&extra, sock, 0);
+        more = rc >= 0 && zmq_msg_more(&extra);
+        zmq_msg_close(&extra);
+    }
+    for (int i = 0; i < n; i++)
+        zmq_msg_close(&parts[i]);
+    *nparts = 0;
+    return 0;
 }
 
 static void *worker_main(void *arg)
@@ -116,21 +183,21 @@ static void *worker_main(void *arg)
             break;
         if (items[0].revents & ZMQ_POLLIN)
             break;              /* any word on the pipe means stop */
-        zmq_msg_t msg;
-        zmq_msg_init(&msg);
-        if (zmq_msg_recv(&msg, sock, 0) < 0) {
-            zmq_msg_close(&msg);
+        zmq_msg_t parts[2];
+        int nparts, type = 0;
+        if (recv_message(sock, parts, &nparts) < 0)
             break;
-        }
-        int type = 0;
-        int ret = vtp_proto_type(zmq_msg_data(&msg), zmq_msg_size(&msg), &type);
+        if (nparts == 0)
+            continue;   /* malformed, dropped */
+        int ret = vtp_proto_type(zmq_msg_data(&parts[0]), zmq_msg_size(&parts[0]), &type);
         if (ret == 0 && type == VTP_MSG_SEGMENT)
-            ret = serve_segment(pool, sock, &msg);
+            ret = serve_segment(pool, sock, &parts[0], nparts == 2 ? &parts[1] : NULL);
         else if (ret == 0 && type == VTP_MSG_STOP)
             ret = 1;
         else
             vtp_log(VTP_LOG_WARNING, "worker: dropped an unexpected message");
-        zmq_msg_close(&msg);
+        for (int i = 0; i < nparts; i++)
+            zmq_msg_close(&parts[i]);
         if (ret == 1 || ret == VTP_ERR_ZMQ)
             break;
     }

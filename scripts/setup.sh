@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Install every Debian package that building and testing vtpool needs.
+# Idempotent: prints one line per action and nothing when all is present.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake pkg-config
+  ffmpeg libavformat-dev libavcodec-dev libavutil-dev libavfilter-dev
+  libswscale-dev libswresample-dev
+  libzmq3-dev check libsqlite3-dev libjansson-dev
+  util-linux time procps
+  python3  # tests/integration/cases/progress_json.sh parses JSON with it
+)
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+  if [[ "$status" != "install ok installed" ]]; then
+    missing+=("$pkg")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+if [[ $(id -u) -eq 0 ]]; then
+  SUDO=()
+elif command -v sudo >/dev/null 2>&1; then
+  SUDO=(sudo)
+else
+  echo "setup.sh: missing packages (${missing[*]}) and not root and no sudo" >&2
+  exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+echo "setup.sh: apt-get update"
+"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+echo "setup.sh: installing ${missing[*]}"
+"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
