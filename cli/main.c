@@ -13,6 +13,12 @@ static const char usage[] =
     "\n"
     "commands:\n"
     "  encode INPUT -o OUTPUT [options]   transcode one file on all cores\n"
+    "  serve [options]                    run the job queue (workers and clients connect)\n"
+    "  worker --connect ENDPOINT          encode for a service, on this or another machine\n"
+    "  submit INPUT -o OUTPUT [options]   queue a job; prints its id\n"
+    "  status [JOB] | list                show jobs\n"
+    "  wait JOB                           wait for a job; 0 done, 5 failed, 6 cancelled\n"
+    "  cancel JOB                         cancel a job\n"
     "\n"
     "'vtpool COMMAND --help' describes each command.\n";
 
@@ -27,8 +33,17 @@ int main(int argc, char **argv)
         printf("vtpool %s\n", VTP_VERSION);
         return VTP_EXIT_OK;
     }
-    if (strcmp(argv[1], "encode") == 0)
-        return vtp_cmd_encode(argc - 1, argv + 1);
+    static const struct {
+        const char *name;
+        int (*run)(int, char **);
+    } commands[] = {
+        {"encode", vtp_cmd_encode}, {"serve", vtp_cmd_serve},   {"worker", vtp_cmd_worker},
+        {"submit", vtp_cmd_submit}, {"status", vtp_cmd_status}, {"list", vtp_cmd_list},
+        {"wait", vtp_cmd_wait},     {"cancel", vtp_cmd_cancel},
+    };
+    for (size_t i = 0; i < sizeof(commands) / sizeof(*commands); i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
     vtp_log_line("unknown command '%s' (see 'vtpool --help')", argv[1]);
     return VTP_EXIT_USAGE;
 }

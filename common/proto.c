@@ -1,7 +1,8 @@
 /* proto.c -- writing and validating dispatcher/worker messages.
  *
  * Layouts (after the 8-byte header):
- *   READY   u32 threads
+ *   READY   u32 threads, u8 heartbeat, str encoders
+ *   HEARTBEAT (empty)
  *   STOP    (empty)
  *   SEGMENT u64 job, u32 index, u8 kind, i64 cut_start, i64 cut_end,
  *           i32 tb.num, i32 tb.den, i32 rate.num, i32 rate.den, u32 threads,
@@ -39,7 +40,7 @@ int vtp_proto_type(const void *data, size_t len, int *type)
     uint16_t version = vtp_rbuf_u16(&r);
     uint16_t t = vtp_rbuf_u16(&r);
     if (!vtp_rbuf_ok(&r) || magic != VTP_PROTO_MAGIC || version != VTP_PROTO_VERSION ||
-        t < VTP_MSG_READY || t > VTP_MSG_STOP)
+        t < VTP_MSG_READY || t > VTP_MSG_HEARTBEAT)
         return VTP_ERR_PROTO;
     *type = t;
     return 0;
@@ -114,6 +115,14 @@ void vtp_proto_write_ready(vtp_wbuf *b, const vtp_ready *m)
 {
     vtp_proto_header(b, VTP_MSG_READY);
     vtp_wbuf_u32(b, m->threads);
+    vtp_wbuf_u8(b, m->heartbeat ? 1 : 0);
+    vtp_wbuf_str(b, m->encoders);
+}
+
+void vtp_ready_clear(vtp_ready *m)
+{
+    free(m->encoders);
+    memset(m, 0, sizeof(*m));
 }
 
 void vtp_proto_write_stop(vtp_wbuf *b)
@@ -124,11 +133,18 @@ void vtp_proto_write_stop(vtp_wbuf *b)
 int vtp_proto_read_ready(const void *data, size_t len, vtp_ready *m)
 {
     vtp_rbuf r;
+    memset(m, 0, sizeof(*m));
     if (open_body(&r, data, len, VTP_MSG_READY) < 0)
         return VTP_ERR_PROTO;
     m->threads = vtp_rbuf_u32(&r);
-    if (!vtp_rbuf_ok(&r) || vtp_rbuf_left(&r) != 0 || m->threads < 1 || m->threads > 4096)
+    uint8_t heartbeat = vtp_rbuf_u8(&r);
+    m->encoders = vtp_rbuf_str(&r, VTP_MAX_ENCODERS);
+    m->heartbeat = heartbeat;
+    if (!vtp_rbuf_ok(&r) || vtp_rbuf_left(&r) != 0 || m->threads < 1 || m->threads > 4096 ||
+        heartbeat > 1) {
+        vtp_ready_clear(m);
         return VTP_ERR_PROTO;
+    }
     return 0;
 }
 

@@ -7,8 +7,38 @@
 #define VTP_CLI_H
 
 #include "vtp_encode.h"
+#include "vtp_jobspec.h"
 
 int vtp_cmd_encode(int argc, char **argv);
+int vtp_cmd_serve(int argc, char **argv);
+int vtp_cmd_worker(int argc, char **argv);
+int vtp_cmd_submit(int argc, char **argv);
+int vtp_cmd_status(int argc, char **argv);
+int vtp_cmd_list(int argc, char **argv);
+int vtp_cmd_wait(int argc, char **argv);
+int vtp_cmd_cancel(int argc, char **argv);
+
+/* Words that only some commands take. */
+typedef struct vtp_cli_extra {
+    int jobs;                   /* encode: -j */
+    int progress;               /* encode: --progress (enum vtp_progress_mode) */
+    int verbose;                /* -v count */
+    const char *server;         /* submit: --server */
+    const char *file;           /* submit: --file JOBS.jsonl */
+} vtp_cli_extra;
+
+/* Parses the encode options of `vtpool encode` (submit = 0) or `vtpool
+ * submit` (submit = 1) into spec (initialised here; the caller clears it)
+ * and extra. Returns -1 to go on, or the exit status to end with (0 after
+ * --help, 2 after a usage error, which it printed). segment_seconds is 0
+ * unless --segment was given. */
+int vtp_cli_parse_job(int argc, char **argv, const char *cmd, int submit, const char *usage,
+                      vtp_jobspec *spec, vtp_cli_extra *extra);
+
+/* Parses a number in [lo, hi]; 0 or -1. */
+int vtp_cli_number(const char *s, double lo, double hi, double *out);
+/* Prints "CMD: message (see 'vtpool CMD --help')"; returns VTP_EXIT_USAGE. */
+int vtp_cli_usage_error(const char *cmd, const char *fmt, const char *arg);
 
 /* Progress display: --progress auto|bar|json|none. */
 enum vtp_progress_mode { VTP_PROGRESS_AUTO, VTP_PROGRESS_BAR, VTP_PROGRESS_JSON, VTP_PROGRESS_NONE };

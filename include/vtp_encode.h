@@ -33,7 +33,7 @@ typedef struct vtp_encode_cfg {
     vtp_enc_opts opts;          /* encoder, its options and --vf */
     const char *audio;          /* "copy" (default), "none" or an encoder */
     int jobs;                   /* worker threads; 0 = online CPUs */
-    double segment_seconds;     /* target segment length */
+    double segment_seconds;     /* target segment length; 0 = automatic */
     int overwrite;
     vtp_progress_fn progress;   /* may be NULL */
     void *progress_opaque;

@@ -35,7 +35,9 @@ enum {
     VTP_EXIT_USAGE = 2,
     VTP_EXIT_INPUT = 3,
     VTP_EXIT_OUTPUT = 4,
-    VTP_EXIT_ENCODE = 5,
+    VTP_EXIT_ENCODE = 5,        /* also: `vtpool wait` on a failed job */
+    VTP_EXIT_CANCELLED = 6,     /* `vtpool wait` on a cancelled job */
+    VTP_EXIT_UNREACHABLE = 7,   /* no answer from the service */
 };
 
 /* A static, human-readable description of err (vtpool or libav code). */

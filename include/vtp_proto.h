@@ -29,17 +29,25 @@
 #define VTP_MAX_PACKETS 1000000         /* per message */
 #define VTP_MAX_PACKET_SIZE (256 << 20) /* bytes */
 #define VTP_MAX_STRING 65536            /* bytes */
+#define VTP_MAX_ENCODERS 65536          /* bytes of a READY's encoder list */
 
 enum vtp_msg_type {
     VTP_MSG_READY = 1,      /* worker -> dispatcher */
     VTP_MSG_SEGMENT = 2,    /* dispatcher -> worker */
     VTP_MSG_RESULT = 3,     /* worker -> dispatcher */
     VTP_MSG_STOP = 4,       /* dispatcher -> worker */
+    VTP_MSG_HEARTBEAT = 5,  /* both ways, between nodes and the dispatcher */
 };
 
 typedef struct vtp_ready {
-    uint32_t threads;       /* worker threads behind this socket */
+    uint32_t threads;       /* segments this peer can take at once */
+    int heartbeat;          /* it sends heartbeats and expects them */
+    char *encoders;         /* comma-separated names it has, or NULL for
+                               any; owned (read: malloc'd; write: borrowed) */
 } vtp_ready;
+
+/* Frees what vtp_proto_read_ready() allocated. */
+void vtp_ready_clear(vtp_ready *m);
 
 /* Writes a header of type t. */
 void vtp_proto_header(vtp_wbuf *b, int type);

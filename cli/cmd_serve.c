@@ -1,0 +1,183 @@
+/* cmd_serve.c -- `vtpool serve` and `vtpool worker`: the long-running
+ * processes of the batch service. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <zmq.h>
+
+#include "vtp_cli.h"
+#include "vtp_error.h"
+#include "vtp_log.h"
+#include "vtp_node.h"
+#include "vtp_service.h"
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+    stop_signal = sig;
+}
+
+static void catch_signals(void)
+{
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+static void set_verbosity(int verbose)
+{
+    vtp_log_init(verbose == 0 ? VTP_LOG_WARNING : verbose == 1 ? VTP_LOG_INFO : VTP_LOG_DEBUG);
+}
+
+enum { OPT_LISTEN = 256, OPT_CONTROL, OPT_DB, OPT_WORKDIR, OPT_CONNECT, OPT_HEARTBEAT,
+       OPT_LIVENESS };
+
+static const struct option options[] = {
+    {"listen", required_argument, NULL, OPT_LISTEN},
+    {"control", required_argument, NULL, OPT_CONTROL},
+    {"db", required_argument, NULL, OPT_DB},
+    {"workdir", required_argument, NULL, OPT_WORKDIR},
+    {"connect", required_argument, NULL, OPT_CONNECT},
+    {"heartbeat", required_argument, NULL, OPT_HEARTBEAT},
+    {"liveness", required_argument, NULL, OPT_LIVENESS},
+    {"jobs", required_argument, NULL, 'j'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+static const char serve_usage[] =
+    "usage: vtpool serve [--listen ENDPOINT] [--control ENDPOINT] [--db FILE]\n"
+    "                    [--workdir DIR] [-j N] [--heartbeat MS] [--liveness N] [-v]\n"
+    "\n"
+    "Runs the job queue: clients submit jobs on --control, workers connect to --listen,\n"
+    "and the jobs in the SQLite database --db run in priority, then arrival order.\n"
+    "\n"
+    "  --listen ENDPOINT      where workers connect (default " VTP_DEFAULT_LISTEN ")\n"
+    "  --control ENDPOINT     where clients talk (default " VTP_DEFAULT_CONTROL ")\n"
+    "  --db FILE              the queue (default vtpool.db)\n"
+    "  --workdir DIR          finished segments, kept until their job is done\n"
+    "                         (default vtpool-work)\n"
+    "  -j N                   worker threads inside the service (default: all CPUs;\n"
+    "                         0: remote workers only)\n"
+    "  --heartbeat MS         heartbeat interval (default 1000)\n"
+    "  --liveness N           intervals of silence before a worker counts as dead\n"
+    "                         and its segments go to others (default 3)\n"
+    "  -v                     log jobs starting and ending (-vv: segments too)\n";
+
+static const char worker_usage[] =
+    "usage: vtpool worker --connect ENDPOINT [-j N] [--heartbeat MS] [--liveness N] [-v]\n"
+    "\n"
+    "Encodes segments for a 'vtpool serve' on this or another machine. It needs no\n"
+    "shared filesystem: segments and results travel over the connection. It keeps\n"
+    "running when the service restarts, reconnecting with backoff.\n"
+    "\n"
+    "  --connect ENDPOINT     the service's worker endpoint, e.g. tcp://host:5555\n"
+    "  -j N                   worker threads (default: all CPUs)\n"
+    "  --heartbeat MS         heartbeat interval (default 1000; use the service's)\n"
+    "  --liveness N           intervals of silence before reconnecting (default 3)\n";
+
+/* Parses the options of serve (serve = 1) or worker. -1 to go on, else the
+ * exit status. */
+static int parse(int argc, char **argv, int serve, vtp_service_cfg *sc, vtp_node_cfg *nc,
+                 int *verbose)
+{
+    const char *cmd = serve ? "serve" : "worker";
+    double v;
+    int opt;
+
+    optind = 1;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":j:vh", options, NULL)) != -1) {
+        switch (opt) {
+        case OPT_LISTEN:
+        case OPT_CONTROL:
+        case OPT_DB:
+        case OPT_WORKDIR:
+            if (!serve)
+                return vtp_cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+            *(opt == OPT_LISTEN ? &sc->listen : opt == OPT_CONTROL ? &sc->control
+              : opt == OPT_DB ? &sc->db : &sc->workdir) = optarg;
+            break;
+        case OPT_CONNECT:
+            if (serve)
+                return vtp_cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+            nc->connect = optarg;
+            break;
+        case OPT_HEARTBEAT:
+            if (vtp_cli_number(optarg, 10, 600000, &v) < 0)
+                return vtp_cli_usage_error(cmd, "--heartbeat needs milliseconds, not '%s'",
+                                           optarg);
+            sc->heartbeat_ms = nc->heartbeat_ms = (int)v;
+            break;
+        case OPT_LIVENESS:
+            if (vtp_cli_number(optarg, 1, 1000, &v) < 0 || v != (int)v)
+                return vtp_cli_usage_error(cmd, "--liveness needs a whole number, not '%s'",
+                                           optarg);
+            sc->liveness = nc->liveness = (int)v;
+            break;
+        case 'j':
+            if (vtp_cli_number(optarg, serve ? 0 : 1, 1024, &v) < 0 || v != (int)v)
+                return vtp_cli_usage_error(cmd, "-j needs a whole number of threads, not '%s'",
+                                           optarg);
+            sc->threads = nc->threads = (int)v;
+            break;
+        case 'v':
+            (*verbose)++;
+            break;
+        case 'h':
+            fputs(serve ? serve_usage : worker_usage, stdout);
+            return VTP_EXIT_OK;
+        case ':':
+            return vtp_cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
+        default:
+            return vtp_cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind != argc)
+        return vtp_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+    if (!serve && !nc->connect)
+        return vtp_cli_usage_error(cmd, "%s", "--connect ENDPOINT is required");
+    return -1;
+}
+
+int vtp_cmd_serve(int argc, char **argv)
+{
+    vtp_service_cfg sc = {.listen = VTP_DEFAULT_LISTEN, .control = VTP_DEFAULT_CONTROL,
+                          .db = "vtpool.db", .workdir = "vtpool-work", .threads = -1};
+    vtp_node_cfg nc = {0};
+    int verbose = 0;
+    int status = parse(argc, argv, 1, &sc, &nc, &verbose);
+    if (status >= 0)
+        return status;
+    set_verbosity(verbose);
+    catch_signals();
+    sc.stop = &stop_signal;
+    int ret = vtp_service_run(&sc);
+    if (ret < 0)
+        return vtp_exit_status(ret);
+    return VTP_EXIT_OK;
+}
+
+int vtp_cmd_worker(int argc, char **argv)
+{
+    vtp_service_cfg sc = {0};
+    vtp_node_cfg nc = {0};
+    int verbose = 0;
+    int status = parse(argc, argv, 0, &sc, &nc, &verbose);
+    if (status >= 0)
+        return status;
+    set_verbosity(verbose);
+    catch_signals();
+    nc.stop = &stop_signal;
+    void *zctx = zmq_ctx_new();
+    if (!zctx)
+        return VTP_EXIT_INTERNAL;
+    int ret = vtp_node_run(zctx, &nc);
+    zmq_ctx_term(zctx);
+    return ret < 0 ? vtp_exit_status(ret) : VTP_EXIT_OK;
+}

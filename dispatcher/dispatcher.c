@@ -1,0 +1,498 @@
+/* dispatcher.c -- peers, leases and jobs (see vtp_dispatcher.h). */
+#include "vtp_dispatcher.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <zmq.h>
+
+#include "vtp_error.h"
+#include "vtp_log.h"
+#include "vtp_node.h"
+#include "vtp_proto.h"
+#include "vtp_zsock.h"
+
+#define VTP_MAX_IDENTITY 255                    /* bytes, ZeroMQ's limit */
+#define VTP_MAX_WORKER_MESSAGE (1LL << 31)      /* bytes accepted from a network peer */
+
+typedef struct peer {
+    uint8_t id[VTP_MAX_IDENTITY];
+    size_t idlen;
+    uint64_t tag;               /* unique for the dispatcher's life: the lease tag */
+    int slots;
+    int used;
+    int heartbeat;              /* subject to liveness */
+    char *encoders;             /* comma-separated, or NULL for any */
+    int64_t last_seen;          /* ms */
+    int64_t next_beat;          /* ms */
+} peer;
+
+typedef struct entry {
+    vtp_job *job;
+    int priority;
+    uint64_t order;
+} entry;
+
+struct vtp_dispatcher {
+    vtp_dispatcher_cfg cfg;
+    void *sock;
+    peer *peers;
+    int npeers, peers_cap;
+    entry *jobs;
+    int njobs, jobs_cap;
+    uint64_t next_tag;
+    uint64_t next_order;
+    int rotate;                 /* first peer to serve next round */
+};
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+vtp_dispatcher *vtp_dispatcher_new(const vtp_dispatcher_cfg *cfg)
+{
+    vtp_dispatcher *d = calloc(1, sizeof(*d));
+    int linger = 0, mandatory = 1;
+    int64_t maxmsg = VTP_MAX_WORKER_MESSAGE;
+
+    if (!d)
+        return NULL;
+    d->cfg = *cfg;
+    if (d->cfg.heartbeat_ms <= 0)
+        d->cfg.heartbeat_ms = VTP_HEARTBEAT_MS;
+    if (d->cfg.liveness <= 0)
+        d->cfg.liveness = VTP_LIVENESS;
+    d->next_tag = 1;
+    if (!(d->sock = zmq_socket(cfg->zctx, ZMQ_ROUTER)) ||
+        zmq_setsockopt(d->sock, ZMQ_LINGER, &linger, sizeof(linger)) != 0 ||
+        zmq_setsockopt(d->sock, ZMQ_ROUTER_MANDATORY, &mandatory, sizeof(mandatory)) != 0 ||
+        (cfg->network && zmq_setsockopt(d->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg)) != 0)) {
+        vtp_dispatcher_destroy(&d);
+        return NULL;
+    }
+    for (int i = 0; i < cfg->nendpoints; i++) {
+        if (zmq_bind(d->sock, cfg->endpoints[i]) != 0) {
+            vtp_log_line("cannot listen on %s: %s", cfg->endpoints[i], zmq_strerror(zmq_errno()));
+            vtp_dispatcher_destroy(&d);
+            return NULL;
+        }
+    }
+    return d;
+}
+
+void vtp_dispatcher_destroy(vtp_dispatcher **self_p)
+{
+    vtp_dispatcher *d = *self_p;
+    if (!d)
+        return;
+    for (int i = 0; i < d->njobs; i++)
+        vtp_job_destroy(&d->jobs[i].job);
+    for (int i = 0; i < d->npeers; i++)
+        free(d->peers[i].encoders);
+    if (d->sock)
+        zmq_close(d->sock);
+    free(d->peers);
+    free(d->jobs);
+    free(d);
+    *self_p = NULL;
+}
+
+void *vtp_dispatcher_socket(vtp_dispatcher *d)
+{
+    return d->sock;
+}
+
+int vtp_dispatcher_add(vtp_dispatcher *d, vtp_job *job, int priority)
+{
+    if (d->njobs == d->jobs_cap) {
+        int cap = d->jobs_cap ? d->jobs_cap * 2 : 8;
+        entry *e = realloc(d->jobs, (size_t)cap * sizeof(*e));
+        if (!e)
+            return VTP_ERR_NOMEM;
+        d->jobs = e;
+        d->jobs_cap = cap;
+    }
+    /* Keep the list in serving order: priority, then arrival. */
+    int at = d->njobs;
+    while (at > 0 && d->jobs[at - 1].priority < priority)
+        at--;
+    memmove(d->jobs + at + 1, d->jobs + at, (size_t)(d->njobs - at) * sizeof(*d->jobs));
+    d->jobs[at] = (entry){job, priority, d->next_order++};
+    d->njobs++;
+    return 0;
+}
+
+static void drop_job(vtp_dispatcher *d, int i)
+{
+    vtp_job_destroy(&d->jobs[i].job);
+    memmove(d->jobs + i, d->jobs + i + 1, (size_t)(d->njobs - i - 1) * sizeof(*d->jobs));
+    d->njobs--;
+}
+
+int vtp_dispatcher_remove(vtp_dispatcher *d, int64_t id)
+{
+    for (int i = 0; i < d->njobs; i++) {
+        if (vtp_job_id(d->jobs[i].job) == id) {
+            drop_job(d, i);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+vtp_job *vtp_dispatcher_job(vtp_dispatcher *d, int64_t id)
+{
+    for (int i = 0; i < d->njobs; i++)
+        if (vtp_job_id(d->jobs[i].job) == id)
+            return d->jobs[i].job;
+    return NULL;
+}
+
+vtp_job *vtp_dispatcher_job_at(vtp_dispatcher *d, int i)
+{
+    return i >= 0 && i < d->njobs ? d->jobs[i].job : NULL;
+}
+
+/* Reports and removes job i. */
+static void end_job(vtp_dispatcher *d, int i, int status, const char *why)
+{
+    if (d->cfg.on_end)
+        d->cfg.on_end(d->cfg.opaque, d->jobs[i].job, status, why);
+    drop_job(d, i);
+}
+
+static int find_job(vtp_dispatcher *d, int64_t id)
+{
+    for (int i = 0; i < d->njobs; i++)
+        if (vtp_job_id(d->jobs[i].job) == id)
+            return i;
+    return -1;
+}
+
+/* ---- peers ---- */
+
+static peer *find_peer(vtp_dispatcher *d, const void *id, size_t len)
+{
+    for (int i = 0; i < d->npeers; i++)
+        if (d->peers[i].idlen == len && memcmp(d->peers[i].id, id, len) == 0)
+            return &d->peers[i];
+    return NULL;
+}
+
+/* Takes back every segment the peer held; jobs that fail end. */
+static void bury_peer(vtp_dispatcher *d, peer *p)
+{
+    char why[1024];
+    for (int i = 0; i < d->njobs;) {
+        why[0] = 0;
+        int ret = vtp_job_lost(d->jobs[i].job, p->tag, why, sizeof(why));
+        if (ret < 0)
+            end_job(d, i, ret, why);
+        else
+            i++;
+    }
+    free(p->encoders);
+    *p = d->peers[--d->npeers];
+}
+
+static void on_ready(vtp_dispatcher *d, zmq_msg_t *id, zmq_msg_t *body)
+{
+    vtp_ready ready;
+    size_t len = zmq_msg_size(id);
+
+    memset(&ready, 0, sizeof(ready));
+    if (len == 0 || len > VTP_MAX_IDENTITY ||
+        vtp_proto_read_ready(zmq_msg_data(body), zmq_msg_size(body), &ready) < 0) {
+        vtp_log(VTP_LOG_WARNING, "dropped a malformed READY");
+        return;
+    }
+    peer *p = find_peer(d, zmq_msg_data(id), len);
+    if (p)
+        bury_peer(d, p);        /* announced again: whatever it held is lost */
+    if (d->npeers == d->peers_cap) {
+        int cap = d->peers_cap ? d->peers_cap * 2 : 16;
+        peer *np = realloc(d->peers, (size_t)cap * sizeof(*np));
+        if (!np) {
+            vtp_ready_clear(&ready);
+            return;
+        }
+        d->peers = np;
+        d->peers_cap = cap;
+    }
+    p = &d->peers[d->npeers++];
+    memset(p, 0, sizeof(*p));
+    memcpy(p->id, zmq_msg_data(id), len);
+    p->idlen = len;
+    p->tag = d->next_tag++;
+    p->slots = (int)ready.threads;
+    p->heartbeat = ready.heartbeat;
+    p->encoders = ready.encoders;
+    p->last_seen = now_ms();
+    p->next_beat = p->last_seen;
+    if (p->heartbeat)
+        vtp_log(VTP_LOG_INFO, "worker joined with %d threads", p->slots);
+}
+
+static void on_result(vtp_dispatcher *d, peer *p, zmq_msg_t *body)
+{
+    char why[1024] = "";
+    vtp_result *res = malloc(sizeof(*res));
+
+    if (p->used > 0)
+        p->used--;
+    if (!res || vtp_result_init(res) < 0) {
+        free(res);
+        return;
+    }
+    if (vtp_proto_read_result(zmq_msg_data(body), zmq_msg_size(body), res) < 0) {
+        vtp_log(VTP_LOG_WARNING, "dropped a malformed RESULT");
+        vtp_result_clear(res);
+        free(res);
+        return;
+    }
+    int i = find_job(d, (int64_t)res->job_id);
+    if (i < 0) {                /* a cancelled or finished job's */
+        vtp_result_clear(res);
+        free(res);
+        return;
+    }
+    int ret = vtp_job_result(d->jobs[i].job, p->tag, res, why, sizeof(why));
+    if (ret < 0)
+        end_job(d, i, ret, why);
+    else if (vtp_job_finished(d->jobs[i].job))
+        end_job(d, i, 0, "");
+}
+
+/* Takes one message; 0 when none was waiting. */
+static int take_message(vtp_dispatcher *d)
+{
+    zmq_msg_t id, body;
+    int type, ret = 1;
+
+    zmq_msg_init(&id);
+    zmq_msg_init(&body);
+    if (zmq_msg_recv(&id, d->sock, ZMQ_DONTWAIT) < 0) {
+        ret = zmq_errno() == EAGAIN || zmq_errno() == EINTR ? 0 : VTP_ERR_ZMQ;
+        goto end;
+    }
+    if (!zmq_msg_more(&id) || zmq_msg_recv(&body, d->sock, 0) < 0)
+        goto end;
+    if (zmq_msg_more(&body)) {          /* not ours: drain and drop */
+        int more = 1;
+        while (more) {
+            zmq_msg_t extra;
+            zmq_msg_init(&extra);
+            more = zmq_msg_recv(&extra, d->sock, 0) >= 0 && zmq_msg_more(&extra);
+            zmq_msg_close(&extra);
+        }
+        goto end;
+    }
+    if (vtp_proto_type(zmq_msg_data(&body), zmq_msg_size(&body), &type) < 0) {
+        vtp_log(VTP_LOG_WARNING, "dropped a malformed message");
+        goto end;
+    }
+    if (type == VTP_MSG_READY) {
+        on_ready(d, &id, &body);
+        goto end;
+    }
+    peer *p = find_peer(d, zmq_msg_data(&id), zmq_msg_size(&id));
+    if (!p)
+        goto end;               /* a peer declared dead: it will announce itself again */
+    p->last_seen = now_ms();
+    if (type == VTP_MSG_RESULT)
+        on_result(d, p, &body);
+end:
+    zmq_msg_close(&id);
+    zmq_msg_close(&body);
+    return ret;
+}
+
+static void free_ref(void *data, void *hint)
+{
+    (void)data;
+    AVBufferRef *ref = hint;
+    av_buffer_unref(&ref);
+}
+
+/* Sends a referenced buffer as one part without copying it. */
+static int send_ref(void *sock, AVBufferRef *buf, int flags)
+{
+    zmq_msg_t msg;
+    AVBufferRef *ref = av_buffer_ref(buf);
+    if (!ref)
+        return VTP_ERR_NOMEM;
+    if (zmq_msg_init_data(&msg, ref->data, (size_t)ref->size, free_ref, ref) != 0) {
+        av_buffer_unref(&ref);
+        return VTP_ERR_NOMEM;
+    }
+    if (zmq_msg_send(&msg, sock, flags) < 0) {
+        zmq_msg_close(&msg);
+        return VTP_ERR_ZMQ;
+    }
+    return 0;
+}
+
+static int send_segment(vtp_dispatcher *d, peer *p, const vtp_job_send *s)
+{
+    if (vtp_zsock_send(d->sock, p->id, p->idlen, ZMQ_SNDMORE) < 0)
+        return VTP_ERR_ZMQ;
+    int ret = send_ref(d->sock, s->head, s->frames ? ZMQ_SNDMORE : 0);
+    if (ret == 0 && s->frames)
+        ret = send_ref(d->sock, s->frames, 0);
+    return ret;
+}
+
+static int has_encoder(const peer *p, const char *encoder)
+{
+    if (!p->encoders)
+        return 1;
+    size_t n = strlen(encoder);
+    for (const char *at = p->encoders; (at = strstr(at, encoder)); at += n)
+        if ((at == p->encoders || at[-1] == ',') && (at[n] == ',' || at[n] == 0))
+            return 1;
+    return 0;
+}
+
+static int job_encoder_ok(vtp_job *job, const peer *p);
+
+/* Fills free slots; returns the number of segments sent. */
+static int hand_out(vtp_dispatcher *d)
+{
+    int sent = 0;
+    for (int k = 0; k < d->npeers; k++) {
+        peer *p = &d->peers[(d->rotate + k) % d->npeers];
+        while (p->used < p->slots) {
+            int gave = 0;
+            for (int i = 0; i < d->njobs && !gave; i++) {
+                vtp_job *job = d->jobs[i].job;
+                vtp_job_send s;
+                char why[1024] = "";
+                if (!vtp_job_can_send(job) || !job_encoder_ok(job, p))
+                    continue;
+                int ret = vtp_job_next(job, p->tag, &s, why, sizeof(why));
+                if (ret < 0) {
+                    end_job(d, i, ret, why);
+                    i--;
+                    continue;
+                }
+                if (ret == 0) {
+                    if (vtp_job_finished(job)) {
+                        end_job(d, i, 0, "");
+                        i--;
+                    }
+                    continue;
+                }
+                if (send_segment(d, p, &s) < 0) {
+                    vtp_job_lost(job, p->tag, why, sizeof(why));
+                    break;
+                }
+                p->used++;
+                gave = 1;
+                sent++;
+            }
+            if (!gave)
+                break;
+        }
+    }
+    if (d->npeers)
+        d->rotate = (d->rotate + 1) % d->npeers;
+    return sent;
+}
+
+static int job_encoder_ok(vtp_job *job, const peer *p)
+{
+    return has_encoder(p, vtp_job_encoder(job));
+}
+
+static void keep_alive(vtp_dispatcher *d)
+{
+    int64_t now = now_ms();
+    for (int i = 0; i < d->npeers;) {
+        peer *p = &d->peers[i];
+        if (!p->heartbeat) {
+            i++;
+            continue;
+        }
+        if (now - p->last_seen > (int64_t)d->cfg.liveness * d->cfg.heartbeat_ms) {
+            vtp_log(VTP_LOG_WARNING, "a worker with %d threads stopped answering", p->slots);
+            bury_peer(d, p);
+            continue;
+        }
+        if (now >= p->next_beat) {
+            vtp_wbuf b;
+            vtp_wbuf_init(&b);
+            vtp_proto_header(&b, VTP_MSG_HEARTBEAT);
+            if (vtp_zsock_send(d->sock, p->id, p->idlen, ZMQ_SNDMORE | ZMQ_DONTWAIT) == 0)
+                vtp_zsock_send_buf(d->sock, &b, ZMQ_DONTWAIT);
+            else
+                vtp_wbuf_free(&b);
+            p->next_beat = now + d->cfg.heartbeat_ms;
+        }
+        i++;
+    }
+}
+
+int vtp_dispatcher_step(vtp_dispatcher *d)
+{
+    int ret;
+    while ((ret = take_message(d)) > 0)
+        ;
+    if (ret < 0)
+        return ret;
+    keep_alive(d);
+    hand_out(d);
+    /* Read ahead for the first job that can use it, while workers encode. */
+    for (int i = 0; i < d->njobs; i++) {
+        char why[1024] = "";
+        int got = vtp_job_prefetch(d->jobs[i].job, why, sizeof(why));
+        if (got < 0) {
+            end_job(d, i, got, why);
+            break;
+        }
+        if (got > 0)
+            break;
+    }
+    /* Jobs may have completed by writing stored segments. */
+    for (int i = 0; i < d->njobs;)
+        if (vtp_job_finished(d->jobs[i].job))
+            end_job(d, i, 0, "");
+        else
+            i++;
+    return 0;
+}
+
+int vtp_dispatcher_slots(const vtp_dispatcher *d)
+{
+    int n = 0;
+    for (int i = 0; i < d->npeers; i++)
+        n += d->peers[i].slots;
+    return n;
+}
+
+int vtp_dispatcher_busy(const vtp_dispatcher *d)
+{
+    int n = 0;
+    for (int i = 0; i < d->npeers; i++)
+        n += d->peers[i].used;
+    return n;
+}
+
+int vtp_dispatcher_jobs(const vtp_dispatcher *d)
+{
+    return d->njobs;
+}
+
+int vtp_dispatcher_hungry(const vtp_dispatcher *d)
+{
+    if (vtp_dispatcher_busy(d) >= vtp_dispatcher_slots(d))
+        return 0;
+    for (int i = 0; i < d->njobs; i++)
+        if (vtp_job_can_send(d->jobs[i].job))
+            return 0;
+    return 1;
+}

@@ -1,0 +1,620 @@
+/* job.c -- one transcode in progress (see vtp_job.h).
+ *
+ * DESIGN
+ * The window is a ring of slots indexed by segment index modulo its size;
+ * next_write <= index < next_read are the live ones. Reading happens only
+ * when a worker can take a segment and the window has room, which bounds
+ * memory by the window whatever the input's length.
+ */
+#include "vtp_job.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libavformat/avformat.h>
+
+#include "vtp_error.h"
+#include "vtp_joiner.h"
+#include "vtp_log.h"
+#include "vtp_pipeline.h"
+#include "vtp_proto.h"
+#include "vtp_queue.h"
+#include "vtp_splitter.h"
+
+#define VTP_LONG_GOP_FACTOR 1.5         /* x segment length without keyframe */
+
+enum { SLOT_FREE, SLOT_PENDING, SLOT_SENT, SLOT_DONE };
+
+typedef struct slot {
+    int state;
+    uint32_t index;
+    int64_t cut_end;
+    AVBufferRef *head;          /* the SEGMENT message, until done */
+    AVBufferRef *frames;        /* its frames part, or NULL */
+    uint64_t lease;
+    int attempts;
+    vtp_result *res;            /* DONE, in memory */
+} slot;
+
+struct vtp_job {
+    vtp_job_cfg cfg;            /* strings below are owned copies */
+    char *input, *output, *audio, *spill_dir;
+    vtp_enc_opts opts;          /* what workers get */
+    AVFormatContext *in;
+    int vidx;
+    vtp_splitter *splitter;
+    vtp_joiner *joiner;
+    slot *slots;
+    int window;
+    uint32_t next_read, next_write;
+    int eof;
+    int finished;
+};
+
+static int fail(char *why, size_t size, int err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int fail(char *why, size_t size, int err, const char *fmt, ...)
+{
+    if (!why[0]) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(why, size, fmt, ap);
+        va_end(ap);
+    }
+    return err;
+}
+
+static slot *slot_of(vtp_job *j, uint32_t index)
+{
+    return &j->slots[index % (uint32_t)j->window];
+}
+
+static void clear_slot(slot *s)
+{
+    av_buffer_unref(&s->head);
+    av_buffer_unref(&s->frames);
+    if (s->res) {
+        vtp_result_clear(s->res);
+        free(s->res);
+        s->res = NULL;
+    }
+    memset(s, 0, sizeof(*s));
+}
+
+/* ---- opening ---- */
+
+static int open_input(vtp_job *j, char *why, size_t ws)
+{
+    const char *path = j->input;
+    struct stat st;
+    int ret;
+
+    if (stat(path, &st) != 0)
+        return fail(why, ws, VTP_ERR_INPUT, "cannot open '%s': %s", path, strerror(errno));
+    if (S_ISDIR(st.st_mode))
+        return fail(why, ws, VTP_ERR_INPUT, "cannot open '%s': it is a directory", path);
+    if (access(path, R_OK) != 0)
+        return fail(why, ws, VTP_ERR_INPUT, "cannot open '%s': %s", path, strerror(errno));
+
+    vtp_log_clear_av_error();
+    if ((ret = avformat_open_input(&j->in, path, NULL, NULL)) < 0) {
+        const char *d = vtp_log_last_av_error();
+        return fail(why, ws, VTP_ERR_INPUT, "'%s' is not a media file vtpool can read (%s%s%s)",
+                    path, av_err2str(ret), *d ? ": " : "", d);
+    }
+    j->in->flags |= AVFMT_FLAG_GENPTS;
+    if ((ret = avformat_find_stream_info(j->in, NULL)) < 0)
+        return fail(why, ws, VTP_ERR_INPUT, "cannot read stream information of '%s': %s", path,
+                    av_err2str(ret));
+
+    j->vidx = -1;
+    int best = av_find_best_stream(j->in, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
+    if (best >= 0 && !(j->in->streams[best]->disposition & AV_DISPOSITION_ATTACHED_PIC))
+        j->vidx = best;
+    for (unsigned i = 0; j->vidx < 0 && i < j->in->nb_streams; i++) {
+        const AVStream *s = j->in->streams[i];
+        if (s->codecpar->codec_type == AVMEDIA_TYPE_VIDEO &&
+            !(s->disposition & AV_DISPOSITION_ATTACHED_PIC))
+            j->vidx = (int)i;
+    }
+    if (j->vidx < 0)
+        return fail(why, ws, VTP_ERR_NO_VIDEO, "'%s' has no video stream", path);
+    AVCodecParameters *par = j->in->streams[j->vidx]->codecpar;
+    if (!avcodec_find_decoder(par->codec_id))
+        return fail(why, ws, VTP_ERR_INPUT, "'%s': no decoder for video codec %s", path,
+                    avcodec_get_name(par->codec_id));
+    if (par->width <= 0 || par->height <= 0 || par->format < 0)
+        return fail(why, ws, VTP_ERR_INPUT, "'%s': cannot tell the video's size or pixel format",
+                    path);
+    return 0;
+}
+
+/* The container's usual video encoder, for when none is named. */
+static const char *default_encoder(const char *output)
+{
+    const AVOutputFormat *fmt = av_guess_format(NULL, output, NULL);
+    const AVCodec *c = fmt ? avcodec_find_encoder(fmt->video_codec) : NULL;
+    return c ? c->name : "libx264";
+}
+
+/* Everything the user said is checked here, before any work. */
+static int check_settings(vtp_job *j, char *why, size_t ws)
+{
+    const AVStream *st = j->in->streams[j->vidx];
+    int ret;
+
+    if ((ret = vtp_enc_opts_copy(&j->opts, j->cfg.opts)) < 0)
+        return fail(why, ws, ret, "out of memory");
+    if (!j->opts.encoder && !(j->opts.encoder = strdup(default_encoder(j->output))))
+        return fail(why, ws, VTP_ERR_NOMEM, "out of memory");
+    if (vtp_joiner_wants_global_header(j->joiner) &&
+        av_dict_set(&j->opts.codec_opts, "flags", "+global_header", AV_DICT_APPEND) < 0)
+        return fail(why, ws, VTP_ERR_NOMEM, "out of memory");
+    if ((ret = vtp_enc_opts_validate(&j->opts, why, ws)) < 0)
+        return ret;
+    AVRational rate = st->avg_frame_rate.num > 0 ? st->avg_frame_rate : st->r_frame_rate;
+    return vtp_pipeline_check_filters(&j->opts, st->codecpar, st->time_base, rate, why, ws);
+}
+
+/* The target segment length: the user's, or by default VTP_SEGMENT_DEFAULT_S
+ * shortened for inputs too short to give every worker two segments. */
+static double segment_length(const vtp_job *j, const vtp_job_cfg *cfg)
+{
+    if (cfg->segment_seconds > 0)
+        return cfg->segment_seconds;
+    double seg = VTP_SEGMENT_DEFAULT_S;
+    double dur = j->in->duration > 0 ? (double)j->in->duration / AV_TIME_BASE : 0;
+    if (dur > 0 && cfg->parallelism > 0)
+        seg = FFMIN(seg, FFMAX(VTP_SEGMENT_MIN_AUTO_S, dur / (2.0 * cfg->parallelism)));
+    return seg;
+}
+
+static int side_packet(void *opaque, AVPacket *pkt)
+{
+    return vtp_joiner_side_packet(opaque, pkt);
+}
+
+vtp_job *vtp_job_open(const vtp_job_cfg *cfg, int *err, char *why, size_t ws)
+{
+    vtp_job *j = calloc(1, sizeof(*j));
+    int ret = VTP_ERR_NOMEM;
+
+    why[0] = 0;
+    if (!j)
+        goto fail;
+    j->cfg = *cfg;
+    j->window = cfg->window > 0 ? cfg->window : 4;
+    vtp_enc_opts_init(&j->opts);
+    if (!(j->input = strdup(cfg->input)) || !(j->output = strdup(cfg->output)) ||
+        !(j->audio = strdup(cfg->audio ? cfg->audio : "copy")) ||
+        (cfg->spill_dir && !(j->spill_dir = strdup(cfg->spill_dir))) ||
+        !(j->slots = calloc((size_t)j->window, sizeof(*j->slots))))
+        goto fail;
+    if ((ret = open_input(j, why, ws)) < 0)
+        goto fail;
+    vtp_join_cfg jc = {.output = j->output, .overwrite = cfg->overwrite, .audio = j->audio};
+    if (!(j->joiner = vtp_joiner_new(j->in, j->vidx, &jc, &ret, why, ws)))
+        goto fail;
+    if ((ret = check_settings(j, why, ws)) < 0)
+        goto fail;
+    double seg = segment_length(j, cfg);
+    vtp_log(VTP_LOG_INFO, "segments of %.2f s", seg);
+    vtp_split_cfg sc = {
+        .segment_seconds = seg,
+        .long_gop_seconds = seg * VTP_LONG_GOP_FACTOR,
+        .job_id = (uint64_t)cfg->id,
+        .opts = &j->opts,
+        .side = side_packet,
+        .opaque = j->joiner,
+    };
+    ret = VTP_ERR_NOMEM;
+    if (!(j->splitter = vtp_splitter_new(j->in, j->vidx, &sc)))
+        goto fail;
+    if (j->spill_dir && mkdir(j->spill_dir, 0755) != 0 && errno != EEXIST) {
+        ret = fail(why, ws, VTP_ERR_OUTPUT, "cannot create '%s': %s", j->spill_dir,
+                   strerror(errno));
+        goto fail;
+    }
+    return j;
+fail:
+    fail(why, ws, ret, "%s", vtp_strerror(ret));
+    *err = ret;
+    vtp_job_destroy(&j);
+    return NULL;
+}
+
+void vtp_job_destroy(vtp_job **self_p)
+{
+    vtp_job *j = *self_p;
+    if (!j)
+        return;
+    for (int i = 0; j->slots && i < j->window; i++)
+        clear_slot(&j->slots[i]);
+    vtp_splitter_destroy(&j->splitter);
+    vtp_joiner_destroy(&j->joiner);
+    avformat_close_input(&j->in);
+    vtp_enc_opts_clear(&j->opts);
+    free(j->slots);
+    free(j->input);
+    free(j->output);
+    free(j->audio);
+    free(j->spill_dir);
+    free(j);
+    *self_p = NULL;
+}
+
+int64_t vtp_job_id(const vtp_job *j)
+{
+    return j->cfg.id;
+}
+
+const char *vtp_job_encoder(const vtp_job *j)
+{
+    return j->opts.encoder;
+}
+
+int vtp_job_finished(const vtp_job *j)
+{
+    return j->finished;
+}
+
+/* ---- stored results ---- */
+
+static void spill_path(const vtp_job *j, uint32_t index, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s/seg-%08u.vtpr", j->spill_dir, index);
+}
+
+static int write_file(const char *path, const uint8_t *data, size_t len)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return AVERROR(errno);
+    size_t off = 0;
+    while (off < len) {
+        ssize_t w = write(fd, data + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            int e = errno ? errno : EIO;
+            close(fd);
+            unlink(tmp);
+            return AVERROR(e);
+        }
+        off += (size_t)w;
+    }
+    if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        return AVERROR(e);
+    }
+    return 0;
+}
+
+/* Stores a result on disk and records it; the result is freed. */
+static int store(vtp_job *j, vtp_result *res, char *why, size_t ws)
+{
+    char path[4096];
+    vtp_wbuf b;
+    size_t len;
+    int ret;
+
+    spill_path(j, res->index, path, sizeof(path));
+    vtp_wbuf_init(&b);
+    vtp_proto_write_result(&b, res);
+    if (b.failed) {
+        vtp_wbuf_free(&b);
+        return fail(why, ws, VTP_ERR_NOMEM, "out of memory");
+    }
+    size_t cap = b.cap;
+    uint8_t *data = vtp_wbuf_release(&b, &len);
+    ret = write_file(path, data, len);
+    vtp_wbuf_recycle(data, cap);
+    if (ret < 0)
+        return fail(why, ws, ret == AVERROR(ENOSPC) ? ret : VTP_ERR_OUTPUT,
+                    "storing segment %u in '%s': %s", res->index, path, av_err2str(ret));
+    if (j->cfg.queue && (ret = vtp_queue_segment_done(j->cfg.queue, j->cfg.id, res->index,
+                                                      strrchr(path, '/') + 1, 0, 0)) < 0)
+        return fail(why, ws, ret, "recording segment %u: %s", res->index, vtp_strerror(ret));
+    return 0;
+}
+
+/* Whether segment index of this job was stored before (a resumed job). */
+static int stored_before(vtp_job *j, uint32_t index)
+{
+    char path[4096], *name = NULL;
+    if (!j->spill_dir || !j->cfg.queue ||
+        vtp_queue_segment_path(j->cfg.queue, j->cfg.id, index, &name) != 1)
+        return 0;
+    free(name);
+    spill_path(j, index, path, sizeof(path));
+    return access(path, R_OK) == 0;
+}
+
+static int load(vtp_job *j, uint32_t index, vtp_result **out, char *why, size_t ws)
+{
+    char path[4096];
+    AVIOContext *io = NULL;
+    uint8_t *data = NULL;
+    int size, ret;
+
+    spill_path(j, index, path, sizeof(path));
+    if ((ret = avio_open(&io, path, AVIO_FLAG_READ)) < 0 ||
+        (size = (int)avio_size(io)) <= 0 || !(data = av_malloc((size_t)size))) {
+        avio_closep(&io);
+        return fail(why, ws, VTP_ERR_OUTPUT, "reading stored segment '%s': %s", path,
+                    av_err2str(ret < 0 ? ret : AVERROR(EIO)));
+    }
+    int got = avio_read(io, data, size);
+    avio_closep(&io);
+    vtp_result *res = malloc(sizeof(*res));
+    if (!res || vtp_result_init(res) < 0) {
+        free(res);
+        av_free(data);
+        return fail(why, ws, VTP_ERR_NOMEM, "out of memory");
+    }
+    ret = got == size ? vtp_proto_read_result(data, (size_t)size, res) : VTP_ERR_PROTO;
+    av_free(data);
+    if (ret < 0) {
+        vtp_result_clear(res);
+        free(res);
+        return fail(why, ws, VTP_ERR_OUTPUT, "stored segment '%s' is damaged", path);
+    }
+    *out = res;
+    return 0;
+}
+
+/* ---- the window ---- */
+
+/* Writes every done segment that is next in order; finishes at the end. */
+static int write_ready(vtp_job *j, char *why, size_t ws)
+{
+    int ret;
+    for (slot *s; (s = slot_of(j, j->next_write))->state == SLOT_DONE &&
+                  s->index == j->next_write;) {
+        vtp_result *res = s->res;
+        s->res = NULL;
+        if (!res && (ret = load(j, s->index, &res, why, ws)) < 0)
+            return ret;
+        ret = vtp_joiner_write(j->joiner, res, s->cut_end, why, ws);
+        vtp_result_clear(res);
+        free(res);
+        clear_slot(s);
+        if (ret < 0)
+            return ret;
+        j->next_write++;
+    }
+    if (j->eof && j->next_write == j->next_read && !j->finished) {
+        if ((ret = vtp_joiner_finish(j->joiner, why, ws)) < 0)
+            return ret == VTP_ERR_TRUNCATED
+                       ? fail(why, ws, ret, "'%s': no video frame could be decoded", j->input)
+                       : ret;
+        j->finished = 1;
+        if (j->spill_dir) {
+            char path[4096];
+            for (uint32_t i = 0; i < j->next_read; i++) {
+                spill_path(j, i, path, sizeof(path));
+                unlink(path);
+            }
+            rmdir(j->spill_dir);
+            if (j->cfg.queue)
+                vtp_queue_forget_segments(j->cfg.queue, j->cfg.id);
+        }
+    }
+    return 0;
+}
+
+static void release_wbuf(void *opaque, uint8_t *data)
+{
+    vtp_wbuf_recycle(data, (size_t)(uintptr_t)opaque);
+}
+
+/* Wraps a wbuf's bytes in a reference-counted buffer (b is left empty). */
+static AVBufferRef *wbuf_buffer(vtp_wbuf *b)
+{
+    size_t len, cap = b->cap;
+    if (b->failed) {
+        vtp_wbuf_free(b);
+        return NULL;
+    }
+    uint8_t *data = vtp_wbuf_release(b, &len);
+    AVBufferRef *ref = av_buffer_create(data, len, release_wbuf, (void *)(uintptr_t)cap,
+                                        AV_BUFFER_FLAG_READONLY);
+    if (!ref)
+        vtp_wbuf_recycle(data, cap);
+    return ref;
+}
+
+/* Serializes a new segment into its slot. */
+static int fill_slot(vtp_job *j, vtp_segment *seg, char *why, size_t ws)
+{
+    slot *s = slot_of(j, seg->index);
+    vtp_wbuf b;
+
+    clear_slot(s);
+    s->index = seg->index;
+    s->cut_end = seg->cut_end;
+    vtp_wbuf_init(&b);
+    if (seg->kind == VTP_SEG_FRAMES && seg->frame_wire.len) {
+        vtp_proto_write_segment_head(&b, seg);
+        if (!(s->frames = wbuf_buffer(&seg->frame_wire)))
+            return fail(why, ws, VTP_ERR_NOMEM, "out of memory");
+    } else {
+        vtp_proto_write_segment(&b, seg);
+    }
+    if (!(s->head = wbuf_buffer(&b)))
+        return fail(why, ws, VTP_ERR_NOMEM, "out of memory");
+    s->state = SLOT_PENDING;
+    return 0;
+}
+
+static int lease(vtp_job *j, slot *s, uint64_t tag, vtp_job_send *out)
+{
+    s->state = SLOT_SENT;
+    s->lease = tag;
+    out->index = s->index;
+    out->encoder = j->opts.encoder;
+    out->head = s->head;
+    out->frames = s->frames;
+    return 1;
+}
+
+int vtp_job_can_send(const vtp_job *j)
+{
+    if (j->finished)
+        return 0;
+    for (uint32_t i = j->next_write; i != j->next_read; i++)
+        if (j->slots[i % (uint32_t)j->window].state == SLOT_PENDING)
+            return 1;
+    return !j->eof && j->next_read - j->next_write < (uint32_t)j->window;
+}
+
+/* Reads one more segment into the window (skipping those stored before a
+ * restart). 1 if a PENDING slot was added, 0 if none could be, negative on
+ * failure. */
+static int read_one(vtp_job *j, char *why, size_t ws)
+{
+    int ret;
+    while (!j->eof && j->next_read - j->next_write < (uint32_t)j->window) {
+        vtp_segment *seg = NULL;
+        int got = vtp_splitter_next(j->splitter, &seg);
+        if (got < 0)
+            return fail(why, ws, got, "'%s' %s: %s", j->input,
+                        got == VTP_ERR_TRUNCATED ? "is truncated or corrupt" : "cannot be read",
+                        vtp_strerror(got));
+        if (got == 0) {
+            j->eof = 1;
+            return (ret = write_ready(j, why, ws)) < 0 ? ret : 0;
+        }
+        vtp_log(VTP_LOG_DEBUG, "job %lld segment %u: %s [%lld, %lld) %d packets %u frames",
+                (long long)j->cfg.id, seg->index,
+                seg->kind == VTP_SEG_FRAMES ? "frames" : "packets", (long long)seg->cut_start,
+                (long long)seg->cut_end, seg->pkts.n, seg->frame_count);
+        j->next_read = seg->index + 1;
+        if (stored_before(j, seg->index)) {
+            /* Resumed: encoded before the restart. */
+            slot *s = slot_of(j, seg->index);
+            clear_slot(s);
+            s->index = seg->index;
+            s->cut_end = seg->cut_end;
+            s->state = SLOT_DONE;
+            vtp_segment_clear(seg);
+            free(seg);
+            if ((ret = write_ready(j, why, ws)) < 0)
+                return ret;
+            continue;
+        }
+        ret = fill_slot(j, seg, why, ws);
+        vtp_segment_clear(seg);
+        free(seg);
+        return ret < 0 ? ret : 1;
+    }
+    return 0;
+}
+
+static slot *first_pending(vtp_job *j)
+{
+    for (uint32_t i = j->next_write; i != j->next_read; i++)
+        if (slot_of(j, i)->state == SLOT_PENDING)
+            return slot_of(j, i);
+    return NULL;
+}
+
+int vtp_job_next(vtp_job *j, uint64_t tag, vtp_job_send *out, char *why, size_t ws)
+{
+    slot *s = first_pending(j);
+    if (!s) {
+        int ret = read_one(j, why, ws);
+        if (ret <= 0)
+            return ret;
+        s = first_pending(j);
+    }
+    return lease(j, s, tag, out);
+}
+
+int vtp_job_prefetch(vtp_job *j, char *why, size_t ws)
+{
+    if (j->finished || first_pending(j))
+        return 0;
+    return read_one(j, why, ws);
+}
+
+/* One more failed attempt at s; the job fails at the limit. */
+static int attempt_failed(vtp_job *j, slot *s, const char *cause, char *why, size_t ws)
+{
+    if (++s->attempts >= VTP_SEGMENT_ATTEMPTS)
+        return fail(why, ws, VTP_ERR_SEGMENT, "segment %u of '%s' failed on %d workers: %s",
+                    s->index, j->input, s->attempts, cause);
+    vtp_log(VTP_LOG_WARNING, "job %lld segment %u: %s; sending it again", (long long)j->cfg.id,
+            s->index, cause);
+    s->state = SLOT_PENDING;
+    s->lease = 0;
+    return 0;
+}
+
+int vtp_job_result(vtp_job *j, uint64_t tag, vtp_result *res, char *why, size_t ws)
+{
+    uint32_t idx = res->index;
+    int ret;
+
+    if ((uint64_t)res->job_id != (uint64_t)j->cfg.id || idx - j->next_write >= j->next_read - j->next_write) {
+        vtp_result_clear(res);
+        free(res);
+        return 0;
+    }
+    slot *s = slot_of(j, idx);
+    if (s->state != SLOT_SENT || s->lease != tag || s->index != idx) {
+        vtp_result_clear(res);      /* late: the segment went to someone else */
+        free(res);
+        return 0;
+    }
+    if (res->status < 0) {
+        char cause[1024];
+        snprintf(cause, sizeof(cause), "%s", res->error ? res->error : vtp_strerror(res->status));
+        vtp_result_clear(res);
+        free(res);
+        return attempt_failed(j, s, cause, why, ws);
+    }
+    av_buffer_unref(&s->head);
+    av_buffer_unref(&s->frames);
+    s->state = SLOT_DONE;
+    if (j->spill_dir) {
+        ret = store(j, res, why, ws);
+        vtp_result_clear(res);
+        free(res);
+        if (ret < 0)
+            return ret;
+    } else {
+        s->res = res;
+    }
+    return write_ready(j, why, ws);
+}
+
+int vtp_job_lost(vtp_job *j, uint64_t tag, char *why, size_t ws)
+{
+    int ret;
+    for (uint32_t i = j->next_write; i != j->next_read; i++) {
+        slot *s = slot_of(j, i);
+        if (s->state == SLOT_SENT && s->lease == tag &&
+            (ret = attempt_failed(j, s, "its worker stopped answering", why, ws)) < 0)
+            return ret;
+    }
+    return 0;
+}
+
+void vtp_job_progress_get(const vtp_job *j, vtp_job_progress *p)
+{
+    p->frames = vtp_joiner_frames(j->joiner);
+    p->media_seconds = vtp_joiner_video_seconds(j->joiner);
+    p->total_seconds = j->in->duration > 0 ? (double)j->in->duration / AV_TIME_BASE : 0;
+    p->segments_written = j->next_write;
+    p->decoding = vtp_splitter_decoding(j->splitter);
+}

@@ -1,0 +1,443 @@
+/* service.c -- `vtpool serve` (see vtp_service.h).
+ *
+ * DESIGN
+ * One thread runs everything that touches the queue, the dispatcher and
+ * the control socket, so none of them needs a lock: a zmq_poll over the
+ * dispatcher's socket and the control socket, then the dispatcher's step,
+ * then as many new jobs as idle workers can use.
+ *
+ * GUARANTEES
+ *  - A submit is answered only after the jobs are committed to the queue.
+ *  - A job's state changes in the queue when it starts, ends or is
+ *    cancelled; a crash leaves it "running", and the next start resumes it
+ *    with the segments already stored.
+ */
+#include "vtp_service.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <zmq.h>
+
+#include "vtp_dispatcher.h"
+#include "vtp_error.h"
+#include "vtp_jobspec.h"
+#include "vtp_log.h"
+#include "vtp_pool.h"
+#include "vtp_queue.h"
+#include "vtp_zsock.h"
+
+#define VTP_SERVICE_POLL_MS 100
+#define VTP_PROGRESS_EVERY_MS 1000
+#define VTP_MAX_SUBMIT 100000           /* jobs in one request */
+
+typedef struct service {
+    const vtp_service_cfg *cfg;
+    vtp_queue *q;
+    vtp_dispatcher *d;
+    void *control;
+    int64_t last_progress;
+} service;
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void spill_dir(const service *s, int64_t id, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s/job-%lld", s->cfg->workdir, (long long)id);
+}
+
+static void remove_spill(const service *s, int64_t id)
+{
+    char dir[4096], path[4400];
+    spill_dir(s, id, dir, sizeof(dir));
+    for (int i = 0;; i++) {
+        snprintf(path, sizeof(path), "%s/seg-%08d.vtpr", dir, i);
+        if (unlink(path) != 0 && errno == ENOENT)
+            break;
+    }
+    rmdir(dir);
+    vtp_queue_forget_segments(s->q, id);
+}
+
+static void on_end(void *opaque, vtp_job *job, int status, const char *why)
+{
+    service *s = opaque;
+    int64_t id = vtp_job_id(job);
+    vtp_job_progress p;
+    vtp_job_progress_get(job, &p);
+    vtp_queue_set_progress(s->q, id, p.frames, p.media_seconds, p.total_seconds);
+    vtp_queue_set_state(s->q, id, status == 0 ? "done" : "failed", status == 0 ? NULL : why);
+    if (status < 0) {
+        remove_spill(s, id);
+        vtp_log(VTP_LOG_WARNING, "job %lld failed: %s", (long long)id, why);
+    } else {
+        vtp_log(VTP_LOG_INFO, "job %lld done", (long long)id);
+    }
+}
+
+static int window_for(const service *s)
+{
+    int slots = vtp_dispatcher_slots(s->d);
+    int w = 2 * slots + 2;
+    return w < 4 ? 4 : w > 64 ? 64 : w;
+}
+
+/* Opens job info and hands it to the dispatcher; a job that cannot start
+ * fails in the queue. */
+static void start_job(service *s, const vtp_job_info *info)
+{
+    vtp_jobspec spec;
+    char why[1024] = "", dir[4096];
+    int err = 0;
+
+    if (vtp_jobspec_parse(info->spec, strlen(info->spec), &spec, why, sizeof(why)) < 0) {
+        vtp_queue_set_state(s->q, info->id, "failed", why);
+        return;
+    }
+    spill_dir(s, info->id, dir, sizeof(dir));
+    vtp_job_cfg jc = {
+        .id = info->id,
+        .input = spec.input,
+        .output = spec.output,
+        .opts = &spec.opts,
+        .audio = spec.audio,
+        .segment_seconds = spec.segment_seconds,
+        .overwrite = spec.overwrite || strcmp(info->state, "running") == 0,
+        .window = window_for(s),
+        .spill_dir = dir,
+        .queue = s->q,
+    };
+    vtp_job *job = vtp_job_open(&jc, &err, why, sizeof(why));
+    if (!job || vtp_dispatcher_add(s->d, job, info->priority) < 0) {
+        vtp_job_destroy(&job);
+        vtp_queue_set_state(s->q, info->id, "failed", why[0] ? why : vtp_strerror(err));
+        remove_spill(s, info->id);
+    } else if (strcmp(info->state, "running") != 0) {
+        vtp_queue_set_state(s->q, info->id, "running", NULL);
+    }
+    vtp_jobspec_clear(&spec);
+}
+
+static int resume_one(void *opaque, const vtp_job_info *info)
+{
+    vtp_log(VTP_LOG_INFO, "resuming job %lld", (long long)info->id);
+    start_job(opaque, info);
+    return 0;
+}
+
+/* Starts queued jobs while workers would otherwise idle. Active jobs are
+ * "running" in the queue, so the next "queued" one is always a new one. */
+static void fill(service *s)
+{
+    while (vtp_dispatcher_jobs(s->d) < VTP_MAX_ACTIVE_JOBS && vtp_dispatcher_hungry(s->d)) {
+        vtp_job_info info;
+        memset(&info, 0, sizeof(info));
+        if (vtp_queue_next(s->q, NULL, 0, &info) != 1)
+            break;
+        start_job(s, &info);
+        vtp_job_info_clear(&info);
+    }
+}
+
+/* Records the progress of active jobs, once a second. */
+static void save_progress(service *s)
+{
+    int64_t now = now_ms();
+    if (now - s->last_progress < VTP_PROGRESS_EVERY_MS)
+        return;
+    s->last_progress = now;
+    for (int i = 0; i < vtp_dispatcher_jobs(s->d); i++) {
+        vtp_job *job = vtp_dispatcher_job_at(s->d, i);
+        vtp_job_progress p;
+        vtp_job_progress_get(job, &p);
+        vtp_queue_set_progress(s->q, vtp_job_id(job), p.frames, p.media_seconds,
+                               p.total_seconds);
+    }
+}
+
+/* ---- control requests ---- */
+
+static json_t *job_json(const vtp_job_info *i)
+{
+    json_t *spec = json_loads(i->spec ? i->spec : "{}", 0, NULL);
+    double pct = i->total_seconds > 0 ? 100.0 * i->media_seconds / i->total_seconds : 0;
+    if (strcmp(i->state, "done") == 0)
+        pct = 100;
+    return json_pack("{s:I, s:s, s:i, s:o, s:s?, s:f, s:f, s:f, s:I, s:I, s:f, s:f, s:f}",
+                     "id", (json_int_t)i->id, "state", i->state, "priority", i->priority, "spec",
+                     spec ? spec : json_object(), "error", i->error, "submitted", i->submitted,
+                     "started", i->started, "finished", i->finished, "segments",
+                     (json_int_t)i->segments_done, "frames", (json_int_t)i->frames, "seconds",
+                     i->media_seconds, "total_seconds", i->total_seconds, "percent",
+                     pct > 100 ? 100.0 : pct);
+}
+
+static json_t *error_json(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static json_t *error_json(const char *fmt, ...)
+{
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    return json_pack("{s:b, s:s}", "ok", 0, "error", msg);
+}
+
+/* Checks what can be checked of a job before it is queued. */
+static int check_spec(vtp_jobspec *spec, char *why, size_t ws)
+{
+    struct stat st;
+    int ret;
+
+    if ((ret = vtp_jobspec_absolutize(spec)) < 0)
+        return ret;
+    if (stat(spec->input, &st) != 0 || !S_ISREG(st.st_mode) || access(spec->input, R_OK) != 0) {
+        snprintf(why, ws, "cannot read input '%s'", spec->input);
+        return VTP_ERR_INPUT;
+    }
+    char *copy = strdup(spec->output);
+    if (!copy)
+        return VTP_ERR_NOMEM;
+    const char *dir = dirname(copy);
+    int dir_ok = stat(dir, &st) == 0 && S_ISDIR(st.st_mode) && access(dir, W_OK) == 0;
+    snprintf(why, ws, "cannot write into '%s'", dir);
+    free(copy);
+    if (!dir_ok)
+        return VTP_ERR_OUTPUT;
+    if (!spec->overwrite && access(spec->output, F_OK) == 0) {
+        snprintf(why, ws, "'%s' exists (overwrite it with -y)", spec->output);
+        return VTP_ERR_EXISTS;
+    }
+    why[0] = 0;
+    if (spec->opts.encoder && (ret = vtp_enc_opts_validate(&spec->opts, why, ws)) < 0)
+        return ret;
+    return 0;
+}
+
+static json_t *do_submit(service *s, json_t *req)
+{
+    json_t *jobs = json_object_get(req, "jobs");
+    size_t n = json_array_size(jobs);
+    if (!json_is_array(jobs) || n == 0 || n > VTP_MAX_SUBMIT)
+        return error_json("submit needs \"jobs\": an array of 1 to %d job objects", VTP_MAX_SUBMIT);
+
+    char **specs = calloc(n, sizeof(*specs));
+    int *prios = calloc(n, sizeof(*prios));
+    int64_t *ids = calloc(n, sizeof(*ids));
+    json_t *answer = NULL;
+    if (!specs || !prios || !ids) {
+        answer = error_json("out of memory");
+        goto end;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char why[1024] = "";
+        vtp_jobspec spec;
+        char *text = json_dumps(json_array_get(jobs, i), JSON_COMPACT);
+        int ret = text ? vtp_jobspec_parse(text, strlen(text), &spec, why, sizeof(why))
+                       : VTP_ERR_NOMEM;
+        free(text);
+        if (ret == 0 && (ret = check_spec(&spec, why, sizeof(why))) == 0) {
+            prios[i] = spec.priority;
+            if (!(specs[i] = vtp_jobspec_to_json(&spec)))
+                ret = VTP_ERR_NOMEM;
+        }
+        vtp_jobspec_clear(&spec);
+        if (ret < 0) {
+            answer = n > 1 ? error_json("job %zu: %s", i + 1, why[0] ? why : vtp_strerror(ret))
+                           : error_json("%s", why[0] ? why : vtp_strerror(ret));
+            goto end;
+        }
+    }
+    int ret = vtp_queue_submit_many(s->q, (const char *const *)specs, prios, (int)n, ids);
+    if (ret < 0) {
+        answer = error_json("cannot queue: %s", vtp_strerror(ret));
+        goto end;
+    }
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, json_integer(ids[i]));
+    answer = json_pack("{s:b, s:o}", "ok", 1, "ids", arr);
+end:
+    for (size_t i = 0; specs && i < n; i++)
+        free(specs[i]);
+    free(specs);
+    free(prios);
+    free(ids);
+    return answer;
+}
+
+static int list_one(void *opaque, const vtp_job_info *info)
+{
+    json_array_append_new(opaque, job_json(info));
+    return 0;
+}
+
+static json_t *do_request(service *s, json_t *req)
+{
+    const char *op = json_string_value(json_object_get(req, "op"));
+    json_t *idv = json_object_get(req, "id");
+    int64_t id = json_is_integer(idv) ? (int64_t)json_integer_value(idv) : -1;
+
+    if (!op)
+        return error_json("a request needs \"op\"");
+    if (strcmp(op, "submit") == 0)
+        return do_submit(s, req);
+    if (strcmp(op, "list") == 0) {
+        json_t *arr = json_array();
+        const char *state = json_string_value(json_object_get(req, "state"));
+        json_t *lim = json_object_get(req, "limit");
+        vtp_queue_list(s->q, state, json_is_integer(lim) ? (int)json_integer_value(lim) : 0,
+                       list_one, arr);
+        return json_pack("{s:b, s:o}", "ok", 1, "jobs", arr);
+    }
+    if (strcmp(op, "status") != 0 && strcmp(op, "cancel") != 0)
+        return error_json("unknown op '%s'", op);
+    if (id < 1)
+        return error_json("%s needs \"id\": a job id", op);
+    vtp_job_info info;
+    memset(&info, 0, sizeof(info));
+    if (vtp_queue_get(s->q, id, &info) != 1)
+        return error_json("no job %lld", (long long)id);
+    json_t *answer;
+    if (strcmp(op, "status") == 0) {
+        answer = json_pack("{s:b, s:o}", "ok", 1, "job", job_json(&info));
+    } else {
+        int changed = vtp_queue_cancel(s->q, id);
+        if (changed == 1 && vtp_dispatcher_remove(s->d, id))
+            remove_spill(s, id);
+        answer = changed < 0 ? error_json("cannot cancel job %lld", (long long)id)
+                             : json_pack("{s:b, s:b}", "ok", 1, "changed", changed == 1);
+    }
+    vtp_job_info_clear(&info);
+    return answer;
+}
+
+/* Answers every waiting control request. */
+static void serve_control(service *s)
+{
+    for (;;) {
+        zmq_msg_t id, body;
+        zmq_msg_init(&id);
+        zmq_msg_init(&body);
+        if (zmq_msg_recv(&id, s->control, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&id);
+            zmq_msg_close(&body);
+            return;
+        }
+        int ok = zmq_msg_more(&id) && zmq_msg_recv(&body, s->control, 0) >= 0;
+        int more = ok && zmq_msg_more(&body);
+        while (more) {          /* a client speaks one part: drop the rest */
+            zmq_msg_t extra;
+            zmq_msg_init(&extra);
+            more = zmq_msg_recv(&extra, s->control, 0) >= 0 && zmq_msg_more(&extra);
+            zmq_msg_close(&extra);
+            ok = 0;
+        }
+        json_t *answer;
+        json_error_t jerr;
+        json_t *req = ok ? json_loadb(zmq_msg_data(&body), zmq_msg_size(&body),
+                                      JSON_REJECT_DUPLICATES, &jerr)
+                         : NULL;
+        if (!ok)
+            answer = error_json("a request is one message part");
+        else if (!json_is_object(req))
+            answer = error_json("a request is a JSON object");
+        else
+            answer = do_request(s, req);
+        json_decref(req);
+        char *text = answer ? json_dumps(answer, JSON_COMPACT) : NULL;
+        json_decref(answer);
+        if (text && vtp_zsock_send(s->control, zmq_msg_data(&id), zmq_msg_size(&id),
+                                   ZMQ_SNDMORE | ZMQ_DONTWAIT) == 0)
+            vtp_zsock_send(s->control, text, strlen(text), ZMQ_DONTWAIT);
+        free(text);
+        zmq_msg_close(&id);
+        zmq_msg_close(&body);
+    }
+}
+
+static int stopped(const service *s)
+{
+    return s->cfg->stop && *s->cfg->stop;
+}
+
+int vtp_service_run(const vtp_service_cfg *cfg)
+{
+    service s = {.cfg = cfg};
+    char why[1024] = "", local[64];
+    void *zctx = zmq_ctx_new();
+    vtp_pool *pool = NULL;
+    int ret = 0;
+
+    if (mkdir(cfg->workdir, 0755) != 0 && errno != EEXIST) {
+        vtp_log_line("serve: cannot create work directory '%s': %s", cfg->workdir,
+                     strerror(errno));
+        ret = VTP_ERR_OUTPUT;
+        goto end;
+    }
+    if (!(s.q = vtp_queue_open(cfg->db, why, sizeof(why)))) {
+        vtp_log_line("serve: %s", why);
+        ret = VTP_ERR_OUTPUT;
+        goto end;
+    }
+    snprintf(local, sizeof(local), "inproc://vtpool-serve-%p", (void *)&s);
+    const char *eps[] = {cfg->listen, local};
+    vtp_dispatcher_cfg dc = {.zctx = zctx, .endpoints = eps, .nendpoints = 2,
+                             .heartbeat_ms = cfg->heartbeat_ms, .liveness = cfg->liveness,
+                             .network = 1, .on_end = on_end, .opaque = &s};
+    int64_t maxmsg = VTP_MAX_CONTROL_MESSAGE;
+    int linger = 0;
+    if (!zctx || !(s.d = vtp_dispatcher_new(&dc)) ||
+        !(s.control = zmq_socket(zctx, ZMQ_ROUTER)) ||
+        zmq_setsockopt(s.control, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg)) != 0 ||
+        zmq_setsockopt(s.control, ZMQ_LINGER, &linger, sizeof(linger)) != 0 ||
+        zmq_bind(s.control, cfg->control) != 0) {
+        if (s.d)
+            vtp_log_line("serve: cannot listen on %s: %s", cfg->control,
+                         zmq_strerror(zmq_errno()));
+        ret = VTP_ERR_USAGE;
+        goto end;
+    }
+    int threads = cfg->threads < 0 ? vtp_cpu_count() : cfg->threads;
+    if (threads > 0 && !(pool = vtp_pool_new(zctx, local, threads))) {
+        vtp_log_line("serve: cannot start %d worker threads", threads);
+        ret = VTP_ERR_NOMEM;
+        goto end;
+    }
+    vtp_queue_running(s.q, resume_one, &s);
+    vtp_log(VTP_LOG_INFO, "serving: workers on %s, clients on %s", cfg->listen, cfg->control);
+
+    while (!stopped(&s)) {
+        zmq_pollitem_t items[] = {{vtp_dispatcher_socket(s.d), 0, ZMQ_POLLIN, 0},
+                                  {s.control, 0, ZMQ_POLLIN, 0}};
+        if (zmq_poll(items, 2, VTP_SERVICE_POLL_MS) < 0 && zmq_errno() != EINTR)
+            break;
+        if (items[1].revents & ZMQ_POLLIN)
+            serve_control(&s);
+        if ((ret = vtp_dispatcher_step(s.d)) < 0)
+            break;
+        fill(&s);
+        save_progress(&s);
+    }
+end:
+    vtp_pool_destroy(&pool);
+    vtp_dispatcher_destroy(&s.d);   /* running jobs stay "running": resumed next time */
+    if (s.control)
+        zmq_close(s.control);
+    if (zctx)
+        zmq_ctx_term(zctx);
+    vtp_queue_close(&s.q);
+    return ret;
+}

@@ -1,0 +1,71 @@
+/* vtp_dispatcher.h -- hands segments of many jobs to many workers.
+ *
+ * The dispatcher owns one ROUTER socket (bound to one or more endpoints)
+ * and a table of peers. A peer is whatever said READY: a worker thread of
+ * this process (one slot, no heartbeat) or a worker node on any machine (N
+ * slots, heartbeats). Each slot holds at most one segment, so credits are
+ * slots: nothing is sent that a worker cannot start at once, and reading
+ * ahead is bounded by the jobs' windows, not by socket buffers.
+ *
+ * Liveness (Paranoid Pirate): to every heartbeat peer the dispatcher sends a
+ * HEARTBEAT each interval; a peer silent for `liveness` intervals is dead,
+ * and its segments go back to their jobs to be sent again. A late result
+ * from a dead peer is dropped by the job (its lease is gone).
+ *
+ * Jobs are served in priority order, then in the order they were added;
+ * segments of several jobs share the workers, so no slot idles while any
+ * job has work. A job that finishes or fails is reported through the end
+ * callback and destroyed.
+ */
+#ifndef VTP_DISPATCHER_H
+#define VTP_DISPATCHER_H
+
+#include "vtp_job.h"
+
+typedef struct vtp_dispatcher vtp_dispatcher;
+
+/* Called once per job when it ends: status 0 (its output is in place) or
+ * negative with a one-line reason. The job is destroyed right after. */
+typedef void (*vtp_job_end_fn)(void *opaque, vtp_job *job, int status, const char *why);
+
+typedef struct vtp_dispatcher_cfg {
+    void *zctx;
+    const char *const *endpoints;       /* to bind */
+    int nendpoints;
+    int heartbeat_ms;                   /* 0 = VTP_HEARTBEAT_MS */
+    int liveness;                       /* 0 = VTP_LIVENESS */
+    int network;                        /* endpoints face a network: cap message sizes */
+    vtp_job_end_fn on_end;
+    void *opaque;
+} vtp_dispatcher_cfg;
+
+/* NULL on failure (a reason was printed). */
+vtp_dispatcher *vtp_dispatcher_new(const vtp_dispatcher_cfg *cfg);
+/* Destroys the remaining jobs (without callbacks) and closes the socket. */
+void vtp_dispatcher_destroy(vtp_dispatcher **self_p);
+
+/* The socket to poll for input before calling vtp_dispatcher_step(). */
+void *vtp_dispatcher_socket(vtp_dispatcher *d);
+
+/* Takes the job (it is destroyed by the dispatcher). 0 or VTP_ERR_NOMEM. */
+int vtp_dispatcher_add(vtp_dispatcher *d, vtp_job *job, int priority);
+
+/* Removes and destroys job id (no callback). 1 if it was there. */
+int vtp_dispatcher_remove(vtp_dispatcher *d, int64_t id);
+
+/* Does all that is due without blocking: takes every waiting message,
+ * sends heartbeats, buries silent peers, hands out segments, reports jobs
+ * that ended. 0, or negative on a socket failure. */
+int vtp_dispatcher_step(vtp_dispatcher *d);
+
+int vtp_dispatcher_slots(const vtp_dispatcher *d);  /* slots of live peers */
+int vtp_dispatcher_busy(const vtp_dispatcher *d);   /* slots holding a segment */
+int vtp_dispatcher_jobs(const vtp_dispatcher *d);   /* jobs not yet ended */
+/* Whether a slot is free that no job can fill: time to add a job. */
+int vtp_dispatcher_hungry(const vtp_dispatcher *d);
+/* The job with this id, or NULL. */
+vtp_job *vtp_dispatcher_job(vtp_dispatcher *d, int64_t id);
+/* The i-th job not yet ended (0 <= i < vtp_dispatcher_jobs()). */
+vtp_job *vtp_dispatcher_job_at(vtp_dispatcher *d, int i);
+
+#endif

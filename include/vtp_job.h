@@ -1,0 +1,107 @@
+/* vtp_job.h -- one transcode in progress, as the dispatcher sees it.
+ *
+ * A job owns its input (and the splitter reading it), its output (the
+ * joiner) and a window of segments between the two. Each segment in the
+ * window is PENDING (ready to send, perhaps again), SENT (leased to a
+ * worker), DONE (its result is held or stored, waiting for its turn) or
+ * written. The serialized form of a segment is kept until its result
+ * arrives, so a segment whose worker died can be sent again without
+ * reading the input twice.
+ *
+ * With a spill directory, every result is stored there as a file before it
+ * counts as done (and recorded in the queue, when one is given); a job
+ * reopened after a crash reads its input again but sends only the segments
+ * without a stored result. Without one (vtpool encode), results stay in
+ * memory until written.
+ */
+#ifndef VTP_JOB_H
+#define VTP_JOB_H
+
+#include <stdint.h>
+
+#include <libavutil/buffer.h>
+
+#include "vtp_options.h"
+#include "vtp_segment.h"
+
+struct vtp_queue;
+
+#define VTP_SEGMENT_ATTEMPTS 3          /* workers a segment may fail on */
+#define VTP_SEGMENT_DEFAULT_S 10.0      /* default target segment length */
+#define VTP_SEGMENT_MIN_AUTO_S 1.0      /* shortest the default shrinks to */
+
+typedef struct vtp_job_cfg {
+    int64_t id;                         /* job id (1 for vtpool encode) */
+    const char *input;
+    const char *output;
+    const vtp_enc_opts *opts;           /* encoder NULL: the container's usual one */
+    const char *audio;                  /* "copy", "none" or an audio encoder */
+    double segment_seconds;             /* 0: the default, shortened for short
+                                           inputs so `parallelism` workers all
+                                           get two segments */
+    int parallelism;                    /* workers expected; 0 if unknown */
+    int overwrite;
+    int window;                         /* segments between splitter and joiner */
+    const char *spill_dir;              /* NULL: results in memory */
+    struct vtp_queue *queue;            /* NULL, or where stored segments are recorded */
+} vtp_job_cfg;
+
+/* A segment ready to go out: its serialized message (and the frames part,
+ * or NULL), referenced by the job until the segment is done. */
+typedef struct vtp_job_send {
+    uint32_t index;
+    const char *encoder;                /* what the worker must have */
+    AVBufferRef *head;
+    AVBufferRef *frames;
+} vtp_job_send;
+
+typedef struct vtp_job_progress {
+    int64_t frames;
+    double media_seconds;
+    double total_seconds;
+    uint32_t segments_written;
+    int decoding;                       /* the dispatcher decodes this input */
+} vtp_job_progress;
+
+typedef struct vtp_job vtp_job;
+
+/* Opens the input and the output, checks every setting. NULL on failure
+ * with *err set and a one-line reason in why. */
+vtp_job *vtp_job_open(const vtp_job_cfg *cfg, int *err, char *why, size_t why_size);
+/* Frees everything; the temporary output is removed unless finished. */
+void vtp_job_destroy(vtp_job **self_p);
+
+int64_t vtp_job_id(const vtp_job *j);
+/* The encoder its segments need. */
+const char *vtp_job_encoder(const vtp_job *j);
+
+/* The next segment to send: one to send again first, else a new one read
+ * from the input (when the window allows). 1 with *out filled, 0 when there
+ * is nothing to send now, negative on failure (reason in why). lease_tag
+ * identifies who gets it, so that a late result from someone else can be
+ * told apart. */
+int vtp_job_next(vtp_job *j, uint64_t lease_tag, vtp_job_send *out, char *why, size_t why_size);
+
+/* Reads one segment ahead when none is waiting to be sent, so the next
+ * free worker need not wait for the input. 1 if it did, 0 if not needed or
+ * not possible, negative on failure. */
+int vtp_job_prefetch(vtp_job *j, char *why, size_t why_size);
+
+/* Whether vtp_job_next() might give something (without reading). */
+int vtp_job_can_send(const vtp_job *j);
+
+/* A result from the worker holding lease_tag; the job takes res. Results
+ * of segments not leased to that tag are dropped (returns 0). Failed
+ * results count as an attempt. 0, or negative if the job has failed. */
+int vtp_job_result(vtp_job *j, uint64_t lease_tag, vtp_result *res, char *why, size_t why_size);
+
+/* The worker holding lease_tag is gone: its segments are to be sent again
+ * (each loss counts as an attempt). 0, or negative if the job has failed. */
+int vtp_job_lost(vtp_job *j, uint64_t lease_tag, char *why, size_t why_size);
+
+/* 1 once the output is complete and in place. */
+int vtp_job_finished(const vtp_job *j);
+
+void vtp_job_progress_get(const vtp_job *j, vtp_job_progress *p);
+
+#endif

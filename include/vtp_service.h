@@ -1,0 +1,43 @@
+/* vtp_service.h -- `vtpool serve`: the dispatcher as a long-running service.
+ *
+ * The service owns the durable queue (vtp_queue, SQLite), the dispatcher
+ * (workers connect to `listen`), and a control socket (`control`) where
+ * clients submit, inspect and cancel jobs. It runs queued jobs in priority
+ * then arrival order, several at a time so that no worker idles while any
+ * job has work, and stores each finished segment in the work directory, so
+ * that after a crash a running job continues with only what was in flight.
+ *
+ * Control requests and answers are JSON objects, one per message:
+ *   {"op":"submit","jobs":[SPEC,...]}      -> {"ok":true,"ids":[...]}
+ *   {"op":"status","id":N}                 -> {"ok":true,"job":JOB}
+ *   {"op":"list","state":S,"limit":N}      -> {"ok":true,"jobs":[JOB,...]}
+ *   {"op":"cancel","id":N}                 -> {"ok":true,"changed":BOOL}
+ * and {"ok":false,"error":"..."} for anything refused. A SPEC is what
+ * vtp_jobspec_parse() takes; paths in it are resolved on this machine.
+ */
+#ifndef VTP_SERVICE_H
+#define VTP_SERVICE_H
+
+#include <signal.h>
+
+#define VTP_DEFAULT_LISTEN "tcp://127.0.0.1:5555"
+#define VTP_DEFAULT_CONTROL "tcp://127.0.0.1:5556"
+#define VTP_MAX_ACTIVE_JOBS 8           /* jobs read at once */
+#define VTP_MAX_CONTROL_MESSAGE (16 << 20)  /* bytes */
+
+typedef struct vtp_service_cfg {
+    const char *listen;
+    const char *control;
+    const char *db;
+    const char *workdir;
+    int threads;                        /* worker threads inside; <0 = all CPUs */
+    int heartbeat_ms;                   /* 0 = default */
+    int liveness;                       /* 0 = default */
+    volatile sig_atomic_t *stop;
+} vtp_service_cfg;
+
+/* Runs until *stop is set. 0, or a negative code when it cannot start
+ * (with a reason printed). */
+int vtp_service_run(const vtp_service_cfg *cfg);
+
+#endif

@@ -1,0 +1,18 @@
+/* suites.h -- the check suites of vtpool-unit, one per module. */
+#ifndef VTP_UNIT_SUITES_H
+#define VTP_UNIT_SUITES_H
+
+#include <check.h>
+
+Suite *buf_suite(void);
+Suite *proto_suite(void);
+Suite *codecpar_suite(void);
+Suite *cutter_suite(void);
+Suite *options_suite(void);
+Suite *error_suite(void);
+Suite *pipeline_suite(void);
+Suite *splitter_suite(void);
+Suite *jobspec_suite(void);
+Suite *queue_suite(void);
+
+#endif

@@ -1,0 +1,323 @@
+/* node.c -- a worker process's connection to the dispatcher (see vtp_node.h).
+ *
+ * DESIGN
+ * One thread, two sockets: `up` (DEALER to the dispatcher) and `local`
+ * (ROUTER the pool's threads connect to). Messages pass through unchanged
+ * and without copies: a SEGMENT goes to the thread that has waited longest,
+ * a RESULT goes up. Segments that arrive while every thread is busy (after
+ * a reconnect, the threads may still be finishing work the dispatcher has
+ * already given to others) wait in a small queue.
+ *
+ * GUARANTEES
+ *  - The dispatcher hears from a live node at least every heartbeat_ms.
+ *  - A node that loses the dispatcher for liveness intervals reconnects
+ *    with backoff (1 s doubling to 32 s) and announces itself again; it
+ *    keeps running through any number of dispatcher restarts.
+ */
+#include "vtp_node.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libavcodec/avcodec.h>
+#include <zmq.h>
+
+#include "vtp_error.h"
+#include "vtp_log.h"
+#include "vtp_pool.h"
+#include "vtp_proto.h"
+#include "vtp_zsock.h"
+
+#define VTP_MAX_LOCAL 1024
+#define VTP_ENCODERS_MAX 8192           /* bytes of the encoder list */
+
+typedef struct local_peer {
+    uint8_t id[256];
+    size_t idlen;
+    int busy;
+} local_peer;
+
+typedef struct pending {                /* a segment waiting for a thread */
+    zmq_msg_t parts[2];
+    int nparts;
+} pending;
+
+typedef struct node {
+    const vtp_node_cfg *cfg;
+    void *zctx;
+    void *up;
+    void *local;
+    local_peer *peers;
+    int npeers;
+    pending *queue;
+    int nqueue;
+    int threads;
+    int heartbeat_ms;
+    int liveness;
+} node;
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static pthread_once_t encoders_once = PTHREAD_ONCE_INIT;
+static char encoders[VTP_ENCODERS_MAX];    /* written once, under encoders_once */
+
+static void list_encoders(void)
+{
+    const AVCodec *c;
+    void *it = NULL;
+    size_t len = 0;
+    while ((c = av_codec_iterate(&it))) {
+        if (!av_codec_is_encoder(c) || c->type != AVMEDIA_TYPE_VIDEO)
+            continue;
+        size_t n = strlen(c->name);
+        if (len + n + 2 >= sizeof(encoders))
+            break;
+        if (len)
+            encoders[len++] = ',';
+        memcpy(encoders + len, c->name, n);
+        len += n;
+        encoders[len] = 0;
+    }
+}
+
+const char *vtp_node_encoders(void)
+{
+    pthread_once(&encoders_once, list_encoders);
+    return encoders;
+}
+
+static int send_up(node *n, int type)
+{
+    vtp_wbuf b;
+    vtp_wbuf_init(&b);
+    if (type == VTP_MSG_READY)
+        vtp_proto_write_ready(&b, &(vtp_ready){.threads = (uint32_t)n->threads,
+                                                .heartbeat = 1,
+                                                .encoders = (char *)vtp_node_encoders()});
+    else
+        vtp_proto_header(&b, type);
+    return vtp_zsock_send_buf(n->up, &b, ZMQ_DONTWAIT);
+}
+
+static int connect_up(node *n)
+{
+    int linger = 0;
+    if (n->up)
+        zmq_close(n->up);
+    n->up = zmq_socket(n->zctx, ZMQ_DEALER);
+    if (!n->up || zmq_setsockopt(n->up, ZMQ_LINGER, &linger, sizeof(linger)) != 0 ||
+        zmq_connect(n->up, n->cfg->connect) != 0) {
+        vtp_log_line("worker: cannot connect to %s: %s", n->cfg->connect,
+                     zmq_strerror(zmq_errno()));
+        return VTP_ERR_USAGE;
+    }
+    return send_up(n, VTP_MSG_READY);
+}
+
+static local_peer *idle_peer(node *n)
+{
+    for (int i = 0; i < n->npeers; i++)
+        if (!n->peers[i].busy)
+            return &n->peers[i];
+    return NULL;
+}
+
+static local_peer *find_peer(node *n, const void *id, size_t len)
+{
+    for (int i = 0; i < n->npeers; i++)
+        if (n->peers[i].idlen == len && memcmp(n->peers[i].id, id, len) == 0)
+            return &n->peers[i];
+    return NULL;
+}
+
+/* Sends the parts to a local thread (taking them). */
+static int dispatch_local(node *n, local_peer *p, zmq_msg_t *parts, int nparts)
+{
+    if (zmq_send(n->local, p->id, p->idlen, ZMQ_SNDMORE) < 0)
+        return VTP_ERR_ZMQ;
+    for (int i = 0; i < nparts; i++)
+        if (zmq_msg_send(&parts[i], n->local, i + 1 < nparts ? ZMQ_SNDMORE : 0) < 0)
+            return VTP_ERR_ZMQ;
+    p->busy = 1;
+    return 0;
+}
+
+/* Receives one whole multipart message; parts beyond max are dropped. */
+static int recv_parts(void *sock, zmq_msg_t *parts, int max, int *nparts)
+{
+    int n = 0, more = 1;
+    while (more) {
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, sock, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&m);
+            for (int i = 0; i < n && i < max; i++)
+                zmq_msg_close(&parts[i]);
+            return VTP_ERR_ZMQ;
+        }
+        more = zmq_msg_more(&m);
+        if (n < max) {
+            zmq_msg_init(&parts[n]);
+            zmq_msg_move(&parts[n], &m);
+        }
+        zmq_msg_close(&m);
+        n++;
+    }
+    *nparts = n > max ? -1 : n;
+    if (n > max)
+        for (int i = 0; i < max; i++)
+            zmq_msg_close(&parts[i]);
+    return 0;
+}
+
+/* A message from the dispatcher. Returns 1 on STOP. */
+static int from_up(node *n)
+{
+    zmq_msg_t parts[2];
+    int nparts, type;
+
+    if (recv_parts(n->up, parts, 2, &nparts) < 0 || nparts < 1)
+        return 0;
+    if (vtp_proto_type(zmq_msg_data(&parts[0]), zmq_msg_size(&parts[0]), &type) < 0)
+        type = 0;
+    int ret = 0;
+    if (type == VTP_MSG_SEGMENT) {
+        local_peer *p = idle_peer(n);
+        if (p) {
+            dispatch_local(n, p, parts, nparts);
+        } else if (n->nqueue < n->threads) {
+            pending *q = &n->queue[n->nqueue++];
+            q->nparts = nparts;
+            for (int i = 0; i < nparts; i++) {
+                zmq_msg_init(&q->parts[i]);
+                zmq_msg_move(&q->parts[i], &parts[i]);
+            }
+        } else {
+            vtp_log(VTP_LOG_WARNING, "worker: more segments than threads; one dropped");
+        }
+    } else if (type == VTP_MSG_STOP) {
+        ret = 1;
+    } else if (type != VTP_MSG_HEARTBEAT) {
+        vtp_log(VTP_LOG_WARNING, "worker: dropped an unexpected message");
+    }
+    for (int i = 0; i < nparts; i++)
+        zmq_msg_close(&parts[i]);
+    return ret;
+}
+
+/* A message from a local thread. */
+static void from_local(node *n)
+{
+    zmq_msg_t parts[2];
+    int nparts, type;
+
+    if (recv_parts(n->local, parts, 2, &nparts) < 0 || nparts != 2)
+        return;
+    const void *id = zmq_msg_data(&parts[0]);
+    size_t idlen = zmq_msg_size(&parts[0]);
+    local_peer *p = find_peer(n, id, idlen);
+    if (vtp_proto_type(zmq_msg_data(&parts[1]), zmq_msg_size(&parts[1]), &type) == 0) {
+        if (type == VTP_MSG_READY && !p && n->npeers < VTP_MAX_LOCAL && idlen <= sizeof(p->id)) {
+            p = &n->peers[n->npeers++];
+            memcpy(p->id, id, idlen);
+            p->idlen = idlen;
+            p->busy = 0;
+        } else if (type == VTP_MSG_RESULT && p) {
+            p->busy = 0;
+            zmq_msg_send(&parts[1], n->up, ZMQ_DONTWAIT);
+        }
+    }
+    for (int i = 0; i < 2; i++)
+        zmq_msg_close(&parts[i]);
+    /* A thread is free: give it a waiting segment. */
+    if (n->nqueue && (p = idle_peer(n))) {
+        dispatch_local(n, p, n->queue[0].parts, n->queue[0].nparts);
+        for (int i = 0; i < n->queue[0].nparts; i++)
+            zmq_msg_close(&n->queue[0].parts[i]);
+        memmove(n->queue, n->queue + 1, (size_t)(--n->nqueue) * sizeof(*n->queue));
+    }
+}
+
+static int stopped(const node *n)
+{
+    return n->cfg->stop && *n->cfg->stop;
+}
+
+int vtp_node_run(void *zctx, const vtp_node_cfg *cfg)
+{
+    node n = {.cfg = cfg, .zctx = zctx};
+    char endpoint[64];
+    vtp_pool *pool = NULL;
+    int ret = 0;
+
+    n.threads = cfg->threads > 0 ? cfg->threads : vtp_cpu_count();
+    n.heartbeat_ms = cfg->heartbeat_ms > 0 ? cfg->heartbeat_ms : VTP_HEARTBEAT_MS;
+    n.liveness = cfg->liveness > 0 ? cfg->liveness : VTP_LIVENESS;
+    n.peers = calloc((size_t)n.threads, sizeof(*n.peers));
+    n.queue = calloc((size_t)n.threads, sizeof(*n.queue));
+    snprintf(endpoint, sizeof(endpoint), "inproc://vtp-node-%p", (void *)&n);
+    int linger = 0;
+    if (!n.peers || !n.queue || !(n.local = zmq_socket(zctx, ZMQ_ROUTER)) ||
+        zmq_setsockopt(n.local, ZMQ_LINGER, &linger, sizeof(linger)) != 0 ||
+        zmq_bind(n.local, endpoint) != 0 || !(pool = vtp_pool_new(zctx, endpoint, n.threads))) {
+        vtp_log_line("worker: cannot start %d threads", n.threads);
+        ret = VTP_ERR_NOMEM;
+        goto end;
+    }
+    if ((ret = connect_up(&n)) < 0)
+        goto end;
+
+    int64_t next_beat = now_ms() + n.heartbeat_ms;
+    int64_t heard = now_ms();
+    int backoff = VTP_RECONNECT_MIN_MS;
+    while (!stopped(&n)) {
+        zmq_pollitem_t items[] = {{n.up, 0, ZMQ_POLLIN, 0}, {n.local, 0, ZMQ_POLLIN, 0}};
+        int64_t wait = next_beat - now_ms();
+        if (zmq_poll(items, 2, wait > 0 ? (long)wait : 0) < 0 && zmq_errno() != EINTR)
+            break;
+        if (items[0].revents & ZMQ_POLLIN) {
+            heard = now_ms();
+            backoff = VTP_RECONNECT_MIN_MS;
+            if (from_up(&n) == 1)
+                break;
+        }
+        if (items[1].revents & ZMQ_POLLIN)
+            from_local(&n);
+        if (now_ms() >= next_beat) {
+            send_up(&n, VTP_MSG_HEARTBEAT);
+            next_beat = now_ms() + n.heartbeat_ms;
+        }
+        if (now_ms() - heard > (int64_t)n.liveness * n.heartbeat_ms) {
+            vtp_log(VTP_LOG_WARNING, "worker: dispatcher silent; reconnecting in %d ms", backoff);
+            for (int64_t until = now_ms() + backoff; now_ms() < until && !stopped(&n);) {
+                struct timespec ts = {0, 50 * 1000000};
+                nanosleep(&ts, NULL);
+            }
+            if (backoff < VTP_RECONNECT_MAX_MS)
+                backoff *= 2;
+            if ((ret = connect_up(&n)) < 0)
+                break;
+            heard = now_ms();
+        }
+    }
+end:
+    vtp_pool_destroy(&pool);
+    for (int i = 0; i < n.nqueue; i++)
+        for (int k = 0; k < n.queue[i].nparts; k++)
+            zmq_msg_close(&n.queue[i].parts[k]);
+    if (n.up)
+        zmq_close(n.up);
+    if (n.local)
+        zmq_close(n.local);
+    free(n.peers);
+    free(n.queue);
+    return ret;
+}
