@@ -33,6 +33,7 @@
 
 #define VTP_MAX_LOCAL 1024
 #define VTP_ENCODERS_MAX 8192           /* bytes of the encoder list */
+#define VTP_MAX_NODE_MESSAGE (1LL << 31)  /* bytes accepted from the network */
 
 typedef struct local_peer {
     uint8_t id[256];
@@ -110,10 +111,12 @@ static int send_up(node *n, int type)
 static int connect_up(node *n)
 {
     int linger = 0;
+    int64_t maxmsg = VTP_MAX_NODE_MESSAGE;
     if (n->up)
         zmq_close(n->up);
     n->up = zmq_socket(n->zctx, ZMQ_DEALER);
     if (!n->up || zmq_setsockopt(n->up, ZMQ_LINGER, &linger, sizeof(linger)) != 0 ||
+        zmq_setsockopt(n->up, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg)) != 0 ||
         zmq_connect(n->up, n->cfg->connect) != 0) {
         vtp_log_line("worker: cannot connect to %s: %s", n->cfg->connect,
                      zmq_strerror(zmq_errno()));
