@@ -198,7 +198,10 @@ vtp_job *vtp_job_open(const vtp_job_cfg *cfg, int *err, char *why, size_t ws)
         goto fail;
     if ((ret = open_input(j, why, ws)) < 0)
         goto fail;
-    vtp_join_cfg jc = {.output = j->output, .overwrite = cfg->overwrite, .audio = j->audio};
+    char tag[32];
+    snprintf(tag, sizeof(tag), "job%lld", (long long)cfg->id);
+    vtp_join_cfg jc = {.output = j->output, .overwrite = cfg->overwrite, .audio = j->audio,
+                       .temp_tag = cfg->spill_dir ? tag : NULL};
     if (!(j->joiner = vtp_joiner_new(j->in, j->vidx, &jc, &ret, why, ws)))
         goto fail;
     if ((ret = check_settings(j, why, ws)) < 0)

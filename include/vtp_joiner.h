@@ -28,6 +28,7 @@ typedef struct vtp_join_cfg {
     const char *output;         /* final path */
     int overwrite;              /* -y */
     const char *audio;          /* "copy", "none" or an audio encoder name */
+    const char *temp_tag;       /* names the temporary file; NULL: the process id */
 } vtp_join_cfg;
 
 typedef struct vtp_joiner vtp_joiner;
