@@ -26,6 +26,7 @@ typedef struct outcome {
     int status;
     char *why;
     size_t why_size;
+    vtp_job_progress final;     /* the job's figures as it ended */
 } outcome;
 
 static double now(void)
@@ -38,7 +39,7 @@ static double now(void)
 static void on_end(void *opaque, vtp_job *job, int status, const char *why)
 {
     outcome *o = opaque;
-    (void)job;
+    vtp_job_progress_get(job, &o->final);
     o->ended = 1;
     o->status = status;
     if (status < 0)
@@ -124,7 +125,7 @@ int vtp_encode_run(const vtp_encode_cfg *cfg, char *why, size_t why_size)
         if (!out.ended)
             report(cfg, d, vtp_dispatcher_job(d, 1), t0, workers, &last, 0);
         else if (out.status == 0)
-            report(cfg, d, NULL, t0, workers, &last, 1);
+            report(cfg, d, NULL, t0, workers, &out.final, 1);
     }
     ret = out.status;
 end:
