@@ -154,7 +154,7 @@ int vtp_cmd_submit(int argc, char **argv)
     vtp_jobspec spec;
     vtp_cli_extra extra;
     json_t *jobs = json_array(), *answer = NULL;
-    int status = vtp_cli_parse_job(argc, argv, "submit", 1, submit_usage, &spec, &extra);
+    int status = vtp_cli_parse_job(argc, argv, "submit", VTP_CLI_SUBMIT, submit_usage, &spec, &extra);
 
     vtp_log_init(VTP_LOG_ERROR);
     if (status < 0)

@@ -46,7 +46,7 @@ int vtp_cmd_encode(int argc, char **argv)
 {
     vtp_jobspec spec;
     vtp_cli_extra extra;
-    int status = vtp_cli_parse_job(argc, argv, "encode", 0, usage, &spec, &extra);
+    int status = vtp_cli_parse_job(argc, argv, "encode", VTP_CLI_ENCODE, usage, &spec, &extra);
     if (status >= 0)
         goto end;
 

@@ -14,7 +14,7 @@
 
 enum {
     OPT_CRF = 256, OPT_PRESET, OPT_VF, OPT_AUDIO, OPT_SEGMENT, OPT_PROGRESS, OPT_SERVER,
-    OPT_FILE, OPT_PRIORITY,
+    OPT_FILE, OPT_PRIORITY, OPT_CORES, OPT_BASELINE, OPT_JSON, OPT_CSV, OPT_REPEAT,
 };
 
 static const struct option long_options[] = {
@@ -32,6 +32,11 @@ static const struct option long_options[] = {
     {"server", required_argument, NULL, OPT_SERVER},
     {"file", required_argument, NULL, OPT_FILE},
     {"priority", required_argument, NULL, OPT_PRIORITY},
+    {"cores", required_argument, NULL, OPT_CORES},
+    {"baseline", no_argument, NULL, OPT_BASELINE},
+    {"json", required_argument, NULL, OPT_JSON},
+    {"csv", required_argument, NULL, OPT_CSV},
+    {"repeat", required_argument, NULL, OPT_REPEAT},
     {"overwrite", no_argument, NULL, 'y'},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
@@ -67,22 +72,31 @@ static int parse_progress(const char *s)
 }
 
 /* Whether option opt belongs to this command. */
-static int allowed(int opt, int submit)
+static int allowed(int opt, int mode)
 {
     switch (opt) {
     case 'j':
     case OPT_PROGRESS:
-        return !submit;
+        return mode == VTP_CLI_ENCODE;
+    case 'o':
+    case 'y':
+        return mode != VTP_CLI_BENCH;
     case OPT_SERVER:
     case OPT_FILE:
     case OPT_PRIORITY:
-        return submit;
+        return mode == VTP_CLI_SUBMIT;
+    case OPT_CORES:
+    case OPT_BASELINE:
+    case OPT_JSON:
+    case OPT_CSV:
+    case OPT_REPEAT:
+        return mode == VTP_CLI_BENCH;
     default:
         return 1;
     }
 }
 
-int vtp_cli_parse_job(int argc, char **argv, const char *cmd, int submit, const char *usage,
+int vtp_cli_parse_job(int argc, char **argv, const char *cmd, int mode, const char *usage,
                       vtp_jobspec *spec, vtp_cli_extra *extra)
 {
     double v;
@@ -96,7 +110,7 @@ int vtp_cli_parse_job(int argc, char **argv, const char *cmd, int submit, const 
     optind = 1;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, ":o:c:b:x:j:yvh", long_options, NULL)) != -1) {
-        if (opt != ':' && opt != '?' && !allowed(opt, submit))
+        if (opt != ':' && opt != '?' && !allowed(opt, mode))
             return vtp_cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
         switch (opt) {
         case 'o':
@@ -165,6 +179,24 @@ int vtp_cli_parse_job(int argc, char **argv, const char *cmd, int submit, const 
         case 'y':
             spec->overwrite = 1;
             break;
+        case OPT_CORES:
+            extra->cores = optarg;
+            break;
+        case OPT_BASELINE:
+            extra->baseline = 1;
+            break;
+        case OPT_JSON:
+            extra->json = optarg;
+            break;
+        case OPT_CSV:
+            extra->csv = optarg;
+            break;
+        case OPT_REPEAT:
+            if (vtp_cli_number(optarg, 1, 100, &v) < 0 || v != (int)v)
+                return vtp_cli_usage_error(cmd, "--repeat needs a count from 1 to 100, not '%s'",
+                                           optarg);
+            extra->repeat = (int)v;
+            break;
         case 'v':
             extra->verbose++;
             break;
@@ -179,7 +211,7 @@ int vtp_cli_parse_job(int argc, char **argv, const char *cmd, int submit, const 
     }
     if (!(spec->audio = strdup(audio ? audio : "copy")))
         return VTP_EXIT_INTERNAL;
-    if (submit && extra->file) {
+    if (mode == VTP_CLI_SUBMIT && extra->file) {
         if (optind != argc || spec->output)
             return vtp_cli_usage_error(cmd, "%s", "--file takes the jobs from the file: no "
                                                   "INPUT or -o with it");
@@ -188,7 +220,7 @@ int vtp_cli_parse_job(int argc, char **argv, const char *cmd, int submit, const 
     if (optind != argc - 1)
         return vtp_cli_usage_error(cmd, "%s", optind >= argc ? "no input file given"
                                                              : "exactly one input file is expected");
-    if (!spec->output)
+    if (!spec->output && mode != VTP_CLI_BENCH)
         return vtp_cli_usage_error(cmd, "%s", "no output file given (-o OUTPUT)");
     if (!(spec->input = strdup(argv[optind])))
         return VTP_EXIT_INTERNAL;

@@ -24,6 +24,7 @@ int vtp_cutter_feed(vtp_cutter *c, int64_t ts, int key, int *events)
     if (!c->started) {
         c->started = 1;
         c->open_start = ts;
+        c->last_key = ts;
         return VTP_CUT_OPEN;
     }
 
@@ -41,12 +42,18 @@ int vtp_cutter_feed(vtp_cutter *c, int64_t ts, int key, int *events)
         c->closing = 1;
         c->closing_cut = ts;
         c->open_start = ts;
+        c->last_key = ts;
         c->long_gop_told = 0;
         return VTP_CUT_NEW;
     }
 
+    if (key && ts != NO_TS)
+        c->last_key = ts;
+    /* Keyframes are too rare when none came for long_gop, not merely when
+     * the open segment is long (keyframes need not fall on the target). */
     if (c->long_gop > 0 && !c->long_gop_told && ts != NO_TS && c->open_start != NO_TS &&
-        ts - c->open_start >= c->long_gop) {
+        ts - c->open_start >= c->long_gop && c->last_key != NO_TS &&
+        ts - c->last_key >= c->long_gop) {
         c->long_gop_told = 1;
         *events |= VTP_CUT_EV_LONG_GOP;
     }

@@ -66,8 +66,23 @@ static void report(const vtp_encode_cfg *cfg, vtp_dispatcher *d, vtp_job *job, d
     cfg->progress(cfg->progress_opaque, &p);
 }
 
+static double thread_cpu(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 int vtp_encode_run(const vtp_encode_cfg *cfg, char *why, size_t why_size)
 {
+    return vtp_encode_run_stats(cfg, NULL, why, why_size);
+}
+
+int vtp_encode_run_stats(const vtp_encode_cfg *cfg, vtp_encode_stats *stats, char *why,
+                         size_t why_size)
+{
+    double cpu0 = thread_cpu();
+    double first_sent = 0;
     double t0 = now();
     int workers = cfg->jobs > 0 ? cfg->jobs : vtp_cpu_count();
     outcome out = {.why = why, .why_size = why_size};
@@ -122,12 +137,20 @@ int vtp_encode_run(const vtp_encode_cfg *cfg, char *why, size_t why_size)
         }
         if ((ret = vtp_dispatcher_step(d)) < 0)
             goto end;
+        if (!first_sent && vtp_dispatcher_busy(d) > 0)
+            first_sent = now() - t0;
         if (!out.ended)
             report(cfg, d, vtp_dispatcher_job(d, 1), t0, workers, &last, 0);
         else if (out.status == 0)
             report(cfg, d, NULL, t0, workers, &out.final, 1);
     }
     ret = out.status;
+    if (ret == 0 && stats) {
+        stats->frames = out.final.frames;
+        stats->media_seconds = out.final.media_seconds;
+        stats->dispatcher_cpu = thread_cpu() - cpu0;
+        stats->first_segment = first_sent;
+    }
 end:
     if (ret < 0 && !why[0])
         snprintf(why, why_size, "%s", vtp_strerror(ret));

@@ -17,6 +17,9 @@ int vtp_cmd_status(int argc, char **argv);
 int vtp_cmd_list(int argc, char **argv);
 int vtp_cmd_wait(int argc, char **argv);
 int vtp_cmd_cancel(int argc, char **argv);
+int vtp_cmd_bench(int argc, char **argv);
+
+enum vtp_cli_mode { VTP_CLI_ENCODE, VTP_CLI_SUBMIT, VTP_CLI_BENCH };
 
 /* Words that only some commands take. */
 typedef struct vtp_cli_extra {
@@ -25,14 +28,19 @@ typedef struct vtp_cli_extra {
     int verbose;                /* -v count */
     const char *server;         /* submit: --server */
     const char *file;           /* submit: --file JOBS.jsonl */
+    const char *cores;          /* bench: --cores LIST */
+    int baseline;               /* bench: --baseline */
+    const char *json;           /* bench: --json FILE */
+    const char *csv;            /* bench: --csv FILE */
+    int repeat;                 /* bench: --repeat N */
 } vtp_cli_extra;
 
-/* Parses the encode options of `vtpool encode` (submit = 0) or `vtpool
- * submit` (submit = 1) into spec (initialised here; the caller clears it)
+/* Parses the encode options of `vtpool encode`, `submit` or `bench` (mode,
+ * enum vtp_cli_mode) into spec (initialised here; the caller clears it)
  * and extra. Returns -1 to go on, or the exit status to end with (0 after
  * --help, 2 after a usage error, which it printed). segment_seconds is 0
  * unless --segment was given. */
-int vtp_cli_parse_job(int argc, char **argv, const char *cmd, int submit, const char *usage,
+int vtp_cli_parse_job(int argc, char **argv, const char *cmd, int mode, const char *usage,
                       vtp_jobspec *spec, vtp_cli_extra *extra);
 
 /* Parses a number in [lo, hi]; 0 or -1. */

@@ -11,9 +11,9 @@
  *    open GOP, which reference both GOPs) still belong to the segment that
  *    ends at the cut: it stays open as the "closing" segment until the first
  *    packet at or after the cut arrives, and the new segment never sees them.
- *  - When the open segment grows past `long_gop` without a keyframe, the
- *    cutter says so once: keyframes are too rare to cut at, and the
- *    splitter switches to cutting decoded frames.
+ *  - When `long_gop` passes without any keyframe (and the open segment is at
+ *    least that long), the cutter says so once: keyframes are too rare to
+ *    cut at, and the splitter switches to cutting decoded frames.
  */
 #ifndef VTP_CUTTER_H
 #define VTP_CUTTER_H
@@ -38,6 +38,7 @@ typedef struct vtp_cutter {
     int64_t long_gop;       /* see above; public; <= 0 disables */
     int started;            /* private from here on */
     int64_t open_start;     /* pts of the open segment's first keyframe */
+    int64_t last_key;       /* pts of the last keyframe seen */
     int closing;            /* a closing segment exists */
     int64_t closing_cut;    /* its end */
     int long_gop_told;

@@ -40,8 +40,19 @@ typedef struct vtp_encode_cfg {
     volatile sig_atomic_t *stop; /* set by a signal handler; may be NULL */
 } vtp_encode_cfg;
 
+/* What a finished encode measured (for bench). */
+typedef struct vtp_encode_stats {
+    int64_t frames;             /* video frames written */
+    double media_seconds;
+    double dispatcher_cpu;      /* CPU seconds of the dispatcher thread */
+    double first_segment;       /* wall seconds from start to the first segment sent */
+} vtp_encode_stats;
+
 /* Runs the encode. 0 on success; a negative code with a one-line reason in
  * why otherwise (nothing is left at the output path then). */
 int vtp_encode_run(const vtp_encode_cfg *cfg, char *why, size_t why_size);
+/* The same, filling stats (may be NULL) on success. */
+int vtp_encode_run_stats(const vtp_encode_cfg *cfg, vtp_encode_stats *stats, char *why,
+                         size_t why_size);
 
 #endif

@@ -1,0 +1,105 @@
+/* cmd_bench.c -- `vtpool bench`: the command line of vtp_bench_run(). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vtp_bench.h"
+#include "vtp_cli.h"
+#include "vtp_error.h"
+#include "vtp_log.h"
+#include "vtp_pool.h"
+
+static const char usage[] =
+    "usage: vtpool bench INPUT [--cores 1,2,4,...] [encode options] [--baseline]\n"
+    "                    [--repeat N] [--json FILE] [--csv FILE]\n"
+    "\n"
+    "Runs the same encode with each worker count and prints, per count: frames per\n"
+    "second, speedup over one worker, efficiency (fps at N / (N x fps at 1)), CPU\n"
+    "utilisation over the whole job, the dispatcher's share of the CPU, peak memory\n"
+    "and how soon the first segment was encoding. --baseline also runs, alternating\n"
+    "with vtpool, one libavcodec encoder with N threads on the same input and\n"
+    "settings (what 'ffmpeg -threads N' does) and prints the ratio.\n"
+    "\n"
+    "  --cores LIST           worker counts, comma-separated (default 1, 2, 4, ... up\n"
+    "                         to all cores); none may exceed this machine's cores\n"
+    "  --baseline             also measure the single multi-threaded encoder\n"
+    "  --repeat N             trials per point, the fastest kept (default 1)\n"
+    "  --json FILE, --csv FILE  also write the figures there\n"
+    "  encode options         -c, --crf, -b, --preset, -x, --vf, --audio, --segment as\n"
+    "                         for 'vtpool encode' (see 'vtpool encode --help')\n";
+
+/* Fills counts from "1,2,4" or the default sweep. 0 or an exit status. */
+static int parse_cores(const char *list, vtp_bench_cfg *cfg)
+{
+    int cpus = vtp_cpu_count();
+    if (!list) {
+        for (int n = 1; n < cpus && cfg->ncounts < VTP_BENCH_MAX_COUNTS - 1; n *= 2)
+            cfg->counts[cfg->ncounts++] = n;
+        cfg->counts[cfg->ncounts++] = cpus;
+        return 0;
+    }
+    char *copy = strdup(list), *save = NULL;
+    if (!copy)
+        return VTP_EXIT_INTERNAL;
+    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        double v;
+        if (vtp_cli_number(tok, 1, 4096, &v) < 0 || v != (int)v ||
+            cfg->ncounts == VTP_BENCH_MAX_COUNTS) {
+            free(copy);
+            return vtp_cli_usage_error("bench", "--cores takes whole numbers like 1,2,4, not '%s'",
+                                       list);
+        }
+        if ((int)v > cpus) {
+            vtp_log_line("bench: --cores %d is more than this machine's %d cores", (int)v, cpus);
+            free(copy);
+            return VTP_EXIT_USAGE;
+        }
+        cfg->counts[cfg->ncounts++] = (int)v;
+    }
+    free(copy);
+    return cfg->ncounts ? 0 : vtp_cli_usage_error("bench", "--cores is empty%s", "");
+}
+
+int vtp_cmd_bench(int argc, char **argv)
+{
+    vtp_jobspec spec;
+    vtp_cli_extra extra;
+    vtp_bench_cfg cfg;
+    int status = vtp_cli_parse_job(argc, argv, "bench", VTP_CLI_BENCH, usage, &spec, &extra);
+
+    memset(&cfg, 0, sizeof(cfg));
+    if (status >= 0)
+        goto end;
+    vtp_log_init(extra.verbose ? VTP_LOG_WARNING : VTP_LOG_ERROR);
+    if ((status = parse_cores(extra.cores, &cfg)) != 0)
+        goto end;
+    if (!spec.opts.encoder && !(spec.opts.encoder = strdup("libx264"))) {
+        status = VTP_EXIT_INTERNAL;
+        goto end;
+    }
+    char why[1024] = "";
+    int ret = vtp_enc_opts_validate(&spec.opts, why, sizeof(why));
+    if (ret < 0) {
+        vtp_log_line("bench: %s", why);
+        status = vtp_exit_status(ret);
+        goto end;
+    }
+    cfg.input = spec.input;
+    cfg.opts = spec.opts;
+    cfg.audio = spec.audio;
+    cfg.segment_seconds = spec.segment_seconds;
+    cfg.baseline = extra.baseline;
+    cfg.repeat = extra.repeat;
+    cfg.json_path = extra.json;
+    cfg.csv_path = extra.csv;
+    ret = vtp_bench_run(&cfg, why, sizeof(why));
+    if (ret < 0) {
+        vtp_log_line("bench: %s", why);
+        status = vtp_exit_status(ret);
+    } else {
+        status = VTP_EXIT_OK;
+    }
+end:
+    vtp_jobspec_clear(&spec);
+    return status;
+}

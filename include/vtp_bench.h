@@ -1,0 +1,54 @@
+/* vtp_bench.h -- throughput across worker counts, against one encoder.
+ *
+ * Each trial runs in a child process, so its peak memory and CPU time are
+ * its own (wait4's rusage): `vtpool encode` with N workers, and, with the
+ * baseline, one libavcodec encoder with thread_count = N on the same input
+ * and settings (what `ffmpeg -threads N` does). Trials alternate, ours then
+ * the baseline at each N, so both see the same machine conditions.
+ */
+#ifndef VTP_BENCH_H
+#define VTP_BENCH_H
+
+#include "vtp_options.h"
+
+#define VTP_BENCH_MAX_COUNTS 64
+
+typedef struct vtp_bench_cfg {
+    const char *input;
+    vtp_enc_opts opts;              /* borrowed */
+    const char *audio;
+    double segment_seconds;         /* 0: automatic */
+    int counts[VTP_BENCH_MAX_COUNTS];
+    int ncounts;
+    int baseline;
+    int repeat;                     /* trials per point; the best is kept */
+    const char *json_path;          /* or NULL */
+    const char *csv_path;           /* or NULL */
+} vtp_bench_cfg;
+
+/* One measured point. */
+typedef struct vtp_bench_point {
+    int workers;
+    double wall, cpu;               /* seconds */
+    double fps;
+    double speedup;                 /* over one worker */
+    double efficiency;              /* fps / (workers x fps at one worker) */
+    double utilisation;             /* cpu / (wall x workers) */
+    double peak_mb;
+    double dispatcher_share;        /* dispatcher thread CPU / all CPU */
+    double first_segment;           /* seconds until the first segment left */
+    double base_wall, base_fps;     /* the baseline's, or 0 */
+    double base_utilisation, base_peak_mb;
+    int64_t frames;
+} vtp_bench_point;
+
+/* Runs the sweep and prints the table. 0, or a negative code with a
+ * reason in why. */
+int vtp_bench_run(const vtp_bench_cfg *cfg, char *why, size_t why_size);
+
+/* One libavcodec encoder with `threads` threads over the whole video of
+ * input (decoder threads likewise); *frames receives the frames encoded. */
+int vtp_baseline_run(const char *input, const vtp_enc_opts *opts, int threads, int64_t *frames,
+                     char *why, size_t why_size);
+
+#endif
