@@ -39,7 +39,8 @@ static const char usage[] =
     "                         too short to give every worker two segments)\n"
     "  --progress MODE        auto (bar on a terminal), bar, json, none\n"
     "  -y                     overwrite OUTPUT if it exists\n"
-    "  -v                     show warnings (-vv: libav's messages, -vvv: segments)\n"
+    "  -v                     show warnings (-vv: details, -vvv: segments and libav's\n"
+    "                         own messages)\n"
     "  -h, --help             this help\n";
 
 int vtp_cmd_encode(int argc, char **argv)

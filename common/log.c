@@ -10,15 +10,11 @@
 static int log_level = VTP_LOG_ERROR;   /* written once, before threads start */
 static _Thread_local char last_av_error[512];
 
+/* libav's own messages are codec detail (decoder concealment notes and the
+ * like): shown only at vtpool's debug level. */
 static int to_av_level(int level)
 {
-    switch (level) {
-    case VTP_LOG_QUIET: return AV_LOG_QUIET;
-    case VTP_LOG_ERROR: return AV_LOG_QUIET;  /* libav errors are folded into ours */
-    case VTP_LOG_WARNING: return AV_LOG_WARNING;
-    case VTP_LOG_INFO: return AV_LOG_INFO;
-    default: return AV_LOG_DEBUG;
-    }
+    return level >= VTP_LOG_DEBUG ? AV_LOG_WARNING : AV_LOG_QUIET;
 }
 
 /* Remembers the last error-level line of this thread, then prints the

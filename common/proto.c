@@ -202,6 +202,21 @@ void vtp_proto_write_segment(vtp_wbuf *b, const vtp_segment *s)
     write_segment(b, s, 0);
 }
 
+/* Where write_segment() puts `threads`: header, job, index, kind, two cuts,
+ * time base and frame rate come first. */
+#define SEGMENT_THREADS_OFFSET (VTP_PROTO_HEADER_SIZE + 8 + 4 + 1 + 8 + 8 + 8 + 8)
+
+int vtp_proto_set_segment_threads(uint8_t *msg, size_t len, int threads)
+{
+    int type;
+    if (vtp_proto_type(msg, len, &type) < 0 || type != VTP_MSG_SEGMENT ||
+        len < SEGMENT_THREADS_OFFSET + 4 || threads < 1 || threads > 1024)
+        return VTP_ERR_PROTO;
+    for (int i = 0; i < 4; i++)
+        msg[SEGMENT_THREADS_OFFSET + i] = (uint8_t)((uint32_t)threads >> (8 * i));
+    return 0;
+}
+
 void vtp_proto_write_segment_head(vtp_wbuf *b, const vtp_segment *s)
 {
     write_segment(b, s, 1);

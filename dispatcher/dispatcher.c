@@ -17,12 +17,22 @@
 #define VTP_MAX_IDENTITY 255                    /* bytes, ZeroMQ's limit */
 #define VTP_MAX_WORKER_MESSAGE (1LL << 31)      /* bytes accepted from a network peer */
 
+/* A segment a peer holds, and the slots it takes there. */
+typedef struct lease {
+    int64_t job;
+    uint32_t index;
+    int threads;
+} lease;
+
 typedef struct peer {
     uint8_t id[VTP_MAX_IDENTITY];
     size_t idlen;
     uint64_t tag;               /* unique for the dispatcher's life: the lease tag */
     int slots;
-    int used;
+    int used;                   /* slots taken by leases */
+    lease *leases;              /* held until their result comes, even when the
+                                   job has gone: the worker is busy till then */
+    int nleases, leases_cap;
     int heartbeat;              /* subject to liveness */
     char *encoders;             /* comma-separated, or NULL for any */
     int64_t last_seen;          /* ms */
@@ -92,8 +102,10 @@ void vtp_dispatcher_destroy(vtp_dispatcher **self_p)
         return;
     for (int i = 0; i < d->njobs; i++)
         vtp_job_destroy(&d->jobs[i].job);
-    for (int i = 0; i < d->npeers; i++)
+    for (int i = 0; i < d->npeers; i++) {
         free(d->peers[i].encoders);
+        free(d->peers[i].leases);
+    }
     if (d->sock)
         zmq_close(d->sock);
     free(d->peers);
@@ -197,7 +209,36 @@ static void bury_peer(vtp_dispatcher *d, peer *p)
             i++;
     }
     free(p->encoders);
+    free(p->leases);
     *p = d->peers[--d->npeers];
+}
+
+static int add_lease(peer *p, int64_t job, uint32_t index, int threads)
+{
+    if (p->nleases == p->leases_cap) {
+        int cap = p->leases_cap ? p->leases_cap * 2 : 8;
+        lease *l = realloc(p->leases, (size_t)cap * sizeof(*l));
+        if (!l)
+            return VTP_ERR_NOMEM;
+        p->leases = l;
+        p->leases_cap = cap;
+    }
+    p->leases[p->nleases++] = (lease){job, index, threads};
+    p->used += threads;
+    return 0;
+}
+
+/* Ends the peer's lease on (job, index), freeing its slots; 0 if it had none. */
+static int end_lease(peer *p, int64_t job, uint32_t index)
+{
+    for (int i = 0; i < p->nleases; i++) {
+        if (p->leases[i].job == job && p->leases[i].index == index) {
+            p->used -= p->leases[i].threads;
+            p->leases[i] = p->leases[--p->nleases];
+            return 1;
+        }
+    }
+    return 0;
 }
 
 static void on_ready(vtp_dispatcher *d, zmq_msg_t *id, zmq_msg_t *body)
@@ -243,8 +284,6 @@ static void on_result(vtp_dispatcher *d, peer *p, zmq_msg_t *body)
     char why[1024] = "";
     vtp_result *res = malloc(sizeof(*res));
 
-    if (p->used > 0)
-        p->used--;
     if (!res || vtp_result_init(res) < 0) {
         free(res);
         return;
@@ -255,8 +294,9 @@ static void on_result(vtp_dispatcher *d, peer *p, zmq_msg_t *body)
         free(res);
         return;
     }
+    int held = end_lease(p, (int64_t)res->job_id, res->index);
     int i = find_job(d, (int64_t)res->job_id);
-    if (i < 0) {                /* a cancelled or finished job's */
+    if (i < 0 || !held) {       /* a cancelled job's, or not this peer's */
         vtp_result_clear(res);
         free(res);
         return;
@@ -374,7 +414,7 @@ static int hand_out(vtp_dispatcher *d)
                 char why[1024] = "";
                 if (!vtp_job_can_send(job) || !job_encoder_ok(job, p))
                     continue;
-                int ret = vtp_job_next(job, p->tag, &s, why, sizeof(why));
+                int ret = vtp_job_next(job, p->tag, p->slots - p->used, &s, why, sizeof(why));
                 if (ret < 0) {
                     end_job(d, i, ret, why);
                     i--;
@@ -387,11 +427,11 @@ static int hand_out(vtp_dispatcher *d)
                     }
                     continue;
                 }
-                if (send_segment(d, p, &s) < 0) {
+                if (send_segment(d, p, &s) < 0 ||
+                    add_lease(p, vtp_job_id(job), s.index, s.threads) < 0) {
                     vtp_job_lost(job, p->tag, why, sizeof(why));
                     break;
                 }
-                p->used++;
                 gave = 1;
                 sent++;
             }

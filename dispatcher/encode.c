@@ -2,7 +2,7 @@
  * (see vtp_encode.h).
  *
  * The same dispatcher and job code as `vtpool serve`, with one job, no
- * queue, results kept in memory, and worker threads in this process
+ * queue, results kept in memory, and a worker node in this process
  * connected over inproc (messages pass by reference, never copied).
  */
 #include "vtp_encode.h"
@@ -17,6 +17,7 @@
 #include "vtp_dispatcher.h"
 #include "vtp_error.h"
 #include "vtp_job.h"
+#include "vtp_node.h"
 #include "vtp_pool.h"
 
 #define VTP_POLL_MS 100                 /* progress refresh while waiting */
@@ -89,7 +90,7 @@ int vtp_encode_run_stats(const vtp_encode_cfg *cfg, vtp_encode_stats *stats, cha
     char endpoint[64];
     void *zctx = NULL;
     vtp_dispatcher *d = NULL;
-    vtp_pool *pool = NULL;
+    vtp_node_thread *node = NULL;
     vtp_job_progress last = {0};
     int err = 0, ret;
 
@@ -113,7 +114,7 @@ int vtp_encode_run_stats(const vtp_encode_cfg *cfg, vtp_encode_stats *stats, cha
     const char *eps[] = {endpoint};
     vtp_dispatcher_cfg dc = {.endpoints = eps, .nendpoints = 1, .on_end = on_end, .opaque = &out};
     if (!(zctx = zmq_ctx_new()) || !(dc.zctx = zctx, d = vtp_dispatcher_new(&dc)) ||
-        !(pool = vtp_pool_new(zctx, endpoint, workers))) {
+        !(node = vtp_node_start(zctx, endpoint, workers))) {
         vtp_job_destroy(&job);
         ret = VTP_ERR_ZMQ;
         snprintf(why, why_size, "cannot start %d worker threads", workers);
@@ -154,7 +155,7 @@ int vtp_encode_run_stats(const vtp_encode_cfg *cfg, vtp_encode_stats *stats, cha
 end:
     if (ret < 0 && !why[0])
         snprintf(why, why_size, "%s", vtp_strerror(ret));
-    vtp_pool_destroy(&pool);
+    vtp_node_stop(&node);
     vtp_dispatcher_destroy(&d);
     if (zctx)
         zmq_ctx_term(zctx);

@@ -38,6 +38,7 @@ typedef struct slot {
     AVBufferRef *head;          /* the SEGMENT message, until done */
     AVBufferRef *frames;        /* its frames part, or NULL */
     uint64_t lease;
+    int threads;                /* codec threads of the current lease */
     int attempts;
     vtp_result *res;            /* DONE, in memory */
 } slot;
@@ -456,14 +457,36 @@ static int fill_slot(vtp_job *j, vtp_segment *seg, char *why, size_t ws)
     if (!(s->head = wbuf_buffer(&b)))
         return fail(why, ws, VTP_ERR_NOMEM, "out of memory");
     s->state = SLOT_PENDING;
+    s->threads = 1;
     return 0;
 }
 
-static int lease(vtp_job *j, slot *s, uint64_t tag, vtp_job_send *out)
+/* Codec threads for a segment leased to a receiver with free_slots free:
+ * one, unless the input is all read and fewer segments wait than there are
+ * free slots (the tail of a job), when the slots are shared out. */
+static int tail_threads(vtp_job *j, int free_slots)
 {
+    if (!j->eof || free_slots <= 1)
+        return 1;
+    int waiting = 0;
+    for (uint32_t i = j->next_write; i != j->next_read; i++)
+        waiting += slot_of(j, i)->state == SLOT_PENDING;
+    return waiting > 0 && waiting < free_slots ? free_slots / waiting : 1;
+}
+
+static int lease(vtp_job *j, slot *s, uint64_t tag, int free_slots, vtp_job_send *out)
+{
+    int threads = tail_threads(j, free_slots);
+    if (threads != s->threads) {
+        if (av_buffer_make_writable(&s->head) < 0 ||
+            vtp_proto_set_segment_threads(s->head->data, (size_t)s->head->size, threads) < 0)
+            threads = s->threads;       /* keep what the message says */
+    }
+    s->threads = threads;
     s->state = SLOT_SENT;
     s->lease = tag;
     out->index = s->index;
+    out->threads = threads;
     out->encoder = j->opts.encoder;
     out->head = s->head;
     out->frames = s->frames;
@@ -531,7 +554,8 @@ static slot *first_pending(vtp_job *j)
     return NULL;
 }
 
-int vtp_job_next(vtp_job *j, uint64_t tag, vtp_job_send *out, char *why, size_t ws)
+int vtp_job_next(vtp_job *j, uint64_t tag, int free_slots, vtp_job_send *out, char *why,
+                 size_t ws)
 {
     slot *s = first_pending(j);
     if (!s) {
@@ -540,7 +564,7 @@ int vtp_job_next(vtp_job *j, uint64_t tag, vtp_job_send *out, char *why, size_t 
             return ret;
         s = first_pending(j);
     }
-    return lease(j, s, tag, out);
+    return lease(j, s, tag, free_slots, out);
 }
 
 int vtp_job_prefetch(vtp_job *j, char *why, size_t ws)

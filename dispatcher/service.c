@@ -30,6 +30,7 @@
 #include "vtp_error.h"
 #include "vtp_jobspec.h"
 #include "vtp_log.h"
+#include "vtp_node.h"
 #include "vtp_pool.h"
 #include "vtp_queue.h"
 #include "vtp_zsock.h"
@@ -378,7 +379,7 @@ int vtp_service_run(const vtp_service_cfg *cfg)
     service s = {.cfg = cfg};
     char why[1024] = "", local[64];
     void *zctx = zmq_ctx_new();
-    vtp_pool *pool = NULL;
+    vtp_node_thread *node = NULL;
     int ret = 0;
 
     if (mkdir(cfg->workdir, 0755) != 0 && errno != EEXIST) {
@@ -411,7 +412,7 @@ int vtp_service_run(const vtp_service_cfg *cfg)
         goto end;
     }
     int threads = cfg->threads < 0 ? vtp_cpu_count() : cfg->threads;
-    if (threads > 0 && !(pool = vtp_pool_new(zctx, local, threads))) {
+    if (threads > 0 && !(node = vtp_node_start(zctx, local, threads))) {
         vtp_log_line("serve: cannot start %d worker threads", threads);
         ret = VTP_ERR_NOMEM;
         goto end;
@@ -432,7 +433,7 @@ int vtp_service_run(const vtp_service_cfg *cfg)
         save_progress(&s);
     }
 end:
-    vtp_pool_destroy(&pool);
+    vtp_node_stop(&node);
     vtp_dispatcher_destroy(&s.d);   /* running jobs stay "running": resumed next time */
     if (s.control)
         zmq_close(s.control);

@@ -50,6 +50,7 @@ typedef struct vtp_job_cfg {
  * or NULL), referenced by the job until the segment is done. */
 typedef struct vtp_job_send {
     uint32_t index;
+    int threads;                        /* slots it takes: its codec threads */
     const char *encoder;                /* what the worker must have */
     AVBufferRef *head;
     AVBufferRef *frames;
@@ -79,8 +80,11 @@ const char *vtp_job_encoder(const vtp_job *j);
  * from the input (when the window allows). 1 with *out filled, 0 when there
  * is nothing to send now, negative on failure (reason in why). lease_tag
  * identifies who gets it, so that a late result from someone else can be
- * told apart. */
-int vtp_job_next(vtp_job *j, uint64_t lease_tag, vtp_job_send *out, char *why, size_t why_size);
+ * told apart. free_slots is how many slots the receiver has free: at the
+ * end of the input, when fewer segments are left than that, each gets
+ * several codec threads instead of leaving cores idle (out->threads). */
+int vtp_job_next(vtp_job *j, uint64_t lease_tag, int free_slots, vtp_job_send *out, char *why,
+                 size_t why_size);
 
 /* Reads one segment ahead when none is waiting to be sent, so the next
  * free worker need not wait for the input. 1 if it did, 0 if not needed or

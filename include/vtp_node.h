@@ -35,6 +35,14 @@ typedef struct vtp_node_cfg {
  * 0, or a negative code when it cannot start (bad endpoint, no threads). */
 int vtp_node_run(void *zctx, const vtp_node_cfg *cfg);
 
+/* A node inside this process (vtpool encode, serve -j N), on a thread of its
+ * own, connected over inproc: no heartbeats, no reconnects. Starting
+ * returns once its threads are ready; NULL on failure. */
+typedef struct vtp_node_thread vtp_node_thread;
+vtp_node_thread *vtp_node_start(void *zctx, const char *endpoint, int threads);
+/* Stops the node (cancelling segments in progress) and joins it; NULL-safe. */
+void vtp_node_stop(vtp_node_thread **self_p);
+
 /* The names of this machine's video encoders, comma-separated (static). */
 const char *vtp_node_encoders(void);
 

@@ -58,6 +58,10 @@ int vtp_proto_type(const void *data, size_t len, int *type);
 void vtp_proto_write_ready(vtp_wbuf *b, const vtp_ready *m);
 void vtp_proto_write_stop(vtp_wbuf *b);
 void vtp_proto_write_segment(vtp_wbuf *b, const vtp_segment *s);
+/* Changes the codec threads of a written SEGMENT message in place (the
+ * dispatcher decides them when it hands the segment out). 0 or
+ * VTP_ERR_PROTO. */
+int vtp_proto_set_segment_threads(uint8_t *msg, size_t len, int threads);
 /* For a FRAMES segment: everything but the frames, which are sent as a
  * second message part straight from s->frame_wire (no copy). */
 void vtp_proto_write_segment_head(vtp_wbuf *b, const vtp_segment *s);

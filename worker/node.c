@@ -17,6 +17,7 @@
 #include "vtp_node.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,7 @@
 #include "vtp_zsock.h"
 
 #define VTP_MAX_LOCAL 1024
+#define VTP_LOCAL_POLL_MS 50            /* in-process node: how often it checks for a stop */
 #define VTP_ENCODERS_MAX 8192           /* bytes of the encoder list */
 #define VTP_MAX_NODE_MESSAGE (1LL << 31)  /* bytes accepted from the network */
 
@@ -46,8 +48,22 @@ typedef struct pending {                /* a segment waiting for a thread */
     int nparts;
 } pending;
 
+/* The thread wrapper of an in-process node. */
+struct vtp_node_thread {
+    pthread_t thread;
+    void *zctx;
+    char *endpoint;
+    int threads;
+    atomic_int halt;
+    pthread_mutex_t lock;       /* guards started, result */
+    pthread_cond_t cond;
+    int started;
+    int result;
+};
+
 typedef struct node {
     const vtp_node_cfg *cfg;
+    vtp_node_thread *local_run; /* in-process: no heartbeats; NULL otherwise */
     void *zctx;
     void *up;
     void *local;
@@ -101,7 +117,7 @@ static int send_up(node *n, int type)
     vtp_wbuf_init(&b);
     if (type == VTP_MSG_READY)
         vtp_proto_write_ready(&b, &(vtp_ready){.threads = (uint32_t)n->threads,
-                                                .heartbeat = 1,
+                                                .heartbeat = !n->local_run,
                                                 .encoders = (char *)vtp_node_encoders()});
     else
         vtp_proto_header(&b, type);
@@ -251,12 +267,25 @@ static void from_local(node *n)
 
 static int stopped(const node *n)
 {
+    if (n->local_run)
+        return atomic_load(&n->local_run->halt);
     return n->cfg->stop && *n->cfg->stop;
 }
 
-int vtp_node_run(void *zctx, const vtp_node_cfg *cfg)
+static void report_started(vtp_node_thread *t, int result)
 {
-    node n = {.cfg = cfg, .zctx = zctx};
+    if (!t)
+        return;
+    pthread_mutex_lock(&t->lock);
+    t->started = 1;
+    t->result = result;
+    pthread_cond_broadcast(&t->cond);
+    pthread_mutex_unlock(&t->lock);
+}
+
+static int node_run(void *zctx, const vtp_node_cfg *cfg, vtp_node_thread *local_run)
+{
+    node n = {.cfg = cfg, .zctx = zctx, .local_run = local_run};
     char endpoint[64];
     vtp_pool *pool = NULL;
     int ret = 0;
@@ -277,13 +306,14 @@ int vtp_node_run(void *zctx, const vtp_node_cfg *cfg)
     }
     if ((ret = connect_up(&n)) < 0)
         goto end;
+    report_started(local_run, 0);
 
     int64_t next_beat = now_ms() + n.heartbeat_ms;
     int64_t heard = now_ms();
     int backoff = VTP_RECONNECT_MIN_MS;
     while (!stopped(&n)) {
         zmq_pollitem_t items[] = {{n.up, 0, ZMQ_POLLIN, 0}, {n.local, 0, ZMQ_POLLIN, 0}};
-        int64_t wait = next_beat - now_ms();
+        int64_t wait = local_run ? VTP_LOCAL_POLL_MS : next_beat - now_ms();
         if (zmq_poll(items, 2, wait > 0 ? (long)wait : 0) < 0 && zmq_errno() != EINTR)
             break;
         if (items[0].revents & ZMQ_POLLIN) {
@@ -294,6 +324,8 @@ int vtp_node_run(void *zctx, const vtp_node_cfg *cfg)
         }
         if (items[1].revents & ZMQ_POLLIN)
             from_local(&n);
+        if (local_run)
+            continue;   /* same process: the dispatcher cannot vanish */
         if (now_ms() >= next_beat) {
             send_up(&n, VTP_MSG_HEARTBEAT);
             next_beat = now_ms() + n.heartbeat_ms;
@@ -312,6 +344,7 @@ int vtp_node_run(void *zctx, const vtp_node_cfg *cfg)
         }
     }
 end:
+    report_started(local_run, ret < 0 ? ret : 0);
     vtp_pool_destroy(&pool);
     for (int i = 0; i < n.nqueue; i++)
         for (int k = 0; k < n.queue[i].nparts; k++)
@@ -323,4 +356,56 @@ end:
     free(n.peers);
     free(n.queue);
     return ret;
+}
+
+int vtp_node_run(void *zctx, const vtp_node_cfg *cfg)
+{
+    return node_run(zctx, cfg, NULL);
+}
+
+static void *node_thread_main(void *arg)
+{
+    vtp_node_thread *t = arg;
+    vtp_node_cfg cfg = {.connect = t->endpoint, .threads = t->threads};
+    node_run(t->zctx, &cfg, t);
+    return NULL;
+}
+
+vtp_node_thread *vtp_node_start(void *zctx, const char *endpoint, int threads)
+{
+    vtp_node_thread *t = calloc(1, sizeof(*t));
+    if (!t)
+        return NULL;
+    t->zctx = zctx;
+    t->threads = threads;
+    pthread_mutex_init(&t->lock, NULL);
+    pthread_cond_init(&t->cond, NULL);
+    if (!(t->endpoint = strdup(endpoint)) ||
+        pthread_create(&t->thread, NULL, node_thread_main, t) != 0) {
+        free(t->endpoint);
+        free(t);
+        return NULL;
+    }
+    pthread_mutex_lock(&t->lock);
+    while (!t->started)
+        pthread_cond_wait(&t->cond, &t->lock);
+    int result = t->result;
+    pthread_mutex_unlock(&t->lock);
+    if (result < 0)
+        vtp_node_stop(&t);
+    return t;
+}
+
+void vtp_node_stop(vtp_node_thread **self_p)
+{
+    vtp_node_thread *t = *self_p;
+    if (!t)
+        return;
+    atomic_store(&t->halt, 1);
+    pthread_join(t->thread, NULL);
+    pthread_mutex_destroy(&t->lock);
+    pthread_cond_destroy(&t->cond);
+    free(t->endpoint);
+    free(t);
+    *self_p = NULL;
 }
