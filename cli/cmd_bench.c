@@ -25,8 +25,30 @@ static const char usage[] =
     "  --baseline             also measure the single multi-threaded encoder\n"
     "  --repeat N             trials per point, the fastest kept (default 1)\n"
     "  --json FILE, --csv FILE  also write the figures there\n"
+    "  --quality LENGTHS      instead: the price of cutting. Encodes once as a single\n"
+    "                         segment and once per segment length (e.g. 2,10,60) and\n"
+    "                         prints bitrate, PSNR and SSIM against the input\n"
     "  encode options         -c, --crf, -b, --preset, -x, --vf, --audio, --segment as\n"
     "                         for 'vtpool encode' (see 'vtpool encode --help')\n";
+
+/* Fills lengths from "2,10,60". Their count, or -1 after printing why. */
+static int parse_lengths(const char *list, double *lengths, int max)
+{
+    char *copy = strdup(list), *save = NULL;
+    int n = 0;
+    for (char *tok = copy ? strtok_r(copy, ",", &save) : NULL; tok;
+         tok = strtok_r(NULL, ",", &save)) {
+        if (n == max || vtp_cli_number(tok, 0.04, 86400, &lengths[n]) < 0) {
+            free(copy);
+            vtp_cli_usage_error("bench", "--quality takes segment lengths like 2,10,60, not '%s'",
+                                list);
+            return -1;
+        }
+        n++;
+    }
+    free(copy);
+    return n;
+}
 
 /* Fills counts from "1,2,4" or the default sweep. 0 or an exit status. */
 static int parse_cores(const char *list, vtp_bench_cfg *cfg)
@@ -85,6 +107,20 @@ int vtp_cmd_bench(int argc, char **argv)
         goto end;
     }
     cfg.input = spec.input;
+    if (extra.quality) {
+        double lengths[VTP_BENCH_MAX_COUNTS];
+        int n = parse_lengths(extra.quality, lengths, VTP_BENCH_MAX_COUNTS);
+        if (n <= 0) {
+            status = VTP_EXIT_USAGE;
+            goto end;
+        }
+        cfg.opts = spec.opts;
+        ret = vtp_bench_quality(&cfg, lengths, n, why, sizeof(why));
+        if (ret < 0)
+            vtp_log_line("bench: %s", why);
+        status = ret < 0 ? vtp_exit_status(ret) : VTP_EXIT_OK;
+        goto end;
+    }
     cfg.opts = spec.opts;
     cfg.audio = spec.audio;
     cfg.segment_seconds = spec.segment_seconds;

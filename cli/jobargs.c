@@ -15,6 +15,7 @@
 enum {
     OPT_CRF = 256, OPT_PRESET, OPT_VF, OPT_AUDIO, OPT_SEGMENT, OPT_PROGRESS, OPT_SERVER,
     OPT_FILE, OPT_PRIORITY, OPT_CORES, OPT_BASELINE, OPT_JSON, OPT_CSV, OPT_REPEAT,
+    OPT_QUALITY,
 };
 
 static const struct option long_options[] = {
@@ -37,6 +38,7 @@ static const struct option long_options[] = {
     {"json", required_argument, NULL, OPT_JSON},
     {"csv", required_argument, NULL, OPT_CSV},
     {"repeat", required_argument, NULL, OPT_REPEAT},
+    {"quality", required_argument, NULL, OPT_QUALITY},
     {"overwrite", no_argument, NULL, 'y'},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
@@ -90,6 +92,7 @@ static int allowed(int opt, int mode)
     case OPT_JSON:
     case OPT_CSV:
     case OPT_REPEAT:
+    case OPT_QUALITY:
         return mode == VTP_CLI_BENCH;
     default:
         return 1;
@@ -190,6 +193,9 @@ int vtp_cli_parse_job(int argc, char **argv, const char *cmd, int mode, const ch
             break;
         case OPT_CSV:
             extra->csv = optarg;
+            break;
+        case OPT_QUALITY:
+            extra->quality = optarg;
             break;
         case OPT_REPEAT:
             if (vtp_cli_number(optarg, 1, 100, &v) < 0 || v != (int)v)

@@ -46,6 +46,12 @@ typedef struct vtp_bench_point {
  * reason in why. */
 int vtp_bench_run(const vtp_bench_cfg *cfg, char *why, size_t why_size);
 
+/* The price of cutting: encodes the input as one segment and then with
+ * each of the segment lengths, at cfg's settings, and prints bitrate, PSNR
+ * and SSIM of each and their difference from the single segment. */
+int vtp_bench_quality(const vtp_bench_cfg *cfg, const double *lengths, int nlengths, char *why,
+                      size_t why_size);
+
 /* One libavcodec encoder with `threads` threads over the whole video of
  * input (decoder threads likewise); *frames receives the frames encoded. */
 int vtp_baseline_run(const char *input, const vtp_enc_opts *opts, int threads, int64_t *frames,

@@ -33,6 +33,7 @@ typedef struct vtp_cli_extra {
     const char *json;           /* bench: --json FILE */
     const char *csv;            /* bench: --csv FILE */
     int repeat;                 /* bench: --repeat N */
+    const char *quality;        /* bench: --quality LENGTHS */
 } vtp_cli_extra;
 
 /* Parses the encode options of `vtpool encode`, `submit` or `bench` (mode,
