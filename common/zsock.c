@@ -10,7 +10,16 @@
 
 static void free_bytes(void *data, void *hint)
 {
+    VTP_TSAN_ACQUIRE(data);
     vtp_wbuf_recycle(data, (size_t)(uintptr_t)hint);
+}
+
+int vtp_zsock_recv(zmq_msg_t *msg, void *sock, int flags)
+{
+    int rc = zmq_msg_recv(msg, sock, flags);
+    if (rc >= 0)
+        VTP_TSAN_ACQUIRE(zmq_msg_data(msg));
+    return rc;
 }
 
 int vtp_zsock_send_buf(void *sock, vtp_wbuf *b, int flags)
@@ -24,6 +33,7 @@ int vtp_zsock_send_buf(void *sock, vtp_wbuf *b, int flags)
     }
     size_t cap = b->cap;
     uint8_t *data = vtp_wbuf_release(b, &len);
+    VTP_TSAN_RELEASE(data);
     if (zmq_msg_init_data(&msg, data, len, free_bytes, (void *)(uintptr_t)cap) != 0) {
         vtp_wbuf_recycle(data, cap);
         return VTP_ERR_NOMEM;

@@ -316,18 +316,18 @@ static int take_message(vtp_dispatcher *d)
 
     zmq_msg_init(&id);
     zmq_msg_init(&body);
-    if (zmq_msg_recv(&id, d->sock, ZMQ_DONTWAIT) < 0) {
+    if (vtp_zsock_recv(&id, d->sock, ZMQ_DONTWAIT) < 0) {
         ret = zmq_errno() == EAGAIN || zmq_errno() == EINTR ? 0 : VTP_ERR_ZMQ;
         goto end;
     }
-    if (!zmq_msg_more(&id) || zmq_msg_recv(&body, d->sock, 0) < 0)
+    if (!zmq_msg_more(&id) || vtp_zsock_recv(&body, d->sock, 0) < 0)
         goto end;
     if (zmq_msg_more(&body)) {          /* not ours: drain and drop */
         int more = 1;
         while (more) {
             zmq_msg_t extra;
             zmq_msg_init(&extra);
-            more = zmq_msg_recv(&extra, d->sock, 0) >= 0 && zmq_msg_more(&extra);
+            more = vtp_zsock_recv(&extra, d->sock, 0) >= 0 && zmq_msg_more(&extra);
             zmq_msg_close(&extra);
         }
         goto end;
@@ -354,7 +354,8 @@ end:
 
 static void free_ref(void *data, void *hint)
 {
-    (void)data;
+    VTP_TSAN_ACQUIRE(data);
+    VTP_TSAN_ACQUIRE(hint);
     AVBufferRef *ref = hint;
     av_buffer_unref(&ref);
 }
@@ -366,6 +367,8 @@ static int send_ref(void *sock, AVBufferRef *buf, int flags)
     AVBufferRef *ref = av_buffer_ref(buf);
     if (!ref)
         return VTP_ERR_NOMEM;
+    VTP_TSAN_RELEASE(ref->data);
+    VTP_TSAN_RELEASE(ref);
     if (zmq_msg_init_data(&msg, ref->data, (size_t)ref->size, free_ref, ref) != 0) {
         av_buffer_unref(&ref);
         return VTP_ERR_NOMEM;

@@ -332,17 +332,17 @@ static void serve_control(service *s)
         zmq_msg_t id, body;
         zmq_msg_init(&id);
         zmq_msg_init(&body);
-        if (zmq_msg_recv(&id, s->control, ZMQ_DONTWAIT) < 0) {
+        if (vtp_zsock_recv(&id, s->control, ZMQ_DONTWAIT) < 0) {
             zmq_msg_close(&id);
             zmq_msg_close(&body);
             return;
         }
-        int ok = zmq_msg_more(&id) && zmq_msg_recv(&body, s->control, 0) >= 0;
+        int ok = zmq_msg_more(&id) && vtp_zsock_recv(&body, s->control, 0) >= 0;
         int more = ok && zmq_msg_more(&body);
         while (more) {          /* a client speaks one part: drop the rest */
             zmq_msg_t extra;
             zmq_msg_init(&extra);
-            more = zmq_msg_recv(&extra, s->control, 0) >= 0 && zmq_msg_more(&extra);
+            more = vtp_zsock_recv(&extra, s->control, 0) >= 0 && zmq_msg_more(&extra);
             zmq_msg_close(&extra);
             ok = 0;
         }

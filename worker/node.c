@@ -162,9 +162,11 @@ static int dispatch_local(node *n, local_peer *p, zmq_msg_t *parts, int nparts)
 {
     if (zmq_send(n->local, p->id, p->idlen, ZMQ_SNDMORE) < 0)
         return VTP_ERR_ZMQ;
-    for (int i = 0; i < nparts; i++)
+    for (int i = 0; i < nparts; i++) {
+        VTP_TSAN_RELEASE(zmq_msg_data(&parts[i]));
         if (zmq_msg_send(&parts[i], n->local, i + 1 < nparts ? ZMQ_SNDMORE : 0) < 0)
             return VTP_ERR_ZMQ;
+    }
     p->busy = 1;
     return 0;
 }
@@ -176,7 +178,7 @@ static int recv_parts(void *sock, zmq_msg_t *parts, int max, int *nparts)
     while (more) {
         zmq_msg_t m;
         zmq_msg_init(&m);
-        if (zmq_msg_recv(&m, sock, ZMQ_DONTWAIT) < 0) {
+        if (vtp_zsock_recv(&m, sock, ZMQ_DONTWAIT) < 0) {
             zmq_msg_close(&m);
             for (int i = 0; i < n && i < max; i++)
                 zmq_msg_close(&parts[i]);
@@ -251,6 +253,7 @@ static void from_local(node *n)
             p->busy = 0;
         } else if (type == VTP_MSG_RESULT && p) {
             p->busy = 0;
+            VTP_TSAN_RELEASE(zmq_msg_data(&parts[1]));
             zmq_msg_send(&parts[1], n->up, ZMQ_DONTWAIT);
         }
     }

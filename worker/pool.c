@@ -64,7 +64,7 @@ static void report_start(vtp_pool *pool, int ok)
 
 static void free_msg(void *opaque, uint8_t *data)
 {
-    (void)data;
+    VTP_TSAN_RELEASE(data);     /* for whoever frees the bytes after us */
     zmq_msg_close(opaque);
     free(opaque);
 }
@@ -134,7 +134,7 @@ static int recv_message(void *sock, zmq_msg_t parts[2], int *nparts)
 
     while (more && n < 2) {
         zmq_msg_init(&parts[n]);
-        if (zmq_msg_recv(&parts[n], sock, 0) < 0) {
+        if (vtp_zsock_recv(&parts[n], sock, 0) < 0) {
             for (int i = 0; i <= n; i++)
                 zmq_msg_close(&parts[i]);
             return VTP_ERR_ZMQ;
@@ -147,7 +147,7 @@ static int recv_message(void *sock, zmq_msg_t parts[2], int *nparts)
     while (more) {          /* too many parts: not ours */
         zmq_msg_t extra;
         zmq_msg_init(&extra);
-        int rc = zmq_msg_recv(&extra, sock, 0);
+        int rc = vtp_zsock_recv(&extra, sock, 0);
         more = rc >= 0 && zmq_msg_more(&extra);
         zmq_msg_close(&extra);
     }

@@ -13,6 +13,7 @@
 #   svc_kill                    SIGKILL the service and reap it
 #   svc_worker NAME [ARGS...]   start `worker -j 1 --connect $SVC_LISTEN ARGS`
 #   svc_spawn NAME CMD...       start any command in the background (logged)
+#   svc_spawn_group NAME CMD... the same in a process group of its own
 #   svc_submit ARGS...          `vtpool submit`; prints the new job's id
 #   svc_wait ID CODE [SECONDS]  `vtpool wait ID` must exit CODE
 #   svc_until SECONDS WHAT CMD...  poll CMD every 0.1 s until it succeeds
@@ -34,12 +35,16 @@ SVC_LOG=
 SVC_STARTS=0
 SVC_LAST_PID=
 SVC_PIDS=()         # every background process, killed at exit
+SVC_GROUPS=()       # process groups of svc_spawn_group, killed at exit
 # A client request waits at most 10 s for an answer; allow for that.
 : "${SVC_CLIENT_TIMEOUT:=30}"
 
 # shellcheck disable=SC2317  # called by the EXIT trap
 svc__cleanup() {
   local p
+  for p in "${SVC_GROUPS[@]}"; do
+    kill -9 -- "-$p" 2>/dev/null || true
+  done
   for p in "${SVC_PIDS[@]}"; do
     kill -9 "$p" 2>/dev/null || true
   done
@@ -135,9 +140,22 @@ svc_spawn() {
   SVC_PIDS+=("$SVC_LAST_PID")
 }
 
+# svc_spawn_group NAME CMD...: like svc_spawn, but CMD leads a process group
+# of its own, and the whole group is killed at exit (for client scripts
+# that start processes of their own).
+svc_spawn_group() {
+  local name=$1
+  shift
+  setsid "$@" >"$PWD/$name.log" 2>&1 </dev/null &
+  SVC_LAST_PID=$!
+  SVC_PIDS+=("$SVC_LAST_PID")
+  SVC_GROUPS+=("$SVC_LAST_PID")
+}
+
 # svc_start [ARGS...]: starts `vtpool serve -j 0 -v ARGS` on $SVC_DB and
 # $SVC_WORKDIR and waits until it serves. The first start picks the ports
 # (and tries others if they are taken meanwhile); later starts reuse them.
+# shellcheck disable=SC2120  # arguments are optional
 svc_start() {
   local tries=1 t
   mkdir -p "$(dirname "$SVC_DB")"
@@ -248,6 +266,7 @@ svc__summary() {
 
 # svc_jobs [LIST ARGS...]: "ID STATE SEGMENTS" for each job, sorted by id.
 # Returns non-zero when the service does not answer.
+# shellcheck disable=SC2120  # arguments are optional
 svc_jobs() {
   local json
   json=$(svc_client list --json "$@") || return 1
@@ -299,4 +318,5 @@ svc_check_output() {
 # frame is passed on no sooner than its time at SVC_SPEED x real time, so a
 # one-second segment takes 1/SVC_SPEED s. It changes no pixel.
 : "${SVC_SPEED:=4}"
+# shellcheck disable=SC2034  # used by the cases
 SVC_SLOW=(--vf "realtime=speed=$SVC_SPEED")

@@ -7,7 +7,7 @@
 # service says it resumes the running jobs, the segments stored before the
 # crash are not encoded again, and all three jobs end "done", frame-exact
 # with the input's audio.
-# shellcheck source=../service_lib.sh
+# shellcheck source=SCRIPTDIR/../service_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../service_lib.sh"
 
 NSEG=10     # seconds of input = segments per job
@@ -67,7 +67,7 @@ ready_to_crash() {
 }
 svc_until 60 "a running job with 1..$((NSEG - 4)) segments done" ready_to_crash
 svc_kill
-log "jobs at the kill: $(tr '\n' ';' <<<"$SNAP"); running with stored segments: $(echo $VICTIMS)"
+log "jobs at the kill: $(tr '\n' ';' <<<"$SNAP"); running with stored segments: ${VICTIMS//$'\n'/ }"
 
 # The stored segments of each victim, with their inode: "job-N/seg-M INODE MTIME".
 stored=$(cd "$SVC_WORKDIR" && find . -name 'seg-*.vtpr' -printf '%P %i %T@\n' | sort)
