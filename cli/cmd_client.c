@@ -13,6 +13,7 @@
 #include "vtp_cli.h"
 #include "vtp_error.h"
 #include "vtp_log.h"
+#include "vtp_security.h"
 #include "vtp_service.h"
 
 #define VTP_CLIENT_TIMEOUT_MS 10000
@@ -20,8 +21,9 @@
 #define VTP_MAX_LINE (64 << 10)     /* bytes of one line of a jobs file */
 
 /* Sends req, waits for the answer. 0 with *answer, or VTP_ERR_ZMQ after
- * printing why (no answer in time). */
-static int request(const char *server, json_t *req, json_t **answer, int quiet)
+ * printing why (no answer in time). keys may be NULL. */
+static int request(const char *server, const vtp_client_keys *keys, json_t *req,
+                   json_t **answer, int quiet)
 {
     void *zctx = zmq_ctx_new();
     void *sock = zctx ? zmq_socket(zctx, ZMQ_DEALER) : NULL;
@@ -31,6 +33,7 @@ static int request(const char *server, json_t *req, json_t **answer, int quiet)
 
     *answer = NULL;
     if (!sock || !text || zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof(linger)) != 0 ||
+        (keys && keys->enabled && vtp_curve_client(sock, &keys->kp, keys->server_public) < 0) ||
         zmq_connect(sock, server) != 0) {
         if (!quiet)
             vtp_log_line("cannot connect to %s: %s", server, zmq_strerror(zmq_errno()));
@@ -92,7 +95,9 @@ static const char submit_usage[] =
     "Either all jobs of a file are queued or none.\n"
     "\n"
     "  --server ENDPOINT      the service's control endpoint (default " VTP_DEFAULT_CONTROL ")\n"
-    "  --priority N           higher runs first (default 0)\n";
+    "  --priority N           higher runs first (default 0)\n"
+    "  --key FILE, --server-key FILE  this client's key pair and the service's public\n"
+    "                         key, for a service that uses keys\n";
 
 /* Appends spec (validated and made absolute) to jobs. */
 static int add_spec(json_t *jobs, vtp_jobspec *spec, const char *where)
@@ -159,10 +164,17 @@ int vtp_cmd_submit(int argc, char **argv)
     vtp_log_init(VTP_LOG_ERROR);
     if (status < 0)
         status = extra.file ? read_jobs_file(extra.file, jobs) : add_spec(jobs, &spec, "the job");
+    vtp_client_keys keys;
+    char why[512];
+    if (status < 0 && vtp_client_keys_load(&keys, extra.key, extra.server_key, why,
+                                           sizeof(why)) < 0) {
+        vtp_log_line("submit: %s", why);
+        status = VTP_EXIT_USAGE;
+    }
     if (status < 0) {
         json_t *req = json_pack("{s:s, s:O}", "op", "submit", "jobs", jobs);
         const char *server = extra.server ? extra.server : VTP_DEFAULT_CONTROL;
-        if (request(server, req, &answer, 0) < 0)
+        if (request(server, &keys, req, &answer, 0) < 0)
             status = VTP_EXIT_UNREACHABLE;
         else if (!ok(answer))
             status = refused(answer);
@@ -183,7 +195,7 @@ int vtp_cmd_submit(int argc, char **argv)
 
 /* ---- status, list, wait, cancel ---- */
 
-enum { OPT_SERVER = 256, OPT_JSON, OPT_STATE, OPT_LIMIT, OPT_TIMEOUT };
+enum { OPT_SERVER = 256, OPT_JSON, OPT_STATE, OPT_LIMIT, OPT_TIMEOUT, OPT_KEY, OPT_SERVER_KEY };
 
 static const struct option client_options[] = {
     {"server", required_argument, NULL, OPT_SERVER},
@@ -191,6 +203,8 @@ static const struct option client_options[] = {
     {"state", required_argument, NULL, OPT_STATE},
     {"limit", required_argument, NULL, OPT_LIMIT},
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"key", required_argument, NULL, OPT_KEY},
+    {"server-key", required_argument, NULL, OPT_SERVER_KEY},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -202,6 +216,8 @@ typedef struct client_args {
     int limit;
     double timeout;
     long long id;               /* 0 when not given */
+    const char *key, *server_key;
+    vtp_client_keys keys;
 } client_args;
 
 static const char client_usage[] =
@@ -212,7 +228,8 @@ static const char client_usage[] =
     "\n"
     "Ask a 'vtpool serve' about its jobs. States: queued, running, done, failed,\n"
     "cancelled. 'wait' returns 0 when the job is done, 5 when it failed, 6 when it\n"
-    "was cancelled; it keeps waiting through restarts of the service.\n";
+    "was cancelled; it keeps waiting through restarts of the service.\n"
+    "With a service that uses keys: --key FILE --server-key FILE.\n";
 
 static int parse_client(int argc, char **argv, const char *cmd, int need_id, client_args *a)
 {
@@ -239,6 +256,12 @@ static int parse_client(int argc, char **argv, const char *cmd, int need_id, cli
                 return vtp_cli_usage_error(cmd, "--limit needs a count, not '%s'", optarg);
             a->limit = (int)v;
             break;
+        case OPT_KEY:
+            a->key = optarg;
+            break;
+        case OPT_SERVER_KEY:
+            a->server_key = optarg;
+            break;
         case OPT_TIMEOUT:
             if (vtp_cli_number(optarg, 0, 1e9, &a->timeout) < 0)
                 return vtp_cli_usage_error(cmd, "--timeout needs seconds, not '%s'", optarg);
@@ -263,6 +286,11 @@ static int parse_client(int argc, char **argv, const char *cmd, int need_id, cli
     if (need_id && !a->id)
         return vtp_cli_usage_error(cmd, "%s", "a job id is required");
     vtp_log_init(VTP_LOG_ERROR);
+    char why[512];
+    if (vtp_client_keys_load(&a->keys, a->key, a->server_key, why, sizeof(why)) < 0) {
+        vtp_log_line("%s: %s", cmd, why);
+        return VTP_EXIT_USAGE;
+    }
     return -1;
 }
 
@@ -281,7 +309,7 @@ static void print_job(const json_t *job)
 
 static int ask(const client_args *a, json_t *req, json_t **answer)
 {
-    int ret = request(a->server, req, answer, 0);
+    int ret = request(a->server, &a->keys, req, answer, 0);
     json_decref(req);
     if (ret < 0)
         return VTP_EXIT_UNREACHABLE;
@@ -373,7 +401,7 @@ int vtp_cmd_wait(int argc, char **argv)
     for (;;) {
         json_t *answer = NULL;
         json_t *req = json_pack("{s:s, s:I}", "op", "status", "id", (json_int_t)a.id);
-        int ret = request(a.server, req, &answer, 1);
+        int ret = request(a.server, &a.keys, req, &answer, 1);
         json_decref(req);
         if (ret == 0 && !ok(answer)) {
             status = refused(answer);

@@ -11,6 +11,7 @@
 #include "vtp_error.h"
 #include "vtp_log.h"
 #include "vtp_node.h"
+#include "vtp_security.h"
 #include "vtp_service.h"
 
 static volatile sig_atomic_t stop_signal;
@@ -34,7 +35,9 @@ static void set_verbosity(int verbose)
 }
 
 enum { OPT_LISTEN = 256, OPT_CONTROL, OPT_DB, OPT_WORKDIR, OPT_CONNECT, OPT_HEARTBEAT,
-       OPT_LIVENESS };
+       OPT_LIVENESS, OPT_KEY, OPT_SERVER_KEY, OPT_AUTHORIZED, OPT_INSECURE, OPT_ROOT };
+
+#define VTP_MAX_ROOTS 64
 
 static const struct option options[] = {
     {"listen", required_argument, NULL, OPT_LISTEN},
@@ -44,6 +47,11 @@ static const struct option options[] = {
     {"connect", required_argument, NULL, OPT_CONNECT},
     {"heartbeat", required_argument, NULL, OPT_HEARTBEAT},
     {"liveness", required_argument, NULL, OPT_LIVENESS},
+    {"key", required_argument, NULL, OPT_KEY},
+    {"server-key", required_argument, NULL, OPT_SERVER_KEY},
+    {"authorized", required_argument, NULL, OPT_AUTHORIZED},
+    {"insecure", no_argument, NULL, OPT_INSECURE},
+    {"root", required_argument, NULL, OPT_ROOT},
     {"jobs", required_argument, NULL, 'j'},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
@@ -67,6 +75,12 @@ static const char serve_usage[] =
     "  --heartbeat MS         heartbeat interval (default 1000)\n"
     "  --liveness N           intervals of silence before a worker counts as dead\n"
     "                         and its segments go to others (default 3)\n"
+    "  --key FILE             this service's key pair (from 'vtpool keygen'): CURVE\n"
+    "                         encryption and authentication on both endpoints\n"
+    "  --authorized DIR       the *.pub keys of workers and clients let in (with --key)\n"
+    "  --insecure             allow a non-loopback endpoint without keys\n"
+    "  --root DIR             jobs may read and write only below DIR (repeatable);\n"
+    "                         others are refused at submit\n"
     "  -v                     log jobs starting and ending (-vv: segments too)\n";
 
 static const char worker_usage[] =
@@ -79,12 +93,21 @@ static const char worker_usage[] =
     "  --connect ENDPOINT     the service's worker endpoint, e.g. tcp://host:5555\n"
     "  -j N                   worker threads (default: all CPUs)\n"
     "  --heartbeat MS         heartbeat interval (default 1000; use the service's)\n"
-    "  --liveness N           intervals of silence before reconnecting (default 3)\n";
+    "  --liveness N           intervals of silence before reconnecting (default 3)\n"
+    "  --key FILE             this worker's key pair, with --server-key\n"
+    "  --server-key FILE      the service's public key (its .pub file)\n";
 
 /* Parses the options of serve (serve = 1) or worker. -1 to go on, else the
  * exit status. */
+typedef struct cmd_extra {
+    int verbose;
+    const char *key;
+    const char *server_key;
+    const char *roots[VTP_MAX_ROOTS];
+} cmd_extra;
+
 static int parse(int argc, char **argv, int serve, vtp_service_cfg *sc, vtp_node_cfg *nc,
-                 int *verbose)
+                 cmd_extra *x)
 {
     const char *cmd = serve ? "serve" : "worker";
     double v;
@@ -127,7 +150,27 @@ static int parse(int argc, char **argv, int serve, vtp_service_cfg *sc, vtp_node
             sc->threads = nc->threads = (int)v;
             break;
         case 'v':
-            (*verbose)++;
+            x->verbose++;
+            break;
+        case OPT_KEY:
+            x->key = optarg;
+            break;
+        case OPT_SERVER_KEY:
+        case OPT_AUTHORIZED:
+        case OPT_INSECURE:
+        case OPT_ROOT:
+            if (serve == (opt == OPT_SERVER_KEY))
+                return vtp_cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+            if (opt == OPT_SERVER_KEY)
+                x->server_key = optarg;
+            else if (opt == OPT_AUTHORIZED)
+                sc->authorized = optarg;
+            else if (opt == OPT_INSECURE)
+                sc->insecure = 1;
+            else if (sc->nroots == VTP_MAX_ROOTS)
+                return vtp_cli_usage_error(cmd, "too many --root folders%s", "");
+            else
+                x->roots[sc->nroots++] = optarg;
             break;
         case 'h':
             fputs(serve ? serve_usage : worker_usage, stdout);
@@ -150,12 +193,14 @@ int vtp_cmd_serve(int argc, char **argv)
     vtp_service_cfg sc = {.listen = VTP_DEFAULT_LISTEN, .control = VTP_DEFAULT_CONTROL,
                           .db = "vtpool.db", .workdir = "vtpool-work", .threads = -1};
     vtp_node_cfg nc = {0};
-    int verbose = 0;
-    int status = parse(argc, argv, 1, &sc, &nc, &verbose);
+    cmd_extra x = {0};
+    int status = parse(argc, argv, 1, &sc, &nc, &x);
     if (status >= 0)
         return status;
-    set_verbosity(verbose);
+    set_verbosity(x.verbose);
     catch_signals();
+    sc.key = x.key;
+    sc.roots = x.roots;
     sc.stop = &stop_signal;
     int ret = vtp_service_run(&sc);
     if (ret < 0)
@@ -167,12 +212,19 @@ int vtp_cmd_worker(int argc, char **argv)
 {
     vtp_service_cfg sc = {0};
     vtp_node_cfg nc = {0};
-    int verbose = 0;
-    int status = parse(argc, argv, 0, &sc, &nc, &verbose);
+    cmd_extra x = {0};
+    vtp_client_keys keys;
+    char why[512];
+    int status = parse(argc, argv, 0, &sc, &nc, &x);
     if (status >= 0)
         return status;
-    set_verbosity(verbose);
+    set_verbosity(x.verbose);
+    if (vtp_client_keys_load(&keys, x.key, x.server_key, why, sizeof(why)) < 0) {
+        vtp_log_line("worker: %s", why);
+        return VTP_EXIT_USAGE;
+    }
     catch_signals();
+    nc.keys = &keys;
     nc.stop = &stop_signal;
     void *zctx = zmq_ctx_new();
     if (!zctx)
@@ -180,4 +232,29 @@ int vtp_cmd_worker(int argc, char **argv)
     int ret = vtp_node_run(zctx, &nc);
     zmq_ctx_term(zctx);
     return ret < 0 ? vtp_exit_status(ret) : VTP_EXIT_OK;
+}
+
+static const char keygen_usage[] =
+    "usage: vtpool keygen NAME\n"
+    "\n"
+    "Makes a CURVE key pair: NAME.key (keep it secret; give it to --key) and NAME.pub\n"
+    "(the public key: put workers' and clients' .pub files in the service's\n"
+    "--authorized folder, and give the service's .pub to their --server-key).\n";
+
+int vtp_cmd_keygen(int argc, char **argv)
+{
+    char why[512];
+    if (argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+        fputs(keygen_usage, stdout);
+        return VTP_EXIT_OK;
+    }
+    if (argc != 2 || argv[1][0] == '-')
+        return vtp_cli_usage_error("keygen", "%s", "exactly one NAME is expected");
+    vtp_log_init(VTP_LOG_ERROR);
+    if (vtp_keygen(argv[1], why, sizeof(why)) < 0) {
+        vtp_log_line("keygen: %s", why);
+        return VTP_EXIT_OUTPUT;
+    }
+    printf("wrote %s.key (secret) and %s.pub\n", argv[1], argv[1]);
+    return VTP_EXIT_OK;
 }

@@ -15,7 +15,7 @@
 enum {
     OPT_CRF = 256, OPT_PRESET, OPT_VF, OPT_AUDIO, OPT_SEGMENT, OPT_PROGRESS, OPT_SERVER,
     OPT_FILE, OPT_PRIORITY, OPT_CORES, OPT_BASELINE, OPT_JSON, OPT_CSV, OPT_REPEAT,
-    OPT_QUALITY,
+    OPT_QUALITY, OPT_KEY, OPT_SERVER_KEY,
 };
 
 static const struct option long_options[] = {
@@ -39,6 +39,8 @@ static const struct option long_options[] = {
     {"csv", required_argument, NULL, OPT_CSV},
     {"repeat", required_argument, NULL, OPT_REPEAT},
     {"quality", required_argument, NULL, OPT_QUALITY},
+    {"key", required_argument, NULL, OPT_KEY},
+    {"server-key", required_argument, NULL, OPT_SERVER_KEY},
     {"overwrite", no_argument, NULL, 'y'},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
@@ -86,6 +88,8 @@ static int allowed(int opt, int mode)
     case OPT_SERVER:
     case OPT_FILE:
     case OPT_PRIORITY:
+    case OPT_KEY:
+    case OPT_SERVER_KEY:
         return mode == VTP_CLI_SUBMIT;
     case OPT_CORES:
     case OPT_BASELINE:
@@ -196,6 +200,12 @@ int vtp_cli_parse_job(int argc, char **argv, const char *cmd, int mode, const ch
             break;
         case OPT_QUALITY:
             extra->quality = optarg;
+            break;
+        case OPT_KEY:
+            extra->key = optarg;
+            break;
+        case OPT_SERVER_KEY:
+            extra->server_key = optarg;
             break;
         case OPT_REPEAT:
             if (vtp_cli_number(optarg, 1, 100, &v) < 0 || v != (int)v)

@@ -20,6 +20,7 @@ static const char usage[] =
     "  wait JOB                           wait for a job; 0 done, 5 failed, 6 cancelled\n"
     "  cancel JOB                         cancel a job\n"
     "  bench INPUT [--cores 1,2,...]      throughput per worker count, against one encoder\n"
+    "  keygen NAME                        make a CURVE key pair for serve, worker and clients\n"
     "\n"
     "'vtpool COMMAND --help' describes each command.\n";
 
@@ -41,6 +42,7 @@ int main(int argc, char **argv)
         {"encode", vtp_cmd_encode}, {"serve", vtp_cmd_serve},   {"worker", vtp_cmd_worker},
         {"submit", vtp_cmd_submit}, {"status", vtp_cmd_status}, {"list", vtp_cmd_list},
         {"wait", vtp_cmd_wait},     {"cancel", vtp_cmd_cancel}, {"bench", vtp_cmd_bench},
+        {"keygen", vtp_cmd_keygen},
     };
     for (size_t i = 0; i < sizeof(commands) / sizeof(*commands); i++)
         if (strcmp(argv[1], commands[i].name) == 0)

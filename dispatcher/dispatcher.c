@@ -12,6 +12,7 @@
 #include "vtp_log.h"
 #include "vtp_node.h"
 #include "vtp_proto.h"
+#include "vtp_security.h"
 #include "vtp_zsock.h"
 
 #define VTP_MAX_IDENTITY 255                    /* bytes, ZeroMQ's limit */
@@ -81,7 +82,8 @@ vtp_dispatcher *vtp_dispatcher_new(const vtp_dispatcher_cfg *cfg)
     if (!(d->sock = zmq_socket(cfg->zctx, ZMQ_ROUTER)) ||
         zmq_setsockopt(d->sock, ZMQ_LINGER, &linger, sizeof(linger)) != 0 ||
         zmq_setsockopt(d->sock, ZMQ_ROUTER_MANDATORY, &mandatory, sizeof(mandatory)) != 0 ||
-        (cfg->network && zmq_setsockopt(d->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg)) != 0)) {
+        (cfg->network && zmq_setsockopt(d->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg)) != 0) ||
+        (cfg->curve && vtp_curve_server(d->sock, cfg->curve) < 0)) {
         vtp_dispatcher_destroy(&d);
         return NULL;
     }

@@ -33,6 +33,7 @@
 #include "vtp_node.h"
 #include "vtp_pool.h"
 #include "vtp_queue.h"
+#include "vtp_security.h"
 #include "vtp_zsock.h"
 
 #define VTP_SERVICE_POLL_MS 100
@@ -380,7 +381,29 @@ int vtp_service_run(const vtp_service_cfg *cfg)
     char why[1024] = "", local[64];
     void *zctx = zmq_ctx_new();
     vtp_node_thread *node = NULL;
+    vtp_zap *zap = NULL;
+    vtp_keypair kp;
     int ret = 0;
+
+    if (cfg->key || cfg->authorized) {
+        if (!cfg->key || !cfg->authorized) {
+            vtp_log_line("serve: --key and --authorized go together");
+            ret = VTP_ERR_USAGE;
+            goto end;
+        }
+        if (vtp_keypair_load(cfg->key, &kp, why, sizeof(why)) < 0 ||
+            !(zap = vtp_zap_start(zctx, cfg->authorized, why, sizeof(why)))) {
+            vtp_log_line("serve: %s", why);
+            ret = VTP_ERR_USAGE;
+            goto end;
+        }
+    } else if (!cfg->insecure &&
+               (!vtp_endpoint_is_local(cfg->listen) || !vtp_endpoint_is_local(cfg->control))) {
+        vtp_log_line("serve: refusing to listen on a network address without keys (give --key "
+                     "and --authorized, or --insecure)");
+        ret = VTP_ERR_USAGE;
+        goto end;
+    }
 
     if (mkdir(cfg->workdir, 0755) != 0 && errno != EEXIST) {
         vtp_log_line("serve: cannot create work directory '%s': %s", cfg->workdir,
@@ -397,13 +420,15 @@ int vtp_service_run(const vtp_service_cfg *cfg)
     const char *eps[] = {cfg->listen, local};
     vtp_dispatcher_cfg dc = {.zctx = zctx, .endpoints = eps, .nendpoints = 2,
                              .heartbeat_ms = cfg->heartbeat_ms, .liveness = cfg->liveness,
-                             .network = 1, .on_end = on_end, .opaque = &s};
+                             .network = 1, .curve = zap ? &kp : NULL,
+                             .on_end = on_end, .opaque = &s};
     int64_t maxmsg = VTP_MAX_CONTROL_MESSAGE;
     int linger = 0;
     if (!zctx || !(s.d = vtp_dispatcher_new(&dc)) ||
         !(s.control = zmq_socket(zctx, ZMQ_ROUTER)) ||
         zmq_setsockopt(s.control, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg)) != 0 ||
         zmq_setsockopt(s.control, ZMQ_LINGER, &linger, sizeof(linger)) != 0 ||
+        (zap && vtp_curve_server(s.control, &kp) < 0) ||
         zmq_bind(s.control, cfg->control) != 0) {
         if (s.d)
             vtp_log_line("serve: cannot listen on %s: %s", cfg->control,
@@ -437,8 +462,10 @@ end:
     vtp_dispatcher_destroy(&s.d);   /* running jobs stay "running": resumed next time */
     if (s.control)
         zmq_close(s.control);
+    vtp_zap_stop(&zap);
     if (zctx)
         zmq_ctx_term(zctx);
     vtp_queue_close(&s.q);
+    memset(&kp, 0, sizeof(kp));
     return ret;
 }

@@ -18,6 +18,7 @@ int vtp_cmd_list(int argc, char **argv);
 int vtp_cmd_wait(int argc, char **argv);
 int vtp_cmd_cancel(int argc, char **argv);
 int vtp_cmd_bench(int argc, char **argv);
+int vtp_cmd_keygen(int argc, char **argv);
 
 enum vtp_cli_mode { VTP_CLI_ENCODE, VTP_CLI_SUBMIT, VTP_CLI_BENCH };
 
@@ -34,6 +35,8 @@ typedef struct vtp_cli_extra {
     const char *csv;            /* bench: --csv FILE */
     int repeat;                 /* bench: --repeat N */
     const char *quality;        /* bench: --quality LENGTHS */
+    const char *key;            /* submit: --key FILE */
+    const char *server_key;     /* submit: --server-key FILE */
 } vtp_cli_extra;
 
 /* Parses the encode options of `vtpool encode`, `submit` or `bench` (mode,

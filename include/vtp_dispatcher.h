@@ -35,6 +35,7 @@ typedef struct vtp_dispatcher_cfg {
     int heartbeat_ms;                   /* 0 = VTP_HEARTBEAT_MS */
     int liveness;                       /* 0 = VTP_LIVENESS */
     int network;                        /* endpoints face a network: cap message sizes */
+    const struct vtp_keypair *curve;    /* CURVE server keys, or NULL */
     vtp_job_end_fn on_end;
     void *opaque;
 } vtp_dispatcher_cfg;

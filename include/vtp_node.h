@@ -28,6 +28,7 @@ typedef struct vtp_node_cfg {
     int threads;                        /* worker threads; 0 = online CPUs */
     int heartbeat_ms;                   /* 0 = VTP_HEARTBEAT_MS */
     int liveness;                       /* 0 = VTP_LIVENESS */
+    const struct vtp_client_keys *keys; /* CURVE, or NULL */
     volatile sig_atomic_t *stop;        /* set by a signal handler; may be NULL */
 } vtp_node_cfg;
 

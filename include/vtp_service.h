@@ -33,6 +33,11 @@ typedef struct vtp_service_cfg {
     int threads;                        /* worker threads inside; <0 = all CPUs */
     int heartbeat_ms;                   /* 0 = default */
     int liveness;                       /* 0 = default */
+    const char *key;                    /* CURVE key pair file, or NULL */
+    const char *authorized;             /* directory of authorized *.pub keys */
+    int insecure;                       /* allow a network endpoint without keys */
+    const char *const *roots;           /* folders jobs may read and write; */
+    int nroots;                         /* none: anywhere */
     volatile sig_atomic_t *stop;
 } vtp_service_cfg;
 

@@ -30,6 +30,7 @@
 #include "vtp_log.h"
 #include "vtp_pool.h"
 #include "vtp_proto.h"
+#include "vtp_security.h"
 #include "vtp_zsock.h"
 
 #define VTP_MAX_LOCAL 1024
@@ -133,6 +134,8 @@ static int connect_up(node *n)
     n->up = zmq_socket(n->zctx, ZMQ_DEALER);
     if (!n->up || zmq_setsockopt(n->up, ZMQ_LINGER, &linger, sizeof(linger)) != 0 ||
         zmq_setsockopt(n->up, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg)) != 0 ||
+        (n->cfg->keys && n->cfg->keys->enabled &&
+         vtp_curve_client(n->up, &n->cfg->keys->kp, n->cfg->keys->server_public) < 0) ||
         zmq_connect(n->up, n->cfg->connect) != 0) {
         vtp_log_line("worker: cannot connect to %s: %s", n->cfg->connect,
                      zmq_strerror(zmq_errno()));
