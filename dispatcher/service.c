@@ -89,6 +89,8 @@ static void on_end(void *opaque, vtp_job *job, int status, const char *why)
     }
 }
 
+static int confined(const service *s, const vtp_jobspec *spec, char *why, size_t ws);
+
 static int window_for(const service *s)
 {
     int slots = vtp_dispatcher_slots(s->d);
@@ -106,6 +108,11 @@ static void start_job(service *s, const vtp_job_info *info)
 
     if (vtp_jobspec_parse(info->spec, strlen(info->spec), &spec, why, sizeof(why)) < 0) {
         vtp_queue_set_state(s->q, info->id, "failed", why);
+        return;
+    }
+    if (confined(s, &spec, why, sizeof(why)) < 0) {   /* links may have changed since */
+        vtp_queue_set_state(s->q, info->id, "failed", why);
+        vtp_jobspec_clear(&spec);
         return;
     }
     spill_dir(s, info->id, dir, sizeof(dir));
@@ -197,13 +204,62 @@ static json_t *error_json(const char *fmt, ...)
     return json_pack("{s:b, s:s}", "ok", 0, "error", msg);
 }
 
+/* Whether real (a resolved path) is root or below it. */
+static int below(const char *real, const char *root)
+{
+    size_t n = strlen(root);
+    if (n > 1 && root[n - 1] == '/')
+        n--;
+    return strncmp(real, root, n) == 0 && (real[n] == 0 || real[n] == '/' || n == 1);
+}
+
+/* With --root, input and output must resolve (symlinks followed) to
+ * places below one of the roots. */
+static int confined(const service *s, const vtp_jobspec *spec, char *why, size_t ws)
+{
+    if (s->cfg->nroots == 0)
+        return 0;
+    char *in = realpath(spec->input, NULL);
+    char *copy = strdup(spec->output), *copy2 = strdup(spec->output);
+    char *dir = copy ? realpath(dirname(copy), NULL) : NULL;
+    const char *base = copy2 ? basename(copy2) : NULL;
+    char *out_real = realpath(spec->output, NULL);   /* when it exists (a link, say) */
+    char out[8192];
+    int in_ok = 0, out_ok = 0;
+
+    if (dir && base && strcmp(base, "..") != 0 && strcmp(base, ".") != 0)
+        snprintf(out, sizeof(out), "%s/%s", strcmp(dir, "/") == 0 ? "" : dir, base);
+    else
+        out[0] = 0;
+    for (int i = 0; i < s->cfg->nroots; i++) {
+        char *root = realpath(s->cfg->roots[i], NULL);
+        if (!root)
+            continue;
+        in_ok |= in && below(in, root);
+        out_ok |= out[0] && below(out, root) && (!out_real || below(out_real, root));
+        free(root);
+    }
+    free(in);
+    free(copy);
+    free(copy2);
+    free(dir);
+    free(out_real);
+    if (in_ok && out_ok)
+        return 0;
+    snprintf(why, ws, "'%s' is outside the folders this service may use (--root)",
+             in_ok ? spec->output : spec->input);
+    return VTP_ERR_USAGE;
+}
+
 /* Checks what can be checked of a job before it is queued. */
-static int check_spec(vtp_jobspec *spec, char *why, size_t ws)
+static int check_spec(const service *s, vtp_jobspec *spec, char *why, size_t ws)
 {
     struct stat st;
     int ret;
 
     if ((ret = vtp_jobspec_absolutize(spec)) < 0)
+        return ret;
+    if ((ret = confined(s, spec, why, ws)) < 0)
         return ret;
     if (stat(spec->input, &st) != 0 || !S_ISREG(st.st_mode) || access(spec->input, R_OK) != 0) {
         snprintf(why, ws, "cannot read input '%s'", spec->input);
@@ -250,7 +306,7 @@ static json_t *do_submit(service *s, json_t *req)
         int ret = text ? vtp_jobspec_parse(text, strlen(text), &spec, why, sizeof(why))
                        : VTP_ERR_NOMEM;
         free(text);
-        if (ret == 0 && (ret = check_spec(&spec, why, sizeof(why))) == 0) {
+        if (ret == 0 && (ret = check_spec(s, &spec, why, sizeof(why))) == 0) {
             prios[i] = spec.priority;
             if (!(specs[i] = vtp_jobspec_to_json(&spec)))
                 ret = VTP_ERR_NOMEM;
