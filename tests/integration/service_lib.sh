@@ -21,6 +21,8 @@
 #   svc_job ID                  "STATE SEGMENTS" of one job
 #   svc_field ID FIELD          one field of `vtpool status ID --json`
 #   svc_joined                  "worker joined" lines in the current log
+#   svc_check_logs              no sanitizer report in any log
+#   svc_finish                  SIGTERM all, each exits in 15 s, svc_check_logs
 #   svc_make_input FILE SECONDS [SEED]   320x240 25 fps noisy x264 + FLAC
 #
 # Every client call is bounded by `timeout`; every poll by svc_until.
@@ -296,6 +298,41 @@ print(v if isinstance(v, str) else json.dumps(v))
 # svc_joined: how many times a worker joined, per the current service log.
 svc_joined() {
   grep -c 'worker joined' "$SVC_LOG" || true
+}
+
+# svc_check_logs: no sanitizer report (ASan, UBSan, TSan, LSan) in the log
+# of any service or worker started here (a worker that hit one may have died
+# without failing a job: others took its segments).
+svc_check_logs() {
+  local f hit
+  for f in "$PWD"/*.log; do
+    [[ -e "$f" ]] || continue
+    hit=$(grep -m1 -E 'ERROR: (Address|Leak)Sanitizer|WARNING: ThreadSanitizer|runtime error:' "$f" || true)
+    [[ -z "$hit" ]] || fail "sanitizer report in ${f##*/}: $hit"
+  done
+}
+
+# svc_finish: the orderly end of a case: SIGTERM (after SIGCONT) to every
+# process still running, each must exit within 15 s, and no log may hold a
+# sanitizer report (leaks are reported only at such an exit).
+svc_finish() {
+  local p start
+  for p in "${SVC_PIDS[@]}"; do
+    svc_running "$p" || continue
+    kill -CONT "$p" 2>/dev/null || true
+    kill -TERM "$p" 2>/dev/null || true
+  done
+  start=$(date +%s%N)
+  for p in "${SVC_PIDS[@]}"; do
+    while svc_running "$p"; do
+      if (($(date +%s%N) - start > 15000000000)); then
+        fail "pid $p ($(tr '\0' ' ' <"/proc/$p/cmdline" | head -c 200)) did not exit within 15 s of SIGTERM"
+      fi
+      sleep 0.05
+    done
+  done
+  SVC_PID=
+  svc_check_logs
 }
 
 # svc_make_input FILE SECONDS [SEED]: 320x240, 25 fps, noisy testsrc2 in

@@ -97,3 +97,4 @@ assert_eq "$(svc_jobs --limit 7 | awk '{ print $1 }' | tr '\n' ' ')" \
   "$(awk '{ print $1 }' submitted.txt | tail -n 7 | tr '\n' ' ')" "vtpool list --limit 7"
 assert_eq "$(svc_jobs --state queued | grep -c .)" "$total" "vtpool list --state queued"
 assert_eq "$(svc_jobs --state running | grep -c . || true)" 0 "vtpool list --state running"
+svc_finish

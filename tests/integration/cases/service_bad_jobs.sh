@@ -105,3 +105,4 @@ assert_fails 7 "$PWD/out/none" timeout -k 5 40 "$VTPOOL" list --server "tcp://12
 ms=$((($(date +%s%N) - t0) / 1000000))
 log "vtpool list with no service: exit 7 after $ms ms"
 ((ms <= 13000)) || fail "vtpool list with no service took $ms ms (expected ~10 s at most)"
+svc_finish

@@ -142,3 +142,4 @@ left=$(find "$SVC_WORKDIR" -mindepth 1 -print | head -n5)
 [[ -z "$left" ]] || fail "the work dir still holds after all jobs are done: $left"
 _check_no_temp "$PWD/out" "after the jobs"
 svc_running "$W2" || fail "worker w2 exited: $(svc_tail w2.log)"
+svc_finish

@@ -56,3 +56,4 @@ assert_eq "$(svc_field "$id" segments)" 8 "segments of job $id"
 svc_running "$W" || fail "the worker exited: $(svc_tail worker.log)"
 svc_check_output "$DIR_IN/in.mkv" "$DIR_OUT/out.mkv"
 _check_no_temp "$DIR_OUT" "after the job"
+svc_finish

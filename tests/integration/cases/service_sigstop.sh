@@ -64,3 +64,4 @@ id2=$(svc_submit "$PWD/in/b.mkv" -o "$PWD/out/b.mkv" -c ffv1 --segment 1)
 svc_wait "$id2" 0 60
 svc_check_output "$PWD/in/b.mkv" "$PWD/out/b.mkv"
 assert_eq "$(svc_field "$id" state)" "done" "state of job $id"
+svc_finish
