@@ -163,23 +163,25 @@ struct vtp_zap {
     pthread_t thread;
     void *zctx;
     char *dir;
+    char own[VTP_Z85_KEY];
     atomic_int stop;
     void *sock;             /* the handler thread's; bound before start returns */
 };
 
-/* Whether the Z85 form of key is in a *.pub file of dir. */
-static int authorized(const char *dir, const uint8_t key[32])
+/* Whether the Z85 form of key is own or in a *.pub file of dir. */
+static int authorized(const char *dir, const char *own, const uint8_t key[32])
 {
     char z85[VTP_Z85_KEY], why[256], path[4096];
+    if (!zmq_z85_encode(z85, key, 32))
+        return 0;
+    if (own[0] && strcmp(own, z85) == 0)
+        return 1;
     DIR *d = opendir(dir);
     struct dirent *e;
     int ok = 0;
 
-    if (!d || !zmq_z85_encode(z85, key, 32)) {
-        if (d)
-            closedir(d);
+    if (!d)
         return 0;
-    }
     while (!ok && (e = readdir(d))) {
         size_t n = strlen(e->d_name);
         if (n < 5 || strcmp(e->d_name + n - 4, ".pub") != 0)
@@ -217,7 +219,7 @@ static void answer(vtp_zap *z)
         size_t mlen = zmq_msg_size(&parts[5]);
         int ok = n == 7 && mlen == 5 && memcmp(mech, "CURVE", 5) == 0 &&
                  zmq_msg_size(&parts[6]) == 32 &&
-                 authorized(z->dir, zmq_msg_data(&parts[6]));
+                 authorized(z->dir, z->own, zmq_msg_data(&parts[6]));
         if (!ok)
             vtp_log(VTP_LOG_WARNING, "refused a peer whose key is not authorized");
         send_part(z->sock, "1.0", 3, 1);
@@ -244,7 +246,7 @@ static void *zap_main(void *arg)
     return NULL;
 }
 
-vtp_zap *vtp_zap_start(void *zctx, const char *dir, char *why, size_t ws)
+vtp_zap *vtp_zap_start(void *zctx, const char *dir, const char *own, char *why, size_t ws)
 {
     struct stat st;
     vtp_zap *z = calloc(1, sizeof(*z));
@@ -258,6 +260,8 @@ vtp_zap *vtp_zap_start(void *zctx, const char *dir, char *why, size_t ws)
         return NULL;
     }
     z->zctx = zctx;
+    if (own)
+        snprintf(z->own, sizeof(z->own), "%s", own);
     /* The socket is made here and used only by the thread from now on. */
     if (!(z->dir = strdup(dir)) || !(z->sock = zmq_socket(zctx, ZMQ_REP)) ||
         zmq_setsockopt(z->sock, ZMQ_LINGER, &linger, sizeof(linger)) != 0 ||

@@ -31,6 +31,7 @@ typedef struct peer {
     uint64_t tag;               /* unique for the dispatcher's life: the lease tag */
     int slots;
     int used;                   /* slots taken by leases */
+    int alone;                  /* holds a suspect segment: nothing else until it answers */
     lease *leases;              /* held until their result comes, even when the
                                    job has gone: the worker is busy till then */
     int nleases, leases_cap;
@@ -297,6 +298,8 @@ static void on_result(vtp_dispatcher *d, peer *p, zmq_msg_t *body)
         return;
     }
     int held = end_lease(p, (int64_t)res->job_id, res->index);
+    if (held)
+        p->alone = 0;
     int i = find_job(d, (int64_t)res->job_id);
     if (i < 0 || !held) {       /* a cancelled job's, or not this peer's */
         vtp_result_clear(res);
@@ -411,7 +414,7 @@ static int hand_out(vtp_dispatcher *d)
     int sent = 0;
     for (int k = 0; k < d->npeers; k++) {
         peer *p = &d->peers[(d->rotate + k) % d->npeers];
-        while (p->used < p->slots) {
+        while (p->used < p->slots && !p->alone) {
             int gave = 0;
             for (int i = 0; i < d->njobs && !gave; i++) {
                 vtp_job *job = d->jobs[i].job;
@@ -419,7 +422,8 @@ static int hand_out(vtp_dispatcher *d)
                 char why[1024] = "";
                 if (!vtp_job_can_send(job) || !job_encoder_ok(job, p))
                     continue;
-                int ret = vtp_job_next(job, p->tag, p->slots - p->used, &s, why, sizeof(why));
+                int ret = vtp_job_next(job, p->tag, p->slots - p->used, p->used == 0, &s, why,
+                                       sizeof(why));
                 if (ret < 0) {
                     end_job(d, i, ret, why);
                     i--;
@@ -437,6 +441,7 @@ static int hand_out(vtp_dispatcher *d)
                     vtp_job_lost(job, p->tag, why, sizeof(why));
                     break;
                 }
+                p->alone = s.alone;
                 gave = 1;
                 sent++;
             }

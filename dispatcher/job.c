@@ -39,7 +39,8 @@ typedef struct slot {
     AVBufferRef *frames;        /* its frames part, or NULL */
     uint64_t lease;
     int threads;                /* codec threads of the current lease */
-    int attempts;
+    int attempts;               /* failed or lost leases */
+    int lost;                   /* of which lost with their worker */
     vtp_result *res;            /* DONE, in memory */
 } slot;
 
@@ -461,6 +462,13 @@ static int fill_slot(vtp_job *j, vtp_segment *seg, char *why, size_t ws)
     return 0;
 }
 
+/* A segment lost with its worker more than once may be what kills workers:
+ * it goes out alone, to an idle worker, so its next failure is its own. */
+static int suspect(const slot *s)
+{
+    return s->lost >= VTP_SEGMENT_ATTEMPTS - 1;
+}
+
 /* Codec threads for a segment leased to a receiver with free_slots free:
  * one, unless the input is all read and fewer segments wait than there are
  * free slots (the tail of a job), when the slots are shared out. */
@@ -487,6 +495,7 @@ static int lease(vtp_job *j, slot *s, uint64_t tag, int free_slots, vtp_job_send
     s->lease = tag;
     out->index = s->index;
     out->threads = threads;
+    out->alone = suspect(s);
     out->encoder = j->opts.encoder;
     out->head = s->head;
     out->frames = s->frames;
@@ -546,42 +555,48 @@ static int read_one(vtp_job *j, char *why, size_t ws)
     return 0;
 }
 
-static slot *first_pending(vtp_job *j)
+/* The first segment waiting to be sent that a receiver may take (idle: it
+ * holds nothing else); NULL if none. */
+static slot *first_pending(vtp_job *j, int idle)
 {
-    for (uint32_t i = j->next_write; i != j->next_read; i++)
-        if (slot_of(j, i)->state == SLOT_PENDING)
-            return slot_of(j, i);
+    for (uint32_t i = j->next_write; i != j->next_read; i++) {
+        slot *s = slot_of(j, i);
+        if (s->state == SLOT_PENDING && (idle || !suspect(s)))
+            return s;
+    }
     return NULL;
 }
 
-int vtp_job_next(vtp_job *j, uint64_t tag, int free_slots, vtp_job_send *out, char *why,
-                 size_t ws)
+int vtp_job_next(vtp_job *j, uint64_t tag, int free_slots, int idle, vtp_job_send *out,
+                 char *why, size_t ws)
 {
-    slot *s = first_pending(j);
+    slot *s = first_pending(j, idle);
     if (!s) {
         int ret = read_one(j, why, ws);
         if (ret <= 0)
             return ret;
-        s = first_pending(j);
+        if (!(s = first_pending(j, idle)))
+            return 0;
     }
     return lease(j, s, tag, free_slots, out);
 }
 
 int vtp_job_prefetch(vtp_job *j, char *why, size_t ws)
 {
-    if (j->finished || first_pending(j))
+    if (j->finished || first_pending(j, 1))
         return 0;
     return read_one(j, why, ws);
 }
 
 /* One more failed attempt at s; the job fails at the limit. */
-static int attempt_failed(vtp_job *j, slot *s, const char *cause, char *why, size_t ws)
+static int attempt_failed(vtp_job *j, slot *s, int lost, const char *cause, char *why, size_t ws)
 {
+    s->lost += lost;
     if (++s->attempts >= VTP_SEGMENT_ATTEMPTS)
         return fail(why, ws, VTP_ERR_SEGMENT, "segment %u of '%s' failed on %d workers: %s",
                     s->index, j->input, s->attempts, cause);
-    vtp_log(VTP_LOG_WARNING, "job %lld segment %u: %s; sending it again", (long long)j->cfg.id,
-            s->index, cause);
+    vtp_log(VTP_LOG_WARNING, "job %lld segment %u: %s; sending it again%s",
+            (long long)j->cfg.id, s->index, cause, suspect(s) ? ", alone" : "");
     s->state = SLOT_PENDING;
     s->lease = 0;
     return 0;
@@ -608,7 +623,7 @@ int vtp_job_result(vtp_job *j, uint64_t tag, vtp_result *res, char *why, size_t 
         snprintf(cause, sizeof(cause), "%s", res->error ? res->error : vtp_strerror(res->status));
         vtp_result_clear(res);
         free(res);
-        return attempt_failed(j, s, cause, why, ws);
+        return attempt_failed(j, s, 0, cause, why, ws);
     }
     av_buffer_unref(&s->head);
     av_buffer_unref(&s->frames);
@@ -631,7 +646,8 @@ int vtp_job_lost(vtp_job *j, uint64_t tag, char *why, size_t ws)
     for (uint32_t i = j->next_write; i != j->next_read; i++) {
         slot *s = slot_of(j, i);
         if (s->state == SLOT_SENT && s->lease == tag &&
-            (ret = attempt_failed(j, s, "its worker stopped answering", why, ws)) < 0)
+            (ret = attempt_failed(j, s, 1, "its worker died or stopped answering while encoding it",
+                                  why, ws)) < 0)
             return ret;
     }
     return 0;

@@ -15,11 +15,15 @@
 #include "vtp_service.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -431,13 +435,96 @@ static int stopped(const service *s)
     return s->cfg->stop && *s->cfg->stop;
 }
 
+/* The local worker process (serve -j N): `vtpool worker` on a unix socket,
+ * started again whenever it ends. */
+typedef struct vtp_child {
+    const char *endpoint;
+    int threads;
+    const vtp_service_cfg *cfg;
+    pid_t pid;
+    int64_t next_start;         /* ms: not before (backoff after a crash) */
+    int64_t started;
+} vtp_child;
+
+static void keep_child(vtp_child *c)
+{
+    int status;
+    if (c->pid > 0 && waitpid(c->pid, &status, WNOHANG) == c->pid) {
+        if (WIFSIGNALED(status))
+            vtp_log(VTP_LOG_WARNING, "the local worker process died of signal %d; starting "
+                    "another", WTERMSIG(status));
+        c->pid = 0;
+        /* One that dies at once is started again after a pause, not in a loop. */
+        c->next_start = now_ms() + (now_ms() - c->started < 2000 ? 1000 : 0);
+    }
+    if (c->pid > 0 || now_ms() < c->next_start)
+        return;
+    char threads[16], hb[16], live[16];
+    snprintf(threads, sizeof(threads), "%d", c->threads);
+    snprintf(hb, sizeof(hb), "%d", c->cfg->heartbeat_ms > 0 ? c->cfg->heartbeat_ms : VTP_HEARTBEAT_MS);
+    snprintf(live, sizeof(live), "%d", c->cfg->liveness > 0 ? c->cfg->liveness : VTP_LIVENESS);
+    char *argv[16] = {"vtpool", "worker", "--connect", (char *)c->endpoint, "-j", threads,
+                      "--heartbeat", hb, "--liveness", live};
+    int n = 10;
+    if (c->cfg->key) {
+        /* The service's own key: the ZAP handler lets it in. */
+        argv[n++] = "--key";
+        argv[n++] = (char *)c->cfg->key;
+        argv[n++] = "--server-key";
+        argv[n++] = (char *)c->cfg->key;
+    }
+    argv[n] = NULL;
+    /* fork then exec at once (only async-signal-safe calls between): the
+     * child dies with the service, so a crashed service leaves no orphan. */
+    pid_t parent = getpid();
+    int rc = 0;
+    pid_t pid = fork();
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(1);
+        int fd = open("/dev/null", O_RDONLY);
+        if (fd >= 0)
+            dup2(fd, STDIN_FILENO);
+        execv("/proc/self/exe", argv);
+        _exit(127);
+    }
+    if (pid < 0)
+        rc = errno;
+    c->pid = pid;
+    c->started = now_ms();
+    if (rc != 0) {
+        vtp_log(VTP_LOG_WARNING, "cannot start the local worker process: %s", strerror(rc));
+        c->pid = 0;
+        c->next_start = now_ms() + 1000;
+    }
+}
+
+static void stop_child(vtp_child *c)
+{
+    if (c->pid <= 0)
+        return;
+    kill(c->pid, SIGTERM);
+    for (int i = 0; i < 50; i++) {     /* 5 s, then SIGKILL */
+        if (waitpid(c->pid, NULL, WNOHANG) == c->pid) {
+            c->pid = 0;
+            return;
+        }
+        struct timespec ts = {0, 100 * 1000000};
+        nanosleep(&ts, NULL);
+    }
+    kill(c->pid, SIGKILL);
+    waitpid(c->pid, NULL, 0);
+    c->pid = 0;
+}
+
 int vtp_service_run(const vtp_service_cfg *cfg)
 {
     service s = {.cfg = cfg};
-    char why[1024] = "", local[64];
+    char why[1024] = "", local[4200];
     void *zctx = zmq_ctx_new();
-    vtp_node_thread *node = NULL;
     vtp_zap *zap = NULL;
+    vtp_child child = {0};
     vtp_keypair kp;
     int ret = 0;
 
@@ -448,7 +535,7 @@ int vtp_service_run(const vtp_service_cfg *cfg)
             goto end;
         }
         if (vtp_keypair_load(cfg->key, &kp, why, sizeof(why)) < 0 ||
-            !(zap = vtp_zap_start(zctx, cfg->authorized, why, sizeof(why)))) {
+            !(zap = vtp_zap_start(zctx, cfg->authorized, kp.public_key, why, sizeof(why)))) {
             vtp_log_line("serve: %s", why);
             ret = VTP_ERR_USAGE;
             goto end;
@@ -472,7 +559,12 @@ int vtp_service_run(const vtp_service_cfg *cfg)
         ret = VTP_ERR_OUTPUT;
         goto end;
     }
-    snprintf(local, sizeof(local), "inproc://vtpool-serve-%p", (void *)&s);
+    /* Local workers run in a child process, so a codec that crashes takes
+     * down that process, never the service; they talk over a unix socket. */
+    char *wd = realpath(cfg->workdir, NULL);
+    snprintf(local, sizeof(local), "ipc://%s/workers-%ld.sock", wd ? wd : cfg->workdir,
+             (long)getpid());
+    free(wd);
     const char *eps[] = {cfg->listen, local};
     vtp_dispatcher_cfg dc = {.zctx = zctx, .endpoints = eps, .nendpoints = 2,
                              .heartbeat_ms = cfg->heartbeat_ms, .liveness = cfg->liveness,
@@ -493,11 +585,9 @@ int vtp_service_run(const vtp_service_cfg *cfg)
         goto end;
     }
     int threads = cfg->threads < 0 ? vtp_cpu_count() : cfg->threads;
-    if (threads > 0 && !(node = vtp_node_start(zctx, local, threads))) {
-        vtp_log_line("serve: cannot start %d worker threads", threads);
-        ret = VTP_ERR_NOMEM;
-        goto end;
-    }
+    child.endpoint = local;
+    child.threads = threads;
+    child.cfg = cfg;
     vtp_queue_running(s.q, resume_one, &s);
     vtp_log(VTP_LOG_INFO, "serving: workers on %s, clients on %s", cfg->listen, cfg->control);
 
@@ -510,11 +600,13 @@ int vtp_service_run(const vtp_service_cfg *cfg)
             serve_control(&s);
         if ((ret = vtp_dispatcher_step(s.d)) < 0)
             break;
+        if (threads > 0)
+            keep_child(&child);
         fill(&s);
         save_progress(&s);
     }
 end:
-    vtp_node_stop(&node);
+    stop_child(&child);
     vtp_dispatcher_destroy(&s.d);   /* running jobs stay "running": resumed next time */
     if (s.control)
         zmq_close(s.control);

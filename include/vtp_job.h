@@ -51,6 +51,8 @@ typedef struct vtp_job_cfg {
 typedef struct vtp_job_send {
     uint32_t index;
     int threads;                        /* slots it takes: its codec threads */
+    int alone;                          /* the receiver must get nothing else
+                                           until it answers (a suspect) */
     const char *encoder;                /* what the worker must have */
     AVBufferRef *head;
     AVBufferRef *frames;
@@ -82,9 +84,12 @@ const char *vtp_job_encoder(const vtp_job *j);
  * identifies who gets it, so that a late result from someone else can be
  * told apart. free_slots is how many slots the receiver has free: at the
  * end of the input, when fewer segments are left than that, each gets
- * several codec threads instead of leaving cores idle (out->threads). */
-int vtp_job_next(vtp_job *j, uint64_t lease_tag, int free_slots, vtp_job_send *out, char *why,
-                 size_t why_size);
+ * several codec threads instead of leaving cores idle (out->threads).
+ * idle says the receiver holds no other segment: a segment that was lost
+ * with its worker twice goes only to such a one, alone (out->alone), so
+ * that a segment that crashes workers is told from its neighbours. */
+int vtp_job_next(vtp_job *j, uint64_t lease_tag, int free_slots, int idle, vtp_job_send *out,
+                 char *why, size_t why_size);
 
 /* Reads one segment ahead when none is waiting to be sent, so the next
  * free worker need not wait for the input. 1 if it did, 0 if not needed or

@@ -49,9 +49,11 @@ int vtp_client_keys_load(vtp_client_keys *k, const char *key_path, const char *s
 /* The ZAP handler: a thread answering ZeroMQ's authentication requests in
  * zctx, accepting CURVE clients whose public key is in a *.pub file of
  * `authorized` (read again at each request, so keys can be added or removed
- * while the service runs). Started before any CURVE server socket binds. */
+ * while the service runs) or equals `own` (the service's own workers).
+ * Started before any CURVE server socket binds. */
 typedef struct vtp_zap vtp_zap;
-vtp_zap *vtp_zap_start(void *zctx, const char *authorized, char *why, size_t why_size);
+vtp_zap *vtp_zap_start(void *zctx, const char *authorized, const char *own, char *why,
+                       size_t why_size);
 void vtp_zap_stop(vtp_zap **self_p);
 
 /* Whether a tcp endpoint is on loopback ("tcp://127.x.x.x:", "tcp://[::1]:",

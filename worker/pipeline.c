@@ -346,6 +346,19 @@ static int run_frames(pipe *p)
     return take_frame(p, NULL);
 }
 
+/* Fault injection, for tests only: with VTPOOL_FAULT_CRASH=JOB:SEGMENT in
+ * the environment, a worker crashes (abort) when it starts that segment, as
+ * a codec with a memory error would. */
+static void injected_fault(const vtp_segment *seg)
+{
+    const char *spec = getenv("VTPOOL_FAULT_CRASH");
+    unsigned long long job;
+    unsigned index;
+    if (spec && sscanf(spec, "%llu:%u", &job, &index) == 2 && job == seg->job_id &&
+        index == seg->index)
+        abort();
+}
+
 static double thread_cpu_seconds(void)
 {
     struct timespec ts;
@@ -363,6 +376,7 @@ int vtp_pipeline_run(const vtp_segment *seg, vtp_result *res, const atomic_int *
     res->index = seg->index;
     res->time_base = seg->time_base;
     vtp_log_clear_av_error();
+    injected_fault(seg);
 
     p.codec = avcodec_find_encoder_by_name(seg->opts.encoder ? seg->opts.encoder : "");
     p.frame = av_frame_alloc();
