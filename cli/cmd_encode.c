@@ -38,6 +38,8 @@ static const char usage[] =
     "  --segment SECONDS      target segment length (default 10, shorter for inputs\n"
     "                         too short to give every worker two segments)\n"
     "  --progress MODE        auto (bar on a terminal), bar, json, none\n"
+    "  --on-error MODE        fail (default): damaged input is an error, nothing is\n"
+    "                         written; skip: drop what cannot be decoded, with a count\n"
     "  -y                     overwrite OUTPUT if it exists\n"
     "  -v                     show warnings (-vv: details, -vvv: segments and libav's\n"
     "                         own messages)\n"
@@ -59,6 +61,7 @@ int vtp_cmd_encode(int argc, char **argv)
         .jobs = extra.jobs,
         .segment_seconds = spec.segment_seconds,
         .overwrite = spec.overwrite,
+        .skip_errors = spec.skip_errors,
     };
     int verbose = extra.verbose;
     vtp_log_init(verbose == 0 ? VTP_LOG_ERROR : verbose == 1 ? VTP_LOG_WARNING
@@ -76,7 +79,8 @@ int vtp_cmd_encode(int argc, char **argv)
     cfg.stop = &stop_signal;
 
     char why[1024];
-    int ret = vtp_encode_run(&cfg, why, sizeof(why));
+    vtp_encode_stats stats = {0};
+    int ret = vtp_encode_run_stats(&cfg, &stats, why, sizeof(why));
     vtp_progress_view_end(&view);
     if (ret == VTP_ERR_INTERRUPTED || stop_signal) {
         vtp_log_line("interrupted; nothing was written to '%s'", cfg.output);
@@ -85,6 +89,9 @@ int vtp_cmd_encode(int argc, char **argv)
         vtp_log_line("%s", why);
         status = vtp_exit_status(ret);
     } else {
+        if (stats.skipped > 0)
+            vtp_log_line("warning: %lld damaged frames or packets of the input were dropped "
+                         "(--on-error skip)", (long long)stats.skipped);
         status = VTP_EXIT_OK;
     }
 end:

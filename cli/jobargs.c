@@ -15,7 +15,7 @@
 enum {
     OPT_CRF = 256, OPT_PRESET, OPT_VF, OPT_AUDIO, OPT_SEGMENT, OPT_PROGRESS, OPT_SERVER,
     OPT_FILE, OPT_PRIORITY, OPT_CORES, OPT_BASELINE, OPT_JSON, OPT_CSV, OPT_REPEAT,
-    OPT_QUALITY, OPT_KEY, OPT_SERVER_KEY,
+    OPT_QUALITY, OPT_KEY, OPT_SERVER_KEY, OPT_ON_ERROR,
 };
 
 static const struct option long_options[] = {
@@ -40,6 +40,7 @@ static const struct option long_options[] = {
     {"repeat", required_argument, NULL, OPT_REPEAT},
     {"quality", required_argument, NULL, OPT_QUALITY},
     {"key", required_argument, NULL, OPT_KEY},
+    {"on-error", required_argument, NULL, OPT_ON_ERROR},
     {"server-key", required_argument, NULL, OPT_SERVER_KEY},
     {"overwrite", no_argument, NULL, 'y'},
     {"verbose", no_argument, NULL, 'v'},
@@ -203,6 +204,11 @@ int vtp_cli_parse_job(int argc, char **argv, const char *cmd, int mode, const ch
             break;
         case OPT_KEY:
             extra->key = optarg;
+            break;
+        case OPT_ON_ERROR:
+            if (strcmp(optarg, "fail") != 0 && strcmp(optarg, "skip") != 0)
+                return vtp_cli_usage_error(cmd, "--on-error is fail or skip, not '%s'", optarg);
+            spec->skip_errors = strcmp(optarg, "skip") == 0;
             break;
         case OPT_SERVER_KEY:
             extra->server_key = optarg;

@@ -335,6 +335,15 @@ static int parse_overwrite(vtp_jobspec *j, const json_t *v, char *why, size_t wh
     return 0;
 }
 
+static int parse_on_error(vtp_jobspec *j, const json_t *v, char *why, size_t why_size)
+{
+    const char *mode = json_string_value(v);
+    if (!mode || (strcmp(mode, "fail") != 0 && strcmp(mode, "skip") != 0))
+        return set_why(why, why_size, VTP_ERR_USAGE, "'on_error' must be \"fail\" or \"skip\"");
+    j->skip_errors = strcmp(mode, "skip") == 0;
+    return 0;
+}
+
 /* One key of the top-level object. */
 static int parse_key(vtp_jobspec *j, const char *key, const json_t *v, char *why, size_t why_size)
 {
@@ -363,6 +372,8 @@ static int parse_key(vtp_jobspec *j, const char *key, const json_t *v, char *why
         return parse_priority(j, v, why, why_size);
     if (!strcmp(key, "overwrite"))
         return parse_overwrite(j, v, why, why_size);
+    if (!strcmp(key, "on_error"))
+        return parse_on_error(j, v, why, why_size);
     return set_why(why, why_size, VTP_ERR_USAGE, "unknown key '%.64s'", key);
 }
 
@@ -474,7 +485,8 @@ char *vtp_jobspec_to_json(const vtp_jobspec *j)
         set_string(obj, "audio", j->audio ? j->audio : "copy") < 0 ||
         json_object_set_new(obj, "segment", json_real(j->segment_seconds)) < 0 ||
         json_object_set_new(obj, "priority", json_integer(j->priority)) < 0 ||
-        json_object_set_new(obj, "overwrite", json_boolean(j->overwrite)) < 0)
+        json_object_set_new(obj, "overwrite", json_boolean(j->overwrite)) < 0 ||
+        set_string(obj, "on_error", j->skip_errors ? "skip" : "fail") < 0)
         goto end;
     text = json_dumps(obj, JSON_COMPACT | JSON_REAL_PRECISION(real_precision(j->segment_seconds)));
 end:

@@ -6,12 +6,12 @@
  *   STOP    (empty)
  *   SEGMENT u64 job, u32 index, u8 kind, i64 cut_start, i64 cut_end,
  *           i32 tb.num, i32 tb.den, i32 rate.num, i32 rate.den, u32 threads,
- *           codecpar, enc_opts, then
+ *           u32 flags, codecpar, enc_opts, then
  *             PACKETS: u32 count, count x packet
  *             FRAMES:  u32 count, u8 external, and when external is 0:
  *                      u8 pad, pad zero bytes, count x frame (in place);
  *                      when 1, the frames are the message's second part
- *   RESULT  u64 job, u32 index, i32 status, str error, i64 frames,
+ *   RESULT  u64 job, u32 index, i32 status, str error, i64 frames, i64 skipped,
  *           u64 cpu_us, i32 tb.num, i32 tb.den, codecpar, u32 count,
  *           count x packet
  *   packet  i64 pts, i64 dts, i64 duration, u32 flags, blob data
@@ -183,6 +183,7 @@ static void write_segment(vtp_wbuf *b, const vtp_segment *s, int external)
     vtp_wbuf_i32(b, s->frame_rate.num);
     vtp_wbuf_i32(b, s->frame_rate.den);
     vtp_wbuf_u32(b, (uint32_t)s->threads);
+    vtp_wbuf_u32(b, s->flags);
     vtp_codecpar_write(b, s->par);
     vtp_enc_opts_write(b, &s->opts);
     if (s->kind == VTP_SEG_FRAMES) {
@@ -262,9 +263,11 @@ int vtp_proto_read_segment_ref(const void *data, size_t len, AVBufferRef *owner,
     s->frame_rate.num = vtp_rbuf_i32(&r);
     s->frame_rate.den = vtp_rbuf_i32(&r);
     s->threads = (int)vtp_rbuf_u32(&r);
+    s->flags = vtp_rbuf_u32(&r);
     if (!vtp_rbuf_ok(&r) || (s->kind != VTP_SEG_PACKETS && s->kind != VTP_SEG_FRAMES) ||
         s->cut_start >= s->cut_end || !valid_rational(s->time_base, 0) ||
-        !valid_rational(s->frame_rate, 1) || s->threads < 1 || s->threads > 1024)
+        !valid_rational(s->frame_rate, 1) || s->threads < 1 || s->threads > 1024 ||
+        (s->flags & ~VTP_SEG_SKIP_ERRORS))
         goto fail;
     if ((ret = vtp_codecpar_read(&r, s->par)) < 0 || (ret = vtp_enc_opts_read(&r, &s->opts)) < 0)
         goto fail;
@@ -312,6 +315,7 @@ void vtp_proto_write_result(vtp_wbuf *b, const vtp_result *res)
     vtp_wbuf_i32(b, res->status);
     vtp_wbuf_str(b, res->error);
     vtp_wbuf_i64(b, res->frames);
+    vtp_wbuf_i64(b, res->skipped);
     vtp_wbuf_u64(b, (uint64_t)(res->cpu_seconds * 1e6));
     vtp_wbuf_i32(b, res->time_base.num);
     vtp_wbuf_i32(b, res->time_base.den);
@@ -333,10 +337,11 @@ int vtp_proto_read_result(const void *data, size_t len, vtp_result *res)
     res->status = vtp_rbuf_i32(&r);
     res->error = vtp_rbuf_str(&r, VTP_MAX_STRING);
     res->frames = vtp_rbuf_i64(&r);
+    res->skipped = vtp_rbuf_i64(&r);
     res->cpu_seconds = (double)vtp_rbuf_u64(&r) / 1e6;
     res->time_base.num = vtp_rbuf_i32(&r);
     res->time_base.den = vtp_rbuf_i32(&r);
-    if (!vtp_rbuf_ok(&r) || res->status > 0 || res->frames < 0 ||
+    if (!vtp_rbuf_ok(&r) || res->status > 0 || res->frames < 0 || res->skipped < 0 ||
         !valid_rational(res->time_base, 0))
         goto fail;
     if ((ret = vtp_codecpar_read(&r, res->par)) < 0 || (ret = read_packets(&r, &res->pkts)) < 0)

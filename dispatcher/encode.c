@@ -104,6 +104,7 @@ int vtp_encode_run_stats(const vtp_encode_cfg *cfg, vtp_encode_stats *stats, cha
         .segment_seconds = cfg->segment_seconds,
         .parallelism = workers,
         .overwrite = cfg->overwrite,
+        .skip_errors = cfg->skip_errors,
         .window = 2 * workers + 2,
     };
     vtp_job *job = vtp_job_open(&jc, &err, why, why_size);
@@ -151,6 +152,7 @@ int vtp_encode_run_stats(const vtp_encode_cfg *cfg, vtp_encode_stats *stats, cha
         stats->media_seconds = out.final.media_seconds;
         stats->dispatcher_cpu = thread_cpu() - cpu0;
         stats->first_segment = first_sent;
+        stats->skipped = out.final.skipped;
     }
 end:
     if (ret < 0 && !why[0])

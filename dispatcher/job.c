@@ -57,6 +57,7 @@ struct vtp_job {
     uint32_t next_read, next_write;
     int eof;
     int finished;
+    int64_t skipped;            /* damage dropped by workers (--on-error skip) */
 };
 
 static int fail(char *why, size_t size, int err, const char *fmt, ...)
@@ -215,6 +216,7 @@ vtp_job *vtp_job_open(const vtp_job_cfg *cfg, int *err, char *why, size_t ws)
         .long_gop_seconds = seg * VTP_LONG_GOP_FACTOR,
         .job_id = (uint64_t)cfg->id,
         .opts = &j->opts,
+        .skip_errors = cfg->skip_errors,
         .side = side_packet,
         .opaque = j->joiner,
     };
@@ -618,6 +620,14 @@ int vtp_job_result(vtp_job *j, uint64_t tag, vtp_result *res, char *why, size_t 
         free(res);
         return 0;
     }
+    if (res->status == VTP_ERR_TRUNCATED) {
+        /* Damaged input fails the same way on any worker: no retry. */
+        ret = fail(why, ws, VTP_ERR_TRUNCATED, "'%s' is corrupt: segment %u: %s", j->input, idx,
+                   res->error ? res->error : vtp_strerror(res->status));
+        vtp_result_clear(res);
+        free(res);
+        return ret;
+    }
     if (res->status < 0) {
         char cause[1024];
         snprintf(cause, sizeof(cause), "%s", res->error ? res->error : vtp_strerror(res->status));
@@ -628,6 +638,7 @@ int vtp_job_result(vtp_job *j, uint64_t tag, vtp_result *res, char *why, size_t 
     av_buffer_unref(&s->head);
     av_buffer_unref(&s->frames);
     s->state = SLOT_DONE;
+    j->skipped += res->skipped;
     if (j->spill_dir) {
         ret = store(j, res, why, ws);
         vtp_result_clear(res);
@@ -660,4 +671,5 @@ void vtp_job_progress_get(const vtp_job *j, vtp_job_progress *p)
     p->total_seconds = j->in->duration > 0 ? (double)j->in->duration / AV_TIME_BASE : 0;
     p->segments_written = j->next_write;
     p->decoding = vtp_splitter_decoding(j->splitter);
+    p->skipped = j->skipped + vtp_splitter_skipped(j->splitter);
 }

@@ -381,6 +381,11 @@ int vtp_joiner_write(vtp_joiner *j, vtp_result *res, int64_t end, char *why, siz
         av_packet_rescale_ts(pkt, j->video_tb, otb);
         if (pkt->dts != AV_NOPTS_VALUE && j->last_dts != AV_NOPTS_VALUE && pkt->dts <= j->last_dts)
             pkt->dts = j->last_dts + 1;
+        if (pkt->dts != AV_NOPTS_VALUE && pkt->pts != AV_NOPTS_VALUE && pkt->dts > pkt->pts)
+            return set_why(why, why_size, VTP_ERR_INPUT,
+                           "the input's timestamps repeat or go backwards near %.3f s; vtpool "
+                           "keeps timestamps as they are and cannot write these",
+                           (double)pkt->pts * av_q2d(otb));
         if (pkt->dts != AV_NOPTS_VALUE)
             j->last_dts = pkt->dts;
         j->frames++;

@@ -128,6 +128,7 @@ static void start_job(service *s, const vtp_job_info *info)
         .audio = spec.audio,
         .segment_seconds = spec.segment_seconds,
         .overwrite = spec.overwrite || strcmp(info->state, "running") == 0,
+        .skip_errors = spec.skip_errors,
         .window = window_for(s),
         .spill_dir = dir,
         .queue = s->q,

@@ -41,6 +41,7 @@ struct vtp_splitter {
     int nready;
     int eof;
     int64_t end_us;             /* furthest packet end seen, AV_TIME_BASE units */
+    int64_t skipped;            /* damage dropped (--on-error skip) */
 
     /* Decode mode. */
     AVCodecContext *dec;
@@ -66,6 +67,7 @@ static vtp_segment *new_segment(vtp_splitter *s, int kind, int64_t cut_start)
     seg->job_id = s->cfg.job_id;
     seg->index = s->next_index++;
     seg->kind = kind;
+    seg->flags = s->cfg.skip_errors ? VTP_SEG_SKIP_ERRORS : 0;
     seg->cut_start = cut_start;
     seg->time_base = s->st->time_base;
     seg->frame_rate = s->st->avg_frame_rate.num > 0 ? s->st->avg_frame_rate : s->st->r_frame_rate;
@@ -148,6 +150,11 @@ void vtp_splitter_destroy(vtp_splitter **self_p)
     *self_p = NULL;
 }
 
+int64_t vtp_splitter_skipped(const vtp_splitter *s)
+{
+    return s->skipped;
+}
+
 int vtp_splitter_decoding(const vtp_splitter *s)
 {
     return s->dec != NULL;
@@ -205,15 +212,30 @@ static int decode(vtp_splitter *s, const AVPacket *pkt)
 {
     int ret = avcodec_send_packet(s->dec, pkt);
     if (ret < 0 && ret != AVERROR_EOF) {
-        vtp_log_line("decoding input video failed: %s", av_err2str(ret));
-        return VTP_ERR_TRUNCATED;
+        if (!s->cfg.skip_errors)
+            return VTP_ERR_TRUNCATED;
+        s->skipped++;
     }
-    while ((ret = avcodec_receive_frame(s->dec, s->frame)) >= 0)
+    for (;;) {
+        ret = avcodec_receive_frame(s->dec, s->frame);
+        if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF)
+            return 0;
+        if (ret < 0) {
+            if (!s->cfg.skip_errors)
+                return VTP_ERR_TRUNCATED;
+            s->skipped++;
+            continue;
+        }
+        if (s->frame->decode_error_flags || (s->frame->flags & AV_FRAME_FLAG_CORRUPT)) {
+            av_frame_unref(s->frame);
+            if (!s->cfg.skip_errors)
+                return VTP_ERR_TRUNCATED;
+            s->skipped++;
+            continue;
+        }
         if ((ret = take_frame(s, s->frame)) < 0)
             return ret;
-    if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF)
-        return 0;
-    return VTP_ERR_TRUNCATED;
+    }
 }
 
 /* Leaves packet mode: the open packet segment's packets are decoded here
@@ -229,6 +251,7 @@ static int start_decoding(vtp_splitter *s)
         return ret;
     s->dec->pkt_timebase = s->st->time_base;
     s->dec->thread_count = 1;
+    s->dec->max_pixels = VTP_MAX_DECODE_PIXELS;
     if ((ret = avcodec_open2(s->dec, dc, NULL)) < 0)
         return ret;
     if ((ret = push_ready(s, &s->closing, s->closing ? s->closing->cut_end : 0)) < 0)
@@ -275,8 +298,13 @@ static int place_video(vtp_splitter *s, AVPacket *pkt)
     int64_t ts = pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts;
     int events, ret;
 
-    if (pkt->flags & AV_PKT_FLAG_CORRUPT)
-        return VTP_ERR_TRUNCATED;
+    if (pkt->flags & AV_PKT_FLAG_CORRUPT) {
+        if (!s->cfg.skip_errors)
+            return VTP_ERR_TRUNCATED;
+        s->skipped++;
+        av_packet_unref(pkt);
+        return 0;
+    }
     if (s->dec) {
         ret = decode(s, pkt);
         av_packet_unref(pkt);
@@ -342,7 +370,12 @@ static int check_complete(vtp_splitter *s)
         return 0;
     int64_t missing = start + dur - s->end_us;
     int64_t allowed = FFMAX(AV_TIME_BASE, dur / 20);
-    return missing > allowed ? VTP_ERR_TRUNCATED : 0;
+    if (missing <= allowed)
+        return 0;
+    if (!s->cfg.skip_errors)
+        return VTP_ERR_TRUNCATED;
+    vtp_log_line("warning: the input ends %.1f s before its stated duration", (double)missing / AV_TIME_BASE);
+    return 0;
 }
 
 static int finish(vtp_splitter *s)
@@ -375,6 +408,14 @@ int vtp_splitter_next(vtp_splitter *s, vtp_segment **seg)
             continue;
         ret = av_read_frame(s->in, s->pkt);
         if (ret == AVERROR_EOF) {
+            if ((ret = finish(s)) < 0)
+                return ret;
+            break;
+        }
+        if (ret < 0 && s->cfg.skip_errors) {
+            /* A read error ends the input: what was read is encoded. */
+            vtp_log_line("warning: reading stopped early: %s", av_err2str(ret));
+            s->skipped++;
             if ((ret = finish(s)) < 0)
                 return ret;
             break;

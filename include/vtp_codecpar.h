@@ -13,6 +13,8 @@
 
 #define VTP_MAX_EXTRADATA (16 << 20)    /* bytes */
 #define VTP_MAX_DIMENSION 32768         /* pixels per side */
+#define VTP_MAX_DECODE_PIXELS (16384LL * 16384)  /* decoders refuse larger frames,
+                                                    as OSS-Fuzz limits them */
 
 void vtp_codecpar_write(vtp_wbuf *b, const AVCodecParameters *par);
 /* Fills par (allocated by the caller); 0 or VTP_ERR_PROTO. */

@@ -35,6 +35,7 @@ typedef struct vtp_encode_cfg {
     int jobs;                   /* worker threads; 0 = online CPUs */
     double segment_seconds;     /* target segment length; 0 = automatic */
     int overwrite;
+    int skip_errors;            /* --on-error skip */
     vtp_progress_fn progress;   /* may be NULL */
     void *progress_opaque;
     volatile sig_atomic_t *stop; /* set by a signal handler; may be NULL */
@@ -46,6 +47,7 @@ typedef struct vtp_encode_stats {
     double media_seconds;
     double dispatcher_cpu;      /* CPU seconds of the dispatcher thread */
     double first_segment;       /* wall seconds from start to the first segment sent */
+    int64_t skipped;            /* damaged frames and packets dropped */
 } vtp_encode_stats;
 
 /* Runs the encode. 0 on success; a negative code with a one-line reason in

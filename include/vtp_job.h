@@ -41,6 +41,7 @@ typedef struct vtp_job_cfg {
                                            get two segments */
     int parallelism;                    /* workers expected; 0 if unknown */
     int overwrite;
+    int skip_errors;                    /* --on-error skip */
     int window;                         /* segments between splitter and joiner */
     const char *spill_dir;              /* NULL: results in memory */
     struct vtp_queue *queue;            /* NULL, or where stored segments are recorded */
@@ -64,6 +65,7 @@ typedef struct vtp_job_progress {
     double total_seconds;
     uint32_t segments_written;
     int decoding;                       /* the dispatcher decodes this input */
+    int64_t skipped;                    /* damaged frames and packets dropped */
 } vtp_job_progress;
 
 typedef struct vtp_job vtp_job;

@@ -57,6 +57,7 @@ typedef struct vtp_jobspec {
     double segment_seconds; /* default 10, range 0.04..86400 */
     int priority;           /* default 0, range -1000..1000; higher runs first */
     int overwrite;          /* default 0 */
+    int skip_errors;        /* "on_error": "skip" (1) or "fail" (0, default) */
 } vtp_jobspec;
 
 /* Sets every field to its default (strings NULL); frees nothing. */

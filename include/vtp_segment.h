@@ -30,6 +30,10 @@
 
 enum vtp_seg_kind { VTP_SEG_PACKETS = 1, VTP_SEG_FRAMES = 2 };
 
+/* Segment flags. */
+#define VTP_SEG_SKIP_ERRORS 1u  /* drop undecodable frames (--on-error skip)
+                                   instead of failing the segment */
+
 /* A growable array of owned packets. */
 typedef struct vtp_pktlist {
     AVPacket **v;
@@ -62,6 +66,7 @@ typedef struct vtp_segment {
     AVRational time_base;       /* of all timestamps here */
     AVRational frame_rate;      /* a hint for the encoder; 0/1 if unknown */
     int threads;                /* codec threads the worker may use */
+    uint32_t flags;             /* VTP_SEG_* below */
     AVCodecParameters *par;     /* PACKETS: the decoder's; FRAMES: the frames' */
     vtp_enc_opts opts;
     vtp_pktlist pkts;           /* PACKETS */
@@ -86,6 +91,7 @@ typedef struct vtp_result {
     AVRational time_base;       /* of the packets */
     vtp_pktlist pkts;           /* encoded, in decode order */
     int64_t frames;             /* frames encoded */
+    int64_t skipped;            /* undecodable frames dropped (--on-error skip) */
     double cpu_seconds;         /* the worker thread's CPU time on it */
 } vtp_result;
 

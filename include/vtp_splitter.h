@@ -27,6 +27,7 @@ typedef struct vtp_split_cfg {
     double long_gop_seconds;    /* longer without a keyframe: decode here */
     uint64_t job_id;
     const vtp_enc_opts *opts;   /* copied into every segment */
+    int skip_errors;            /* --on-error skip: drop damage, count it */
     vtp_side_fn side;
     void *opaque;
 } vtp_split_cfg;
@@ -46,6 +47,9 @@ int vtp_splitter_next(vtp_splitter *s, vtp_segment **seg);
 
 /* Whether the splitter has switched to decoding (for progress and bench). */
 int vtp_splitter_decoding(const vtp_splitter *s);
+
+/* Damaged packets or frames dropped so far (--on-error skip). */
+int64_t vtp_splitter_skipped(const vtp_splitter *s);
 
 /* How far the input has been read, in seconds of media (for progress). */
 double vtp_splitter_position(const vtp_splitter *s);

@@ -28,6 +28,7 @@
 #include <libavutil/opt.h>
 #include <libavutil/pixdesc.h>
 
+#include "vtp_codecpar.h"
 #include "vtp_error.h"
 #include "vtp_log.h"
 
@@ -289,18 +290,54 @@ static int take_frame(pipe *p, AVFrame *f)
     return drain_filters(p);
 }
 
+static int skipping(const pipe *p)
+{
+    return (p->seg->flags & VTP_SEG_SKIP_ERRORS) != 0;
+}
+
+/* A decoder error: the input is corrupt. With --on-error skip it costs the
+ * frame and is counted; otherwise the segment fails. */
+static int decode_error(pipe *p, int err, int packet)
+{
+    if (skipping(p)) {
+        p->res->skipped++;
+        return 0;
+    }
+    if (packet >= 0)
+        return fail(p, VTP_ERR_TRUNCATED, "decoding packet %d (%s)", packet, av_err2str(err));
+    return fail(p, VTP_ERR_TRUNCATED, "decoding (%s)", av_err2str(err));
+}
+
 static int drain_decoder(pipe *p)
 {
     int ret;
-    while ((ret = avcodec_receive_frame(p->dec, p->frame)) >= 0) {
+    for (;;) {
+        ret = avcodec_receive_frame(p->dec, p->frame);
+        if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF)
+            return 0;
+        if (ret < 0) {
+            if ((ret = decode_error(p, ret, -1)) < 0)
+                return ret;
+            continue;
+        }
+        if (p->frame->decode_error_flags || (p->frame->flags & AV_FRAME_FLAG_CORRUPT)) {
+            /* Damage the decoder concealed. Only frames of this segment's
+             * range count: the others are decoded just for reference. */
+            int64_t ts = p->frame->pts != AV_NOPTS_VALUE ? p->frame->pts
+                                                         : p->frame->best_effort_timestamp;
+            int ours = ts >= p->seg->cut_start && ts < p->seg->cut_end;
+            av_frame_unref(p->frame);
+            if (ours && !skipping(p))
+                return fail(p, VTP_ERR_TRUNCATED, "the frame at %.3f s is damaged",
+                            (double)ts * av_q2d(p->seg->time_base));
+            p->res->skipped += ours;
+            continue;
+        }
         ret = take_frame(p, p->frame);
         av_frame_unref(p->frame);
         if (ret < 0)
             return ret;
     }
-    if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF)
-        return 0;
-    return fail(p, ret, "decoding");
 }
 
 static int run_packets(pipe *p)
@@ -318,6 +355,7 @@ static int run_packets(pipe *p)
         return fail(p, ret, "decoder parameters");
     p->dec->pkt_timebase = seg->time_base;
     p->dec->thread_count = seg->threads;
+    p->dec->max_pixels = VTP_MAX_DECODE_PIXELS;
     if ((ret = avcodec_open2(p->dec, dc, NULL)) < 0)
         return fail(p, ret, "opening decoder %s", dc->name);
 
@@ -325,13 +363,13 @@ static int run_packets(pipe *p)
         while ((ret = avcodec_send_packet(p->dec, seg->pkts.v[i])) == AVERROR(EAGAIN))
             if ((ret = drain_decoder(p)) < 0)
                 return ret;
-        if (ret < 0)
-            return fail(p, ret, "decoding packet %d", i);
+        if (ret < 0 && (ret = decode_error(p, ret, i)) < 0)
+            return ret;
         if ((ret = drain_decoder(p)) < 0)
             return ret;
     }
-    if ((ret = avcodec_send_packet(p->dec, NULL)) < 0)
-        return fail(p, ret, "decoding");
+    if ((ret = avcodec_send_packet(p->dec, NULL)) < 0 && (ret = decode_error(p, ret, -1)) < 0)
+        return ret;
     if ((ret = drain_decoder(p)) < 0)
         return ret;
     return take_frame(p, NULL);

@@ -135,7 +135,7 @@ START_TEST(test_jobspec_defaults)
     ck_assert_ptr_nonnull(text);
     ck_assert_str_eq(text, "{\"input\":\"a.mkv\",\"output\":\"b.mp4\",\"options\":{},"
                            "\"audio\":\"copy\",\"segment\":10.0,\"priority\":0,"
-                           "\"overwrite\":false}");
+                           "\"overwrite\":false,\"on_error\":\"fail\"}");
     free(text);
     assert_roundtrip(&j);
     vtp_jobspec_clear(&j);

@@ -11,8 +11,9 @@
 #include "vtp_proto.h"
 
 /* Offset of the codec parameters in a SEGMENT message: header, u64 job,
- * u32 index, u8 kind, 2 x i64 cuts, 4 x i32 rationals, u32 threads. */
-#define SEG_PAR_OFFSET (VTP_PROTO_HEADER_SIZE + 8 + 4 + 1 + 8 + 8 + 16 + 4)
+ * u32 index, u8 kind, 2 x i64 cuts, 4 x i32 rationals, u32 threads,
+ * u32 flags. */
+#define SEG_PAR_OFFSET (VTP_PROTO_HEADER_SIZE + 8 + 4 + 1 + 8 + 8 + 16 + 4 + 4)
 
 /* ---- fixtures ---- */
 
