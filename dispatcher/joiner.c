@@ -59,7 +59,7 @@ static int set_why(char *why, size_t size, int err, const char *fmt, ...)
 /* "DIR/.NAME.vtpool-tmp-TAG": next to the output (same filesystem, so the
  * final rename is atomic), hidden, and named by the job when it has a tag,
  * so a restarted job writes over what a crashed run left. */
-static char *temp_path_for(const char *output, const char *tag)
+char *vtp_joiner_temp_path(const char *output, const char *tag)
 {
     char *a = strdup(output), *b = strdup(output), *path = NULL;
     char pid[32];
@@ -187,7 +187,7 @@ vtp_joiner *vtp_joiner_new(AVFormatContext *in, int video_index, const vtp_join_
                       cfg->output);
         goto fail;
     }
-    if (!(j->final_path = strdup(cfg->output)) || !(j->tmp_path = temp_path_for(cfg->output, cfg->temp_tag)) ||
+    if (!(j->final_path = strdup(cfg->output)) || !(j->tmp_path = vtp_joiner_temp_path(cfg->output, cfg->temp_tag)) ||
         !(j->map = malloc(in->nb_streams * sizeof(*j->map))) ||
         !(j->audio = calloc(in->nb_streams, sizeof(*j->audio))))
         goto fail;

@@ -32,6 +32,7 @@
 
 #include "vtp_dispatcher.h"
 #include "vtp_error.h"
+#include "vtp_joiner.h"
 #include "vtp_jobspec.h"
 #include "vtp_log.h"
 #include "vtp_node.h"
@@ -95,6 +96,17 @@ static void on_end(void *opaque, vtp_job *job, int status, const char *why)
 
 static int confined(const service *s, const vtp_jobspec *spec, char *why, size_t ws);
 
+/* What a crashed run of job id may have left next to its output. */
+static void remove_temp_output(const char *output, int64_t id)
+{
+    char tag[32];
+    snprintf(tag, sizeof(tag), "job%lld", (long long)id);
+    char *tmp = vtp_joiner_temp_path(output, tag);
+    if (tmp)
+        unlink(tmp);
+    free(tmp);
+}
+
 static int window_for(const service *s)
 {
     int slots = vtp_dispatcher_slots(s->d);
@@ -116,6 +128,7 @@ static void start_job(service *s, const vtp_job_info *info)
     }
     if (confined(s, &spec, why, sizeof(why)) < 0) {   /* links may have changed since */
         vtp_queue_set_state(s->q, info->id, "failed", why);
+        remove_temp_output(spec.output, info->id);
         vtp_jobspec_clear(&spec);
         return;
     }
@@ -138,6 +151,7 @@ static void start_job(service *s, const vtp_job_info *info)
         vtp_job_destroy(&job);
         vtp_queue_set_state(s->q, info->id, "failed", why[0] ? why : vtp_strerror(err));
         remove_spill(s, info->id);
+        remove_temp_output(spec.output, info->id);
     } else if (strcmp(info->state, "running") != 0) {
         vtp_queue_set_state(s->q, info->id, "running", NULL);
     }
@@ -561,13 +575,12 @@ int vtp_service_run(const vtp_service_cfg *cfg)
         goto end;
     }
     /* Local workers run in a child process, so a codec that crashes takes
-     * down that process, never the service; they talk over a unix socket. */
-    char *wd = realpath(cfg->workdir, NULL);
-    snprintf(local, sizeof(local), "ipc://%s/workers-%ld.sock", wd ? wd : cfg->workdir,
-             (long)getpid());
-    free(wd);
+     * down that process, never the service; they talk over a unix socket in
+     * the abstract namespace (no file, no length limit of paths). */
+    snprintf(local, sizeof(local), "ipc://@vtpool-workers-%ld-%p", (long)getpid(), (void *)&s);
+    int threads = cfg->threads < 0 ? vtp_cpu_count() : cfg->threads;
     const char *eps[] = {cfg->listen, local};
-    vtp_dispatcher_cfg dc = {.zctx = zctx, .endpoints = eps, .nendpoints = 2,
+    vtp_dispatcher_cfg dc = {.zctx = zctx, .endpoints = eps, .nendpoints = threads > 0 ? 2 : 1,
                              .heartbeat_ms = cfg->heartbeat_ms, .liveness = cfg->liveness,
                              .network = 1, .curve = zap ? &kp : NULL,
                              .on_end = on_end, .opaque = &s};
@@ -585,7 +598,6 @@ int vtp_service_run(const vtp_service_cfg *cfg)
         ret = VTP_ERR_USAGE;
         goto end;
     }
-    int threads = cfg->threads < 0 ? vtp_cpu_count() : cfg->threads;
     child.endpoint = local;
     child.threads = threads;
     child.cfg = cfg;

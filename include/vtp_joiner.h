@@ -57,6 +57,10 @@ int vtp_joiner_finish(vtp_joiner *j, char *why, size_t why_size);
 /* Frees everything; removes the temporary file unless finished. */
 void vtp_joiner_destroy(vtp_joiner **self_p);
 
+/* The temporary name the joiner writes output under ("DIR/.NAME.vtpool-tmp-
+ * TAG", TAG the process id when NULL); malloc'd, NULL when out of memory. */
+char *vtp_joiner_temp_path(const char *output, const char *tag);
+
 /* Video frames and bytes written so far. */
 int64_t vtp_joiner_frames(const vtp_joiner *j);
 double vtp_joiner_video_seconds(const vtp_joiner *j);
