@@ -14,5 +14,6 @@ Suite *pipeline_suite(void);
 Suite *splitter_suite(void);
 Suite *jobspec_suite(void);
 Suite *queue_suite(void);
+Suite *security_suite(void);
 
 #endif

@@ -1021,6 +1021,57 @@ START_TEST(test_proto_result_roundtrip)
 }
 END_TEST
 
+START_TEST(test_proto_flags_and_skipped_roundtrip)
+{
+    /* --on-error skip travels with the segment; the dropped count comes back. */
+    vtp_segment seg, sgot;
+    vtp_result res, rgot;
+    size_t len;
+    make_packet_segment(&seg);
+    seg.flags = VTP_SEG_SKIP_ERRORS;
+    uint8_t *data = write_segment(&seg, &len);
+    ck_assert_int_eq(vtp_segment_init(&sgot), 0);
+    ck_assert_int_eq(vtp_proto_read_segment(data, len, &sgot), 0);
+    ck_assert_uint_eq(sgot.flags, VTP_SEG_SKIP_ERRORS);
+    free(data);
+    /* An unknown flag is refused. */
+    seg.flags = 0x80;
+    data = write_segment(&seg, &len);
+    ck_assert_int_eq(vtp_proto_read_segment(data, len, &sgot), VTP_ERR_PROTO);
+    free(data);
+
+    make_result(&res);
+    res.skipped = 7;
+    data = write_result(&res, &len);
+    ck_assert_int_eq(vtp_result_init(&rgot), 0);
+    ck_assert_int_eq(vtp_proto_read_result(data, len, &rgot), 0);
+    ck_assert_int_eq(rgot.skipped, 7);
+    free(data);
+    vtp_result_clear(&rgot);
+    vtp_result_clear(&res);
+    vtp_segment_clear(&sgot);
+    vtp_segment_clear(&seg);
+}
+END_TEST
+
+START_TEST(test_proto_segment_threads_patched_in_place)
+{
+    vtp_segment seg, got;
+    size_t len;
+    make_packet_segment(&seg);
+    uint8_t *data = write_segment(&seg, &len);
+    ck_assert_int_eq(vtp_proto_set_segment_threads(data, len, 6), 0);
+    ck_assert_int_eq(vtp_segment_init(&got), 0);
+    ck_assert_int_eq(vtp_proto_read_segment(data, len, &got), 0);
+    ck_assert_int_eq(got.threads, 6);
+    ck_assert_int_eq(vtp_proto_set_segment_threads(data, len, 0), VTP_ERR_PROTO);
+    ck_assert_int_eq(vtp_proto_set_segment_threads(data, 20, 2), VTP_ERR_PROTO);
+    free(data);
+    vtp_segment_clear(&got);
+    vtp_segment_clear(&seg);
+}
+END_TEST
+
 START_TEST(test_proto_result_failure_roundtrip)
 {
     /* A failed segment: negative status, a reason, blank parameters. */
@@ -1294,6 +1345,8 @@ Suite *proto_suite(void)
     tcase_add_test(tc, test_proto_segment_external_frames_roundtrip);
     tcase_add_test(tc, test_proto_segment_frames_read_in_place);
     tcase_add_test(tc, test_proto_result_roundtrip);
+    tcase_add_test(tc, test_proto_flags_and_skipped_roundtrip);
+    tcase_add_test(tc, test_proto_segment_threads_patched_in_place);
     tcase_add_test(tc, test_proto_result_failure_roundtrip);
     tcase_add_test(tc, test_proto_result_every_truncation_rejected);
     tcase_add_test(tc, test_proto_result_trailing_bytes_rejected);
