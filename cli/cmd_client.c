@@ -22,8 +22,8 @@
 
 /* Sends req, waits for the answer. 0 with *answer, or VTP_ERR_ZMQ after
  * printing why (no answer in time). keys may be NULL. */
-static int request(const char *server, const vtp_client_keys *keys, json_t *req,
-                   json_t **answer, int quiet)
+static int request_for(const char *server, const vtp_client_keys *keys, json_t *req,
+                       json_t **answer, int quiet, int timeout_ms)
 {
     void *zctx = zmq_ctx_new();
     void *sock = zctx ? zmq_socket(zctx, ZMQ_DEALER) : NULL;
@@ -42,7 +42,7 @@ static int request(const char *server, const vtp_client_keys *keys, json_t *req,
     if (zmq_send(sock, text, strlen(text), 0) < 0)
         goto end;
     zmq_pollitem_t item = {sock, 0, ZMQ_POLLIN, 0};
-    if (zmq_poll(&item, 1, VTP_CLIENT_TIMEOUT_MS) <= 0) {
+    if (zmq_poll(&item, 1, timeout_ms) <= 0) {
         if (!quiet)
             vtp_log_line("no answer from %s (is 'vtpool serve' running there?)", server);
         goto end;
@@ -65,12 +65,19 @@ end:
     return ret;
 }
 
-/* Prints a refusal; returns the exit status for it. */
+static int request(const char *server, const vtp_client_keys *keys, json_t *req,
+                   json_t **answer, int quiet)
+{
+    return request_for(server, keys, req, answer, quiet, VTP_CLIENT_TIMEOUT_MS);
+}
+
+/* Prints a refusal; returns the exit status the service gave for it. */
 static int refused(const json_t *answer)
 {
     const char *e = json_string_value(json_object_get(answer, "error"));
+    json_int_t status = json_integer_value(json_object_get(answer, "exit"));
     vtp_log_line("%s", e ? e : "the service refused the request");
-    return VTP_EXIT_USAGE;
+    return status >= 1 && status <= 5 ? (int)status : VTP_EXIT_USAGE;
 }
 
 static int ok(const json_t *answer)
@@ -136,6 +143,7 @@ static int read_jobs_file(const char *path, json_t *jobs)
         if (line[len] == 0 || line[len] == '#')
             continue;
         snprintf(where, sizeof(where), "line %d", n);
+        line[strcspn(line, "\r\n")] = 0;
         if (vtp_jobspec_parse(line, strlen(line), &spec, why, sizeof(why)) < 0) {
             vtp_log_line("submit: %s of '%s': %s", where, path, why);
             status = VTP_EXIT_USAGE;
@@ -401,7 +409,10 @@ int vtp_cmd_wait(int argc, char **argv)
     for (;;) {
         json_t *answer = NULL;
         json_t *req = json_pack("{s:s, s:I}", "op", "status", "id", (json_int_t)a.id);
-        int ret = request(a.server, &a.keys, req, &answer, 1);
+        int wait_ms = VTP_CLIENT_TIMEOUT_MS;
+        if (until && (until - now_s()) * 1000 < wait_ms)
+            wait_ms = (int)((until - now_s()) * 1000) + 1;
+        int ret = request_for(a.server, &a.keys, req, &answer, 1, wait_ms > 0 ? wait_ms : 1);
         json_decref(req);
         if (ret == 0 && !ok(answer)) {
             status = refused(answer);

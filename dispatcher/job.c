@@ -162,7 +162,7 @@ static int check_settings(vtp_job *j, char *why, size_t ws)
     if ((ret = vtp_enc_opts_validate(&j->opts, why, ws)) < 0)
         return ret;
     AVRational rate = st->avg_frame_rate.num > 0 ? st->avg_frame_rate : st->r_frame_rate;
-    return vtp_pipeline_check_filters(&j->opts, st->codecpar, st->time_base, rate, why, ws);
+    return vtp_pipeline_check(&j->opts, st->codecpar, st->time_base, rate, why, ws);
 }
 
 /* The target segment length: the user's, or by default VTP_SEGMENT_DEFAULT_S
@@ -595,7 +595,7 @@ static int attempt_failed(vtp_job *j, slot *s, int lost, const char *cause, char
 {
     s->lost += lost;
     if (++s->attempts >= VTP_SEGMENT_ATTEMPTS)
-        return fail(why, ws, VTP_ERR_SEGMENT, "segment %u of '%s' failed on %d workers: %s",
+        return fail(why, ws, VTP_ERR_SEGMENT, "segment %u of '%s' failed %d times: %s",
                     s->index, j->input, s->attempts, cause);
     vtp_log(VTP_LOG_WARNING, "job %lld segment %u: %s; sending it again%s",
             (long long)j->cfg.id, s->index, cause, suspect(s) ? ", alone" : "");

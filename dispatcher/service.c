@@ -212,16 +212,21 @@ static json_t *job_json(const vtp_job_info *i)
                      pct > 100 ? 100.0 : pct);
 }
 
-static json_t *error_json(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static json_t *error_json(const char *fmt, ...)
+/* A refusal: the reason, and the exit status a client should end with
+ * (the same classes as `vtpool encode`: 2 usage, 3 input, 4 output). */
+static json_t *refusal(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static json_t *refusal(int err, const char *fmt, ...)
 {
     char msg[2048];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    return json_pack("{s:b, s:s}", "ok", 0, "error", msg);
+    int status = vtp_exit_status(err);
+    return json_pack("{s:b, s:s, s:i}", "ok", 0, "error", msg, "exit", status ? status : 2);
 }
+
+#define error_json(...) refusal(VTP_ERR_USAGE, __VA_ARGS__)
 
 /* Whether real (a resolved path) is root or below it. */
 static int below(const char *real, const char *root)
@@ -332,14 +337,14 @@ static json_t *do_submit(service *s, json_t *req)
         }
         vtp_jobspec_clear(&spec);
         if (ret < 0) {
-            answer = n > 1 ? error_json("job %zu: %s", i + 1, why[0] ? why : vtp_strerror(ret))
-                           : error_json("%s", why[0] ? why : vtp_strerror(ret));
+            answer = n > 1 ? refusal(ret, "job %zu: %s", i + 1, why[0] ? why : vtp_strerror(ret))
+                           : refusal(ret, "%s", why[0] ? why : vtp_strerror(ret));
             goto end;
         }
     }
     int ret = vtp_queue_submit_many(s->q, (const char *const *)specs, prios, (int)n, ids);
     if (ret < 0) {
-        answer = error_json("cannot queue: %s", vtp_strerror(ret));
+        answer = refusal(VTP_ERR_OUTPUT, "cannot queue: %s", vtp_strerror(ret));
         goto end;
     }
     json_t *arr = json_array();

@@ -24,10 +24,11 @@
 int vtp_pipeline_run(const vtp_segment *seg, vtp_result *res, const atomic_int *cancel);
 
 /* Builds the filter graph the pipeline would use for frames of the given
- * properties and frees it again: a check, run once before any work, that
- * --vf parses and links. 0 or a negative code with a reason in why. */
-int vtp_pipeline_check_filters(const vtp_enc_opts *opts, const AVCodecParameters *par,
-                               AVRational time_base, AVRational frame_rate, char *why,
-                               size_t why_size);
+ * properties and opens the encoder behind it once, then frees both: a
+ * check, run before any work, that --vf parses and links and that the
+ * encoder takes these frames with these options. 0 or a negative code
+ * (VTP_ERR_USAGE, VTP_ERR_ENCODER) with a reason in why. */
+int vtp_pipeline_check(const vtp_enc_opts *opts, const AVCodecParameters *par,
+                       AVRational time_base, AVRational frame_rate, char *why, size_t why_size);
 
 #endif

@@ -15,11 +15,13 @@
  */
 #include "vtp_pipeline.h"
 
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <libavfilter/avfilter.h>
 #include <libavfilter/buffersink.h>
@@ -32,7 +34,7 @@
 #include "vtp_error.h"
 #include "vtp_log.h"
 
-typedef struct pipe {
+typedef struct seg_run {
     const vtp_segment *seg;
     vtp_result *res;
     AVCodecContext *dec;
@@ -46,11 +48,11 @@ typedef struct pipe {
     AVPacket *pkt;
     const atomic_int *cancel;
     int64_t frames_in;          /* frames handed to the encoder */
-} pipe;
+} seg_run;
 
 /* Records the failure in the result; returns err. */
-static int fail(pipe *p, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(pipe *p, int err, const char *fmt, ...)
+static int fail(seg_run *p, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(seg_run *p, int err, const char *fmt, ...)
 {
     char what[512];
     va_list ap;
@@ -128,13 +130,42 @@ end:
     return ret;
 }
 
-int vtp_pipeline_check_filters(const vtp_enc_opts *opts, const AVCodecParameters *par,
-                               AVRational time_base, AVRational frame_rate, char *why,
-                               size_t why_size)
+static int open_codec(AVCodecContext **enc_p, const AVCodec *codec, AVFilterContext *sink,
+                      const AVFrame *f, AVRational rate, const AVDictionary *codec_opts,
+                      int threads, char *unknown, size_t unknown_size);
+
+/* Quiets the process's stderr while an encoder opens: some (libx264) print
+ * their own complaints there, which vtpool folds into its one line. */
+static int quiet_stderr(void)
+{
+    if (vtp_log_level() >= VTP_LOG_DEBUG)
+        return -1;
+    fflush(stderr);
+    int saved = dup(STDERR_FILENO);
+    int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (saved >= 0 && null >= 0)
+        dup2(null, STDERR_FILENO);
+    if (null >= 0)
+        close(null);
+    return saved;
+}
+
+static void restore_stderr(int saved)
+{
+    if (saved < 0)
+        return;
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+}
+
+int vtp_pipeline_check(const vtp_enc_opts *opts, const AVCodecParameters *par,
+                       AVRational time_base, AVRational frame_rate, char *why, size_t why_size)
 {
     AVFilterGraph *graph = NULL;
     AVFilterContext *src, *sink;
+    AVCodecContext *enc = NULL;
     const AVCodec *codec = avcodec_find_encoder_by_name(opts->encoder);
+    char unknown[256] = "";
 
     vtp_log_clear_av_error();
     int ret = build_graph(&graph, &src, &sink, opts, codec, par->width, par->height, par->format,
@@ -145,8 +176,39 @@ int vtp_pipeline_check_filters(const vtp_enc_opts *opts, const AVCodecParameters
                  vtp_strerror(ret), *detail ? ": " : "", detail);
         return VTP_ERR_USAGE;
     }
+    /* The encoder, opened once as every segment will open it. */
+    AVFrame *f = av_frame_alloc();
+    if (!f) {
+        avfilter_graph_free(&graph);
+        return VTP_ERR_NOMEM;
+    }
+    f->width = av_buffersink_get_w(sink);
+    f->height = av_buffersink_get_h(sink);
+    f->format = av_buffersink_get_format(sink);
+    f->sample_aspect_ratio = av_buffersink_get_sample_aspect_ratio(sink);
+    f->color_range = par->color_range;
+    f->color_primaries = par->color_primaries;
+    f->color_trc = par->color_trc;
+    f->colorspace = par->color_space;
+    f->chroma_location = par->chroma_location;
+    int saved = quiet_stderr();
+    ret = open_codec(&enc, codec, sink, f, frame_rate, opts->codec_opts, 1, unknown,
+                     sizeof(unknown));
+    restore_stderr(saved);
+    if (ret == VTP_ERR_ENCODER && unknown[0]) {
+        snprintf(why, why_size, "encoder '%s' has no option '%s' (see 'ffmpeg -h encoder=%s')",
+                 codec->name, unknown, codec->name);
+    } else if (ret < 0) {
+        const char *detail = vtp_log_last_av_error();
+        snprintf(why, why_size, "encoder '%s' cannot encode this input with these settings "
+                 "(%dx%d %s): %s%s%s", codec->name, f->width, f->height,
+                 av_get_pix_fmt_name(f->format), av_err2str(ret), *detail ? ": " : "", detail);
+        ret = VTP_ERR_ENCODER;
+    }
+    avcodec_free_context(&enc);
+    av_frame_free(&f);
     avfilter_graph_free(&graph);
-    return 0;
+    return ret < 0 ? ret : 0;
 }
 
 /* Gives each encoder's private thread pool the same limit as libavcodec's. */
@@ -166,41 +228,61 @@ static int limit_private_threads(AVDictionary **opts, const char *codec_name, in
     return 0;
 }
 
-static int open_encoder(pipe *p, const AVFrame *f)
+/* Creates and opens an encoder for frames like f coming out of sink, with
+ * the segment's options and `threads` threads. On failure *enc is freed,
+ * and an option the encoder did not take is named in unknown. */
+static int open_codec(AVCodecContext **enc_p, const AVCodec *codec, AVFilterContext *sink,
+                      const AVFrame *f, AVRational rate, const AVDictionary *codec_opts,
+                      int threads, char *unknown, size_t unknown_size)
 {
     AVDictionary *opts = NULL;
-    const vtp_segment *seg = p->seg;
+    AVCodecContext *enc = avcodec_alloc_context3(codec);
     int ret;
 
-    if (!(p->enc = avcodec_alloc_context3(p->codec)))
-        return fail(p, VTP_ERR_NOMEM, "encoder");
-    p->enc->width = f->width;
-    p->enc->height = f->height;
-    p->enc->pix_fmt = f->format;
-    p->enc->sample_aspect_ratio = f->sample_aspect_ratio;
-    p->enc->time_base = av_buffersink_get_time_base(p->sink);
-    p->enc->framerate = av_buffersink_get_frame_rate(p->sink);
-    if (p->enc->framerate.num <= 0)
-        p->enc->framerate = seg->frame_rate;
-    p->enc->color_range = f->color_range;
-    p->enc->color_primaries = f->color_primaries;
-    p->enc->color_trc = f->color_trc;
-    p->enc->colorspace = f->colorspace;
-    p->enc->chroma_sample_location = f->chroma_location;
+    *enc_p = NULL;
+    if (!enc)
+        return VTP_ERR_NOMEM;
+    enc->width = f->width;
+    enc->height = f->height;
+    enc->pix_fmt = f->format;
+    enc->sample_aspect_ratio = f->sample_aspect_ratio;
+    enc->time_base = av_buffersink_get_time_base(sink);
+    enc->framerate = av_buffersink_get_frame_rate(sink);
+    if (enc->framerate.num <= 0)
+        enc->framerate = rate;
+    enc->color_range = f->color_range;
+    enc->color_primaries = f->color_primaries;
+    enc->color_trc = f->color_trc;
+    enc->colorspace = f->colorspace;
+    enc->chroma_sample_location = f->chroma_location;
     if (f->interlaced_frame)
-        p->enc->field_order = f->top_field_first ? AV_FIELD_TT : AV_FIELD_BB;
-    p->enc->thread_count = seg->threads;
+        enc->field_order = f->top_field_first ? AV_FIELD_TT : AV_FIELD_BB;
+    enc->thread_count = threads;
 
-    if ((ret = av_dict_copy(&opts, seg->opts.codec_opts, 0)) < 0 ||
-        (ret = limit_private_threads(&opts, p->codec->name, seg->threads)) < 0) {
-        av_dict_free(&opts);
-        return fail(p, VTP_ERR_NOMEM, "encoder options");
+    if ((ret = av_dict_copy(&opts, codec_opts, 0)) < 0 ||
+        (ret = limit_private_threads(&opts, codec->name, threads)) < 0) {
+        ret = VTP_ERR_NOMEM;
+    } else if ((ret = avcodec_open2(enc, codec, &opts)) >= 0) {
+        const AVDictionaryEntry *left = av_dict_get(opts, "", NULL, AV_DICT_IGNORE_SUFFIX);
+        if (left) {
+            snprintf(unknown, unknown_size, "%s", left->key);
+            ret = VTP_ERR_ENCODER;
+        }
     }
-    ret = avcodec_open2(p->enc, p->codec, &opts);
-    const AVDictionaryEntry *left = av_dict_get(opts, "", NULL, AV_DICT_IGNORE_SUFFIX);
-    if (ret >= 0 && left)
-        ret = fail(p, VTP_ERR_ENCODER, "encoder %s has no option '%s'", p->codec->name, left->key);
     av_dict_free(&opts);
+    if (ret < 0)
+        avcodec_free_context(&enc);
+    *enc_p = enc;
+    return ret < 0 ? ret : 0;
+}
+
+static int open_encoder(seg_run *p, const AVFrame *f)
+{
+    char unknown[256] = "";
+    int ret = open_codec(&p->enc, p->codec, p->sink, f, p->seg->frame_rate,
+                         p->seg->opts.codec_opts, p->seg->threads, unknown, sizeof(unknown));
+    if (ret == VTP_ERR_ENCODER && unknown[0])
+        return fail(p, ret, "encoder %s has no option '%s'", p->codec->name, unknown);
     if (ret < 0)
         return fail(p, ret, "opening encoder %s", p->codec->name);
     p->res->time_base = p->enc->time_base;
@@ -208,7 +290,7 @@ static int open_encoder(pipe *p, const AVFrame *f)
 }
 
 /* Takes every packet the encoder has ready. */
-static int drain_encoder(pipe *p)
+static int drain_encoder(seg_run *p)
 {
     int ret;
     while ((ret = avcodec_receive_packet(p->enc, p->pkt)) >= 0) {
@@ -221,7 +303,7 @@ static int drain_encoder(pipe *p)
 }
 
 /* Encodes one filtered frame, or flushes the encoder when f is NULL. */
-static int encode(pipe *p, AVFrame *f)
+static int encode(seg_run *p, AVFrame *f)
 {
     int ret;
 
@@ -239,7 +321,7 @@ static int encode(pipe *p, AVFrame *f)
     return drain_encoder(p);
 }
 
-static int drain_filters(pipe *p)
+static int drain_filters(seg_run *p)
 {
     int ret;
     while ((ret = av_buffersink_get_frame(p->sink, p->filtered)) >= 0) {
@@ -255,7 +337,7 @@ static int drain_filters(pipe *p)
 
 /* Takes one decoded frame: outside the range it is dropped, inside it goes
  * through the filters to the encoder. NULL flushes everything. */
-static int take_frame(pipe *p, AVFrame *f)
+static int take_frame(seg_run *p, AVFrame *f)
 {
     const vtp_segment *seg = p->seg;
     int ret;
@@ -290,14 +372,14 @@ static int take_frame(pipe *p, AVFrame *f)
     return drain_filters(p);
 }
 
-static int skipping(const pipe *p)
+static int skipping(const seg_run *p)
 {
     return (p->seg->flags & VTP_SEG_SKIP_ERRORS) != 0;
 }
 
 /* A decoder error: the input is corrupt. With --on-error skip it costs the
  * frame and is counted; otherwise the segment fails. */
-static int decode_error(pipe *p, int err, int packet)
+static int decode_error(seg_run *p, int err, int packet)
 {
     if (skipping(p)) {
         p->res->skipped++;
@@ -308,7 +390,7 @@ static int decode_error(pipe *p, int err, int packet)
     return fail(p, VTP_ERR_TRUNCATED, "decoding (%s)", av_err2str(err));
 }
 
-static int drain_decoder(pipe *p)
+static int drain_decoder(seg_run *p)
 {
     int ret;
     for (;;) {
@@ -340,7 +422,7 @@ static int drain_decoder(pipe *p)
     }
 }
 
-static int run_packets(pipe *p)
+static int run_packets(seg_run *p)
 {
     const vtp_segment *seg = p->seg;
     const AVCodec *dc = avcodec_find_decoder(seg->par->codec_id);
@@ -375,7 +457,7 @@ static int run_packets(pipe *p)
     return take_frame(p, NULL);
 }
 
-static int run_frames(pipe *p)
+static int run_frames(seg_run *p)
 {
     int ret;
     for (int i = 0; i < p->seg->frames.n; i++)
@@ -406,7 +488,7 @@ static double thread_cpu_seconds(void)
 
 int vtp_pipeline_run(const vtp_segment *seg, vtp_result *res, const atomic_int *cancel)
 {
-    pipe p = {.seg = seg, .res = res, .cancel = cancel};
+    seg_run p = {.seg = seg, .res = res, .cancel = cancel};
     double cpu0 = thread_cpu_seconds();
     int ret;
 

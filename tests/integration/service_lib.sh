@@ -185,7 +185,7 @@ svc_start() {
     if svc_running "$SVC_PID"; then
       return 0
     fi
-    if ((tries > 1)) && grep -q 'cannot listen' "$SVC_LOG"; then
+    if ((tries > 1)) && grep -q 'Address already in use' "$SVC_LOG"; then
       log "ports taken meanwhile, trying others: $(svc_tail "$SVC_LOG")"
       SVC_STARTS=0
       SVC_LISTEN=

@@ -579,15 +579,15 @@ START_TEST(test_pipeline_check_filters)
 
     vtp_enc_opts_init(&o);
     o.encoder = strdup("ffv1");
-    ck_assert_int_eq(vtp_pipeline_check_filters(&o, par, TB, (AVRational){25, 1}, why, sizeof(why)),
+    ck_assert_int_eq(vtp_pipeline_check(&o, par, TB, (AVRational){25, 1}, why, sizeof(why)),
                      0);
     o.vf = strdup("scale=32:24,hflip");
-    ck_assert_int_eq(vtp_pipeline_check_filters(&o, par, TB, (AVRational){25, 1}, why, sizeof(why)),
+    ck_assert_int_eq(vtp_pipeline_check(&o, par, TB, (AVRational){25, 1}, why, sizeof(why)),
                      0);
     free(o.vf);
     o.vf = strdup("nosuchfilter");
     why[0] = 0;
-    ck_assert_int_eq(vtp_pipeline_check_filters(&o, par, TB, (AVRational){0, 1}, why, sizeof(why)),
+    ck_assert_int_eq(vtp_pipeline_check(&o, par, TB, (AVRational){0, 1}, why, sizeof(why)),
                      VTP_ERR_USAGE);
     ck_assert_msg(strstr(why, "nosuchfilter") != NULL, "why: %s", why);
     vtp_enc_opts_clear(&o);

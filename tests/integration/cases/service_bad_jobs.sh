@@ -1,13 +1,15 @@
 # shellcheck shell=bash
 # Jobs the service must refuse or fail, and what stays usable after them:
-#  - submit refuses (exit 2, one "vtpool: " line, nothing queued, no output)
-#    a missing input, an unknown encoder, an unknown encoder option, an
-#    existing output without -y, and jobs files with one bad line;
+#  - submit refuses (one "vtpool: " line, nothing queued, no output; exit 3
+#    for a missing input, 4 for an existing output without -y, 2 for an
+#    unknown encoder or option or bad JSON), also in jobs files with one bad
+#    line;
 #  - cancel on a queued job: wait exits 6, and the job never runs;
-#  - a job whose segments fail on every worker (10-bit input, libx264
+#  - a job whose encoder cannot take its input (10-bit input, libx264
 #    profile=baseline: valid options, but the encoder cannot open) ends
-#    "failed" with an error naming the segment, wait exits 5, it leaves no
-#    output; a good job then completes frame-exact;
+#    "failed" when it starts, with an error naming the encoder and the
+#    settings, wait exits 5, it leaves no output; a good job then completes
+#    frame-exact;
 #  - with no service, list exits 7 within ~12 s with one line on stderr.
 # shellcheck source=SCRIPTDIR/../service_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../service_lib.sh"
@@ -25,12 +27,12 @@ njobs() {
 }
 
 # ---- refused submits ----
-assert_fails 2 "$PWD/out/r1.mkv" svc_client submit "$PWD/in/missing.mkv" -o "$PWD/out/r1.mkv" -c ffv1
+assert_fails 3 "$PWD/out/r1.mkv" svc_client submit "$PWD/in/missing.mkv" -o "$PWD/out/r1.mkv" -c ffv1
 assert_fails 2 "$PWD/out/r2.mkv" svc_client submit "$PWD/in/good.mkv" -o "$PWD/out/r2.mkv" -c nosuchcodec
 assert_fails 2 "$PWD/out/r3.mkv" svc_client submit "$PWD/in/good.mkv" -o "$PWD/out/r3.mkv" \
   -c libx264 -x nosuchoption=1
 cp "$PWD/in/good.mkv" "$PWD/out/exists.mkv"
-assert_fails_keeps 2 "$PWD/out/exists.mkv" svc_client submit "$PWD/in/good.mkv" \
+assert_fails_keeps 4 "$PWD/out/exists.mkv" svc_client submit "$PWD/in/good.mkv" \
   -o "$PWD/out/exists.mkv" -c ffv1
 assert_eq "$(njobs)" 0 "jobs queued after the refused submits"
 
@@ -38,6 +40,8 @@ assert_eq "$(njobs)" 0 "jobs queued after the refused submits"
 good_line() {
   printf '{"input": "%s", "output": "%s", "encoder": "ffv1", "segment": 1}\n' "$PWD/in/good.mkv" "$1"
 }
+# Each refused with the exit status of its bad line (as `vtpool encode`).
+bad_codes=(3 2 2 4 2 2)
 bad_lines=(
   '{"input": "'"$PWD"'/in/missing.mkv", "output": "'"$PWD"'/out/fx.mkv", "encoder": "ffv1"}'
   '{"input": "'"$PWD"'/in/good.mkv", "output": "'"$PWD"'/out/fx.mkv", "encoder": "nosuchcodec"}'
@@ -53,7 +57,7 @@ for ((b = 0; b < ${#bad_lines[@]}; b++)); do
     printf '%s\n' "${bad_lines[b]}"
     good_line "$PWD/out/f$b-3.mkv"
   } >"bad$b.jsonl"
-  assert_fails 2 "$PWD/out/f$b-1.mkv" svc_client submit --file "$PWD/bad$b.jsonl"
+  assert_fails "${bad_codes[b]}" "$PWD/out/f$b-1.mkv" svc_client submit --file "$PWD/bad$b.jsonl"
   assert_eq "$(njobs)" 0 "jobs queued after refusing bad$b.jsonl (bad line: ${bad_lines[b]})"
 done
 
@@ -77,14 +81,14 @@ idf=$(svc_submit "$PWD/in/ten.mkv" -o "$PWD/out/fails.mp4" -c libx264 -x profile
 svc_wait "$idf" 5 60
 err=$(svc_field "$idf" error)
 log "job $idf error: $err"
-[[ "$err" =~ segment\ [0-9]+ ]] || fail "the error of failed job $idf does not name the segment: $err"
+[[ "$err" == *libx264*baseline* ]] || fail "the error of failed job $idf does not name the encoder and setting: $err"
 [[ ! -e "$PWD/out/fails.mp4" ]] || fail "failed job $idf left its output"
 _check_no_temp "$PWD/out" "failed job $idf"
 [[ ! -e "$SVC_WORKDIR/job-$idf" ]] || fail "failed job $idf left $SVC_WORKDIR/job-$idf"
 rc=0
 timeout -k 5 40 "$VTPOOL" wait "$idf" --server "$SVC_CONTROL" --timeout 10 >/dev/null 2>wait.err || rc=$?
 _check_failure 5 "$rc" wait.err "vtpool wait $idf (failed job)"
-grep -q "segment" wait.err || fail "vtpool wait $idf does not say which segment failed: $(_oneline wait.err)"
+grep -q "libx264" wait.err || fail "vtpool wait $idf does not say what failed: $(_oneline wait.err)"
 
 # ---- the service still works ----
 idg=$(svc_submit "$PWD/in/good.mkv" -o "$PWD/out/good.mkv" -c ffv1 --segment 1)

@@ -138,8 +138,10 @@ for k in 1 2 3; do
   svc_check_output "$PWD/in/in$k.mkv" "$PWD/out/out$k.mkv"
 done
 
-left=$(find "$SVC_WORKDIR" -mindepth 1 -print | head -n5)
-[[ -z "$left" ]] || fail "the work dir still holds after all jobs are done: $left"
+# Finished segments are kept only until their job is done.
+left=$(find "$SVC_WORKDIR" -mindepth 1 \( -name 'job-*' -o -name 'seg-*' \) -print | head -n5)
+[[ -z "$left" ]] || fail "the work dir still holds segments after all jobs are done: $left"
+log "work dir at the end: $(find "$SVC_WORKDIR" -mindepth 1 -printf '%f ')(service pid $SVC_PID)"
 _check_no_temp "$PWD/out" "after the jobs"
 svc_running "$W2" || fail "worker w2 exited: $(svc_tail w2.log)"
 svc_finish
