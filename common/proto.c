@@ -18,6 +18,7 @@
  */
 #include "vtp_proto.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -316,7 +317,10 @@ void vtp_proto_write_result(vtp_wbuf *b, const vtp_result *res)
     vtp_wbuf_str(b, res->error);
     vtp_wbuf_i64(b, res->frames);
     vtp_wbuf_i64(b, res->skipped);
-    vtp_wbuf_u64(b, (uint64_t)(res->cpu_seconds * 1e6));
+    /* Microseconds, rounded (so a read and a write give back the same) and
+     * kept in the range readers accept. */
+    double us = res->cpu_seconds * 1e6;
+    vtp_wbuf_u64(b, !(us > 0) ? 0 : us >= VTP_MAX_CPU_US ? VTP_MAX_CPU_US : (uint64_t)llround(us));
     vtp_wbuf_i32(b, res->time_base.num);
     vtp_wbuf_i32(b, res->time_base.den);
     vtp_codecpar_write(b, res->par);
@@ -338,10 +342,12 @@ int vtp_proto_read_result(const void *data, size_t len, vtp_result *res)
     res->error = vtp_rbuf_str(&r, VTP_MAX_STRING);
     res->frames = vtp_rbuf_i64(&r);
     res->skipped = vtp_rbuf_i64(&r);
-    res->cpu_seconds = (double)vtp_rbuf_u64(&r) / 1e6;
+    uint64_t cpu_us = vtp_rbuf_u64(&r);
+    res->cpu_seconds = (double)cpu_us / 1e6;
     res->time_base.num = vtp_rbuf_i32(&r);
     res->time_base.den = vtp_rbuf_i32(&r);
     if (!vtp_rbuf_ok(&r) || res->status > 0 || res->frames < 0 || res->skipped < 0 ||
+        cpu_us > VTP_MAX_CPU_US ||
         !valid_rational(res->time_base, 0))
         goto fail;
     if ((ret = vtp_codecpar_read(&r, res->par)) < 0 || (ret = read_packets(&r, &res->pkts)) < 0)

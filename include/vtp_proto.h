@@ -30,6 +30,7 @@
 #define VTP_MAX_PACKET_SIZE (256 << 20) /* bytes */
 #define VTP_MAX_STRING 65536            /* bytes */
 #define VTP_MAX_ENCODERS 65536          /* bytes of a READY's encoder list */
+#define VTP_MAX_CPU_US 1000000000000000ULL /* a RESULT's CPU time: 31 years, in us */
 
 enum vtp_msg_type {
     VTP_MSG_READY = 1,      /* worker -> dispatcher */
