@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "vtp_encode.h"
+#include "vtp_clock.h"
 #include "vtp_error.h"
 #include "vtp_pool.h"
 
@@ -28,13 +29,6 @@ typedef struct trial {
     double wall, cpu, peak_mb;
     trial_report r;
 } trial;
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void child(const vtp_bench_cfg *cfg, int workers, int baseline, const char *out, int fd)
 {
@@ -70,7 +64,7 @@ static int run_trial(const vtp_bench_cfg *cfg, int workers, int baseline, const 
     int fds[2];
     if (pipe(fds) != 0)
         return snprintf(why, ws, "pipe: %s", strerror(errno)), VTP_ERR_NOMEM;
-    double t0 = now();
+    double t0 = vtp_clock_now();
     pid_t pid = fork();
     if (pid < 0) {
         close(fds[0]);
@@ -90,7 +84,7 @@ static int run_trial(const vtp_bench_cfg *cfg, int workers, int baseline, const 
     int wstatus;
     while (wait4(pid, &wstatus, 0, &ru) < 0 && errno == EINTR)
         ;
-    t->wall = now() - t0;
+    t->wall = vtp_clock_now() - t0;
     t->cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
              (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
     t->peak_mb = (double)ru.ru_maxrss / 1024.0;

@@ -11,6 +11,7 @@
 #include <zmq.h>
 
 #include "vtp_cli.h"
+#include "vtp_clock.h"
 #include "vtp_error.h"
 #include "vtp_log.h"
 #include "vtp_security.h"
@@ -391,27 +392,20 @@ int vtp_cmd_cancel(int argc, char **argv)
     return status;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 int vtp_cmd_wait(int argc, char **argv)
 {
     client_args a;
     int status = parse_client(argc, argv, "wait", 1, &a);
     if (status >= 0)
         return status;
-    double until = a.timeout > 0 ? now_s() + a.timeout : 0;
+    double until = a.timeout > 0 ? vtp_clock_now() + a.timeout : 0;
     int unreachable = 0;
     for (;;) {
         json_t *answer = NULL;
         json_t *req = json_pack("{s:s, s:I}", "op", "status", "id", (json_int_t)a.id);
         int wait_ms = VTP_CLIENT_TIMEOUT_MS;
-        if (until && (until - now_s()) * 1000 < wait_ms)
-            wait_ms = (int)((until - now_s()) * 1000) + 1;
+        if (until && (until - vtp_clock_now()) * 1000 < wait_ms)
+            wait_ms = (int)((until - vtp_clock_now()) * 1000) + 1;
         int ret = request_for(a.server, &a.keys, req, &answer, 1, wait_ms > 0 ? wait_ms : 1);
         json_decref(req);
         if (ret == 0 && !ok(answer)) {
@@ -439,7 +433,7 @@ int vtp_cmd_wait(int argc, char **argv)
         json_decref(answer);
         if (status >= 0)
             return status;
-        if (until && now_s() >= until) {
+        if (until && vtp_clock_now() >= until) {
             vtp_log_line("job %lld still not ended after %.0f s%s", a.id, a.timeout,
                          unreachable ? " (the service does not answer)" : "");
             return VTP_EXIT_UNREACHABLE;

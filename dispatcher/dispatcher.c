@@ -8,6 +8,7 @@
 
 #include <zmq.h>
 
+#include "vtp_clock.h"
 #include "vtp_error.h"
 #include "vtp_log.h"
 #include "vtp_node.h"
@@ -58,13 +59,6 @@ struct vtp_dispatcher {
     uint64_t next_order;
     int rotate;                 /* first peer to serve next round */
 };
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 vtp_dispatcher *vtp_dispatcher_new(const vtp_dispatcher_cfg *cfg)
 {
@@ -276,7 +270,7 @@ static void on_ready(vtp_dispatcher *d, zmq_msg_t *id, zmq_msg_t *body)
     p->slots = (int)ready.threads;
     p->heartbeat = ready.heartbeat;
     p->encoders = ready.encoders;
-    p->last_seen = now_ms();
+    p->last_seen = vtp_clock_ms();
     p->next_beat = p->last_seen;
     if (p->heartbeat)
         vtp_log(VTP_LOG_INFO, "worker joined with %d threads", p->slots);
@@ -348,7 +342,7 @@ static int take_message(vtp_dispatcher *d)
     peer *p = find_peer(d, zmq_msg_data(&id), zmq_msg_size(&id));
     if (!p)
         goto end;               /* a peer declared dead: it will announce itself again */
-    p->last_seen = now_ms();
+    p->last_seen = vtp_clock_ms();
     if (type == VTP_MSG_RESULT)
         on_result(d, p, &body);
 end:
@@ -461,7 +455,7 @@ static int job_encoder_ok(vtp_job *job, const peer *p)
 
 static void keep_alive(vtp_dispatcher *d)
 {
-    int64_t now = now_ms();
+    int64_t now = vtp_clock_ms();
     for (int i = 0; i < d->npeers;) {
         peer *p = &d->peers[i];
         if (!p->heartbeat) {

@@ -15,6 +15,7 @@
 #include <zmq.h>
 
 #include "vtp_dispatcher.h"
+#include "vtp_clock.h"
 #include "vtp_error.h"
 #include "vtp_job.h"
 #include "vtp_node.h"
@@ -29,13 +30,6 @@ typedef struct outcome {
     size_t why_size;
     vtp_job_progress final;     /* the job's figures as it ended */
 } outcome;
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void on_end(void *opaque, vtp_job *job, int status, const char *why)
 {
@@ -58,20 +52,13 @@ static void report(const vtp_encode_cfg *cfg, vtp_dispatcher *d, vtp_job *job, d
         .frames = last->frames,
         .media_seconds = last->media_seconds,
         .total_seconds = last->total_seconds,
-        .elapsed = now() - t0,
+        .elapsed = vtp_clock_now() - t0,
         .workers = workers,
         .busy = d ? vtp_dispatcher_busy(d) : 0,
         .segments_done = (int)last->segments_written,
         .done = done,
     };
     cfg->progress(cfg->progress_opaque, &p);
-}
-
-static double thread_cpu(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 int vtp_encode_run(const vtp_encode_cfg *cfg, char *why, size_t why_size)
@@ -82,9 +69,9 @@ int vtp_encode_run(const vtp_encode_cfg *cfg, char *why, size_t why_size)
 int vtp_encode_run_stats(const vtp_encode_cfg *cfg, vtp_encode_stats *stats, char *why,
                          size_t why_size)
 {
-    double cpu0 = thread_cpu();
+    double cpu0 = vtp_clock_thread_cpu();
     double first_sent = 0;
-    double t0 = now();
+    double t0 = vtp_clock_now();
     int workers = cfg->jobs > 0 ? cfg->jobs : vtp_cpu_count();
     outcome out = {.why = why, .why_size = why_size};
     char endpoint[64];
@@ -140,7 +127,7 @@ int vtp_encode_run_stats(const vtp_encode_cfg *cfg, vtp_encode_stats *stats, cha
         if ((ret = vtp_dispatcher_step(d)) < 0)
             goto end;
         if (!first_sent && vtp_dispatcher_busy(d) > 0)
-            first_sent = now() - t0;
+            first_sent = vtp_clock_now() - t0;
         if (!out.ended)
             report(cfg, d, vtp_dispatcher_job(d, 1), t0, workers, &last, 0);
         else if (out.status == 0)
@@ -150,7 +137,7 @@ int vtp_encode_run_stats(const vtp_encode_cfg *cfg, vtp_encode_stats *stats, cha
     if (ret == 0 && stats) {
         stats->frames = out.final.frames;
         stats->media_seconds = out.final.media_seconds;
-        stats->dispatcher_cpu = thread_cpu() - cpu0;
+        stats->dispatcher_cpu = vtp_clock_thread_cpu() - cpu0;
         stats->first_segment = first_sent;
         stats->skipped = out.final.skipped;
     }

@@ -31,6 +31,7 @@
 #include <zmq.h>
 
 #include "vtp_dispatcher.h"
+#include "vtp_clock.h"
 #include "vtp_error.h"
 #include "vtp_joiner.h"
 #include "vtp_jobspec.h"
@@ -52,13 +53,6 @@ typedef struct service {
     void *control;
     int64_t last_progress;
 } service;
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void spill_dir(const service *s, int64_t id, char *buf, size_t size)
 {
@@ -182,7 +176,7 @@ static void fill(service *s)
 /* Records the progress of active jobs, once a second. */
 static void save_progress(service *s)
 {
-    int64_t now = now_ms();
+    int64_t now = vtp_clock_ms();
     if (now - s->last_progress < VTP_PROGRESS_EVERY_MS)
         return;
     s->last_progress = now;
@@ -475,9 +469,9 @@ static void keep_child(vtp_child *c)
                     "another", WTERMSIG(status));
         c->pid = 0;
         /* One that dies at once is started again after a pause, not in a loop. */
-        c->next_start = now_ms() + (now_ms() - c->started < 2000 ? 1000 : 0);
+        c->next_start = vtp_clock_ms() + (vtp_clock_ms() - c->started < 2000 ? 1000 : 0);
     }
-    if (c->pid > 0 || now_ms() < c->next_start)
+    if (c->pid > 0 || vtp_clock_ms() < c->next_start)
         return;
     char threads[16], hb[16], live[16];
     snprintf(threads, sizeof(threads), "%d", c->threads);
@@ -512,11 +506,11 @@ static void keep_child(vtp_child *c)
     if (pid < 0)
         rc = errno;
     c->pid = pid;
-    c->started = now_ms();
+    c->started = vtp_clock_ms();
     if (rc != 0) {
         vtp_log(VTP_LOG_WARNING, "cannot start the local worker process: %s", strerror(rc));
         c->pid = 0;
-        c->next_start = now_ms() + 1000;
+        c->next_start = vtp_clock_ms() + 1000;
     }
 }
 

@@ -26,6 +26,7 @@
 #include <libavcodec/avcodec.h>
 #include <zmq.h>
 
+#include "vtp_clock.h"
 #include "vtp_error.h"
 #include "vtp_log.h"
 #include "vtp_pool.h"
@@ -76,13 +77,6 @@ typedef struct node {
     int heartbeat_ms;
     int liveness;
 } node;
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static pthread_once_t encoders_once = PTHREAD_ONCE_INIT;
 static char encoders[VTP_ENCODERS_MAX];    /* written once, under encoders_once */
@@ -314,16 +308,16 @@ static int node_run(void *zctx, const vtp_node_cfg *cfg, vtp_node_thread *local_
         goto end;
     report_started(local_run, 0);
 
-    int64_t next_beat = now_ms() + n.heartbeat_ms;
-    int64_t heard = now_ms();
+    int64_t next_beat = vtp_clock_ms() + n.heartbeat_ms;
+    int64_t heard = vtp_clock_ms();
     int backoff = VTP_RECONNECT_MIN_MS;
     while (!stopped(&n)) {
         zmq_pollitem_t items[] = {{n.up, 0, ZMQ_POLLIN, 0}, {n.local, 0, ZMQ_POLLIN, 0}};
-        int64_t wait = local_run ? VTP_LOCAL_POLL_MS : next_beat - now_ms();
+        int64_t wait = local_run ? VTP_LOCAL_POLL_MS : next_beat - vtp_clock_ms();
         if (zmq_poll(items, 2, wait > 0 ? (long)wait : 0) < 0 && zmq_errno() != EINTR)
             break;
         if (items[0].revents & ZMQ_POLLIN) {
-            heard = now_ms();
+            heard = vtp_clock_ms();
             backoff = VTP_RECONNECT_MIN_MS;
             if (from_up(&n) == 1)
                 break;
@@ -332,13 +326,13 @@ static int node_run(void *zctx, const vtp_node_cfg *cfg, vtp_node_thread *local_
             from_local(&n);
         if (local_run)
             continue;   /* same process: the dispatcher cannot vanish */
-        if (now_ms() >= next_beat) {
+        if (vtp_clock_ms() >= next_beat) {
             send_up(&n, VTP_MSG_HEARTBEAT);
-            next_beat = now_ms() + n.heartbeat_ms;
+            next_beat = vtp_clock_ms() + n.heartbeat_ms;
         }
-        if (now_ms() - heard > (int64_t)n.liveness * n.heartbeat_ms) {
+        if (vtp_clock_ms() - heard > (int64_t)n.liveness * n.heartbeat_ms) {
             vtp_log(VTP_LOG_WARNING, "worker: dispatcher silent; reconnecting in %d ms", backoff);
-            for (int64_t until = now_ms() + backoff; now_ms() < until && !stopped(&n);) {
+            for (int64_t until = vtp_clock_ms() + backoff; vtp_clock_ms() < until && !stopped(&n);) {
                 struct timespec ts = {0, 50 * 1000000};
                 nanosleep(&ts, NULL);
             }
@@ -346,7 +340,7 @@ static int node_run(void *zctx, const vtp_node_cfg *cfg, vtp_node_thread *local_
                 backoff *= 2;
             if ((ret = connect_up(&n)) < 0)
                 break;
-            heard = now_ms();
+            heard = vtp_clock_ms();
         }
     }
 end:

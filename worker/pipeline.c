@@ -31,6 +31,7 @@
 #include <libavutil/pixdesc.h>
 
 #include "vtp_codecpar.h"
+#include "vtp_clock.h"
 #include "vtp_error.h"
 #include "vtp_log.h"
 
@@ -479,17 +480,10 @@ static void injected_fault(const vtp_segment *seg)
         abort();
 }
 
-static double thread_cpu_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 int vtp_pipeline_run(const vtp_segment *seg, vtp_result *res, const atomic_int *cancel)
 {
     seg_run p = {.seg = seg, .res = res, .cancel = cancel};
-    double cpu0 = thread_cpu_seconds();
+    double cpu0 = vtp_clock_thread_cpu();
     int ret;
 
     res->job_id = seg->job_id;
@@ -515,7 +509,7 @@ int vtp_pipeline_run(const vtp_segment *seg, vtp_result *res, const atomic_int *
         res->frames = p.frames_in;
     else
         vtp_pktlist_clear(&res->pkts);
-    res->cpu_seconds = thread_cpu_seconds() - cpu0;
+    res->cpu_seconds = vtp_clock_thread_cpu() - cpu0;
 
     avcodec_free_context(&p.dec);
     avcodec_free_context(&p.enc);
