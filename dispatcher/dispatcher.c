@@ -246,7 +246,7 @@ static void on_ready(vtp_dispatcher *d, zmq_msg_t *id, zmq_msg_t *body)
     memset(&ready, 0, sizeof(ready));
     if (len == 0 || len > VTP_MAX_IDENTITY ||
         vtp_proto_read_ready(zmq_msg_data(body), zmq_msg_size(body), &ready) < 0) {
-        vtp_log(VTP_LOG_WARNING, "dropped a malformed READY");
+        vtp_log(VTP_LOG_INFO, "dropped a malformed READY");
         return;
     }
     peer *p = find_peer(d, zmq_msg_data(id), len);
@@ -268,7 +268,9 @@ static void on_ready(vtp_dispatcher *d, zmq_msg_t *id, zmq_msg_t *body)
     p->idlen = len;
     p->tag = d->next_tag++;
     p->slots = (int)ready.threads;
-    p->heartbeat = ready.heartbeat;
+    /* Only the dispatcher's own process may hold segments without
+     * heartbeats; anything on a network endpoint is checked for liveness. */
+    p->heartbeat = ready.heartbeat || d->cfg.network;
     p->encoders = ready.encoders;
     p->last_seen = vtp_clock_ms();
     p->next_beat = p->last_seen;
@@ -286,7 +288,7 @@ static void on_result(vtp_dispatcher *d, peer *p, zmq_msg_t *body)
         return;
     }
     if (vtp_proto_read_result(zmq_msg_data(body), zmq_msg_size(body), res) < 0) {
-        vtp_log(VTP_LOG_WARNING, "dropped a malformed RESULT");
+        vtp_log(VTP_LOG_INFO, "dropped a malformed RESULT");
         vtp_result_clear(res);
         free(res);
         return;
@@ -332,7 +334,7 @@ static int take_message(vtp_dispatcher *d)
         goto end;
     }
     if (vtp_proto_type(zmq_msg_data(&body), zmq_msg_size(&body), &type) < 0) {
-        vtp_log(VTP_LOG_WARNING, "dropped a malformed message");
+        vtp_log(VTP_LOG_INFO, "dropped a malformed message");
         goto end;
     }
     if (type == VTP_MSG_READY) {

@@ -159,7 +159,8 @@ static int check_settings(vtp_job *j, char *why, size_t ws)
     if (vtp_joiner_wants_global_header(j->joiner) &&
         av_dict_set(&j->opts.codec_opts, "flags", "+global_header", AV_DICT_APPEND) < 0)
         return fail(why, ws, VTP_ERR_NOMEM, "out of memory");
-    if ((ret = vtp_enc_opts_validate(&j->opts, why, ws)) < 0)
+    if ((ret = vtp_enc_opts_validate(&j->opts, why, ws)) < 0 ||
+        (ret = vtp_joiner_can_hold(j->joiner, j->opts.encoder, why, ws)) < 0)
         return ret;
     AVRational rate = st->avg_frame_rate.num > 0 ? st->avg_frame_rate : st->r_frame_rate;
     return vtp_pipeline_check(&j->opts, st->codecpar, st->time_base, rate, why, ws);
@@ -204,7 +205,7 @@ vtp_job *vtp_job_open(const vtp_job_cfg *cfg, int *err, char *why, size_t ws)
     char tag[32];
     snprintf(tag, sizeof(tag), "job%lld", (long long)cfg->id);
     vtp_join_cfg jc = {.output = j->output, .overwrite = cfg->overwrite, .audio = j->audio,
-                       .temp_tag = cfg->spill_dir ? tag : NULL};
+                       .temp_tag = cfg->spill_dir ? tag : NULL, .skip_errors = cfg->skip_errors};
     if (!(j->joiner = vtp_joiner_new(j->in, j->vidx, &jc, &ret, why, ws)))
         goto fail;
     if ((ret = check_settings(j, why, ws)) < 0)
@@ -671,5 +672,5 @@ void vtp_job_progress_get(const vtp_job *j, vtp_job_progress *p)
     p->total_seconds = j->in->duration > 0 ? (double)j->in->duration / AV_TIME_BASE : 0;
     p->segments_written = j->next_write;
     p->decoding = vtp_splitter_decoding(j->splitter);
-    p->skipped = j->skipped + vtp_splitter_skipped(j->splitter);
+    p->skipped = j->skipped + vtp_splitter_skipped(j->splitter) + vtp_joiner_skipped(j->joiner);
 }

@@ -41,6 +41,9 @@ struct vtp_joiner {
     int64_t last_dts;           /* output video stream time base */
     int64_t frames;
     int64_t video_end;          /* furthest video pts + duration, video_tb */
+    int64_t *side_dts;          /* per input stream: last dts written (copied streams) */
+    int skip_errors;            /* --on-error skip: drop what the muxer cannot take */
+    int64_t skipped;
     vtp_pktlist side;           /* waiting packets of other streams */
     int side_head;              /* first unwritten entry of side */
 };
@@ -115,6 +118,15 @@ static int add_stream(vtp_joiner *j, int i, const vtp_join_cfg *cfg, char *why, 
     if (i != j->vidx) {
         if (type == AVMEDIA_TYPE_AUDIO && strcmp(cfg->audio, "none") == 0)
             return 0;
+        if (type == AVMEDIA_TYPE_AUDIO &&
+            (ipar->sample_rate <= 0 || ipar->ch_layout.nb_channels <= 0)) {
+            if (!cfg->skip_errors)
+                return set_why(why, why_size, VTP_ERR_TRUNCATED,
+                               "audio stream #%d of the input is damaged (no sample rate or "
+                               "channels); --on-error skip leaves it out", i);
+            vtp_log(VTP_LOG_WARNING, "damaged audio stream #%d left out", i);
+            return 0;
+        }
         if (type == AVMEDIA_TYPE_VIDEO && !(ist->disposition & AV_DISPOSITION_ATTACHED_PIC)) {
             vtp_log(VTP_LOG_WARNING, "extra video stream #%d skipped", i);
             return 0;
@@ -193,6 +205,13 @@ vtp_joiner *vtp_joiner_new(AVFormatContext *in, int video_index, const vtp_join_
         goto fail;
     if ((ret = avformat_alloc_output_context2(&j->out, fmt, NULL, cfg->output)) < 0)
         goto fail;
+    j->skip_errors = cfg->skip_errors;
+    if (!(j->side_dts = malloc(in->nb_streams * sizeof(*j->side_dts)))) {
+        ret = VTP_ERR_NOMEM;
+        goto fail;
+    }
+    for (unsigned i = 0; i < in->nb_streams; i++)
+        j->side_dts[i] = AV_NOPTS_VALUE;
     j->global_header = !!(fmt->flags & AVFMT_GLOBALHEADER);
 
     for (unsigned i = 0; i < in->nb_streams; i++)
@@ -294,6 +313,21 @@ static int write_side(vtp_joiner *j, AVPacket *pkt, char *why, size_t why_size)
     pkt->stream_index = o;
     pkt->pos = -1;
     av_packet_rescale_ts(pkt, itb, j->out->streams[o]->time_base);
+    /* Copied packets keep their timestamps: a stream whose decode times go
+     * backwards is damaged input, which no container takes. */
+    int strict = !(j->out->oformat->flags & AVFMT_TS_NONSTRICT);
+    if (pkt->dts != AV_NOPTS_VALUE && j->side_dts[i] != AV_NOPTS_VALUE &&
+        (pkt->dts < j->side_dts[i] || (strict && pkt->dts == j->side_dts[i]))) {
+        if (j->skip_errors) {
+            j->skipped++;
+            return 0;
+        }
+        return set_why(why, why_size, VTP_ERR_TRUNCATED,
+                       "stream #%d of the input is damaged: its timestamps go backwards near %.3f s",
+                       i, (double)pkt->dts * av_q2d(j->out->streams[o]->time_base));
+    }
+    if (pkt->dts != AV_NOPTS_VALUE)
+        j->side_dts[i] = pkt->dts;
     return write_out(j, pkt, why, why_size);
 }
 
@@ -440,10 +474,25 @@ void vtp_joiner_destroy(vtp_joiner **self_p)
     vtp_pktlist_clear(&j->side);
     free(j->audio);
     free(j->map);
+    free(j->side_dts);
     free(j->tmp_path);
     free(j->final_path);
     free(j);
     *self_p = NULL;
+}
+
+int vtp_joiner_can_hold(const vtp_joiner *j, const char *encoder, char *why, size_t why_size)
+{
+    const AVCodec *c = avcodec_find_encoder_by_name(encoder);
+    if (c && !can_hold(j->out->oformat, c->id))
+        return set_why(why, why_size, VTP_ERR_USAGE, "%s files cannot hold %s video (from %s)",
+                       j->out->oformat->name, avcodec_get_name(c->id), encoder);
+    return 0;
+}
+
+int64_t vtp_joiner_skipped(const vtp_joiner *j)
+{
+    return j->skipped;
 }
 
 int64_t vtp_joiner_frames(const vtp_joiner *j)

@@ -320,8 +320,14 @@ static json_t *do_submit(service *s, json_t *req)
     for (size_t i = 0; i < n; i++) {
         char why[1024] = "";
         vtp_jobspec spec;
-        char *text = json_dumps(json_array_get(jobs, i), JSON_COMPACT);
-        int ret = text ? vtp_jobspec_parse(text, strlen(text), &spec, why, sizeof(why))
+        vtp_jobspec_init(&spec);
+        json_t *job = json_array_get(jobs, i);
+        char *text = json_is_object(job) ? json_dumps(job, JSON_COMPACT) : NULL;
+        int ret;
+        if (!json_is_object(job))
+            ret = VTP_ERR_USAGE, snprintf(why, sizeof(why), "a job is a JSON object");
+        else
+            ret = text ? vtp_jobspec_parse(text, strlen(text), &spec, why, sizeof(why))
                        : VTP_ERR_NOMEM;
         free(text);
         if (ret == 0 && (ret = check_spec(s, &spec, why, sizeof(why))) == 0) {
@@ -371,9 +377,16 @@ static json_t *do_request(service *s, json_t *req)
     if (strcmp(op, "submit") == 0)
         return do_submit(s, req);
     if (strcmp(op, "list") == 0) {
+        static const char *const states[] = {"queued", "running", "done", "failed", "cancelled"};
+        json_t *st = json_object_get(req, "state"), *lim = json_object_get(req, "limit");
+        const char *state = json_string_value(st);
+        int known = 0;
+        for (size_t k = 0; state && k < sizeof(states) / sizeof(*states); k++)
+            known |= strcmp(state, states[k]) == 0;
+        if ((st && !known) || (lim && (!json_is_integer(lim) || json_integer_value(lim) < 0)))
+            return error_json("list takes \"state\": queued, running, done, failed or "
+                              "cancelled, and \"limit\": a count");
         json_t *arr = json_array();
-        const char *state = json_string_value(json_object_get(req, "state"));
-        json_t *lim = json_object_get(req, "limit");
         vtp_queue_list(s->q, state, json_is_integer(lim) ? (int)json_integer_value(lim) : 0,
                        list_one, arr);
         return json_pack("{s:b, s:o}", "ok", 1, "jobs", arr);

@@ -366,15 +366,19 @@ static int check_complete(vtp_splitter *s)
 {
     int64_t dur = s->in->duration;
     int64_t start = s->in->start_time != AV_NOPTS_VALUE ? s->in->start_time : 0;
-    if (dur <= 0 || s->end_us == AV_NOPTS_VALUE)
+    /* A duration guessed from the bitrate (MPEG-TS, say) promises nothing. */
+    if (dur <= 0 || s->end_us == AV_NOPTS_VALUE ||
+        s->in->duration_estimation_method == AVFMT_DURATION_FROM_BITRATE)
         return 0;
     int64_t missing = start + dur - s->end_us;
-    int64_t allowed = FFMAX(AV_TIME_BASE, dur / 20);
+    int64_t allowed = FFMAX(AV_TIME_BASE / 4, dur / 100);
     if (missing <= allowed)
         return 0;
     if (!s->cfg.skip_errors)
         return VTP_ERR_TRUNCATED;
-    vtp_log_line("warning: the input ends %.1f s before its stated duration", (double)missing / AV_TIME_BASE);
+    vtp_log(VTP_LOG_WARNING, "the input ends %.1f s before its stated duration",
+            (double)missing / AV_TIME_BASE);
+    s->skipped++;
     return 0;
 }
 
@@ -414,7 +418,7 @@ int vtp_splitter_next(vtp_splitter *s, vtp_segment **seg)
         }
         if (ret < 0 && s->cfg.skip_errors) {
             /* A read error ends the input: what was read is encoded. */
-            vtp_log_line("warning: reading stopped early: %s", av_err2str(ret));
+            vtp_log(VTP_LOG_WARNING, "reading stopped early: %s", av_err2str(ret));
             s->skipped++;
             if ((ret = finish(s)) < 0)
                 return ret;

@@ -29,6 +29,7 @@ typedef struct vtp_join_cfg {
     int overwrite;              /* -y */
     const char *audio;          /* "copy", "none" or an audio encoder name */
     const char *temp_tag;       /* names the temporary file; NULL: the process id */
+    int skip_errors;            /* --on-error skip: drop damaged copied packets */
 } vtp_join_cfg;
 
 typedef struct vtp_joiner vtp_joiner;
@@ -60,6 +61,13 @@ void vtp_joiner_destroy(vtp_joiner **self_p);
 /* The temporary name the joiner writes output under ("DIR/.NAME.vtpool-tmp-
  * TAG", TAG the process id when NULL); malloc'd, NULL when out of memory. */
 char *vtp_joiner_temp_path(const char *output, const char *tag);
+
+/* Whether the container takes the video of this encoder. 0, or
+ * VTP_ERR_USAGE with a reason. */
+int vtp_joiner_can_hold(const vtp_joiner *j, const char *encoder, char *why, size_t why_size);
+
+/* Copied packets dropped as damaged (--on-error skip). */
+int64_t vtp_joiner_skipped(const vtp_joiner *j);
 
 /* Video frames and bytes written so far. */
 int64_t vtp_joiner_frames(const vtp_joiner *j);

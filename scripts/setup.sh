@@ -10,6 +10,7 @@ PACKAGES=(
   libzmq3-dev check libsqlite3-dev libjansson-dev
   util-linux time procps
   python3  # tests/integration/cases/progress_json.sh parses JSON with it
+  python3-zmq  # tests/integration/cases/hardening_hostile_messages.sh talks ZeroMQ
 )
 
 missing=()

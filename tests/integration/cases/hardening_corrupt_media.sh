@@ -67,10 +67,17 @@ problems=()
 crashes=0
 hangs=0
 
-# problem MODE FILE TEXT: records a failure (the case fails at the end).
+# problem MODE FILE KIND TEXT: records a failure (the case fails at the
+# end); KIND groups them in the summary.
+declare -A kinds=()
+first_severe=
 problem() {
-  problems+=("$1 mode, bad/$2: $3")
-  log "PROBLEM: $1 mode, bad/$2: $3"
+  problems+=("$1 mode, bad/$2: $4")
+  if [[ -z "$first_severe" && ("$3" == crash || "$3" == hang) ]]; then
+    first_severe="$1 mode, bad/$2: $4"
+  fi
+  kinds[$3]=$((${kinds[$3]:-0} + 1))
+  log "PROBLEM ($3): $1 mode, bad/$2: $4"
 }
 
 # tmp_listing: what is in TMPDIR (vtpool's own temporary files), sorted.
@@ -94,7 +101,7 @@ check_cut_off() {
   end=$(ffprobe -v error -show_entries packet=pts_time,duration_time -of csv=p=0 "bad/$f" 2>/dev/null |
     awk -F, '$1 != "N/A" && $1 != "" { t = $1 + ($2 == "N/A" ? 0 : $2); if (t > m) m = t } END { printf "%.3f\n", m }') || true
   if awk -v s="$stated" -v e="$end" 'BEGIN { exit !(s - e > 0.25 && s - e >= s / 4) }'; then
-    problem fail "$f" "a truncated input (packets end at ${end} s of the ${stated} s its header states) was encoded with exit 0 under --on-error fail (expected exit 3)"
+    problem fail "$f" truncated-accepted "a truncated input (packets end at ${end} s of the ${stated} s its header states) was encoded with exit 0 under --on-error fail (expected exit 3)"
   fi
 }
 
@@ -112,30 +119,30 @@ check_run() {
   if grep -qE 'ERROR: (Address|Leak)Sanitizer|WARNING: ThreadSanitizer|runtime error:|AddressSanitizer' run.err; then
     crashes=$((crashes + 1))
     outcome=crash
-    problem "$mode" "$f" "sanitizer report (exit $rc): $err"
+    problem "$mode" "$f" crash "sanitizer report (exit $rc): $err"
   elif ((rc == 124 || rc == 137)); then
     hangs=$((hangs + 1))
     outcome=hang
-    problem "$mode" "$f" "hang: still running after ${VTP_CORRUPT_TIMEOUT}s (exit $rc)"
+    problem "$mode" "$f" hang "hang: still running after ${VTP_CORRUPT_TIMEOUT}s (exit $rc)"
   elif ((rc >= 128)); then
     crashes=$((crashes + 1))
     outcome=crash
-    problem "$mode" "$f" "crash: exit $rc (signal $((rc - 128))): $err"
+    problem "$mode" "$f" crash "crash: exit $rc (signal $((rc - 128))): $err"
   elif ((rc == 0)); then
     outcome=encoded
     if [[ ! -s out.mkv ]]; then
-      problem "$mode" "$f" "exit 0 but no out.mkv (stderr: $err)"
+      problem "$mode" "$f" bad-output "exit 0 but no out.mkv (stderr: $err)"
     elif ! ffprobe -v error -select_streams v:0 -show_entries stream=codec_name -of csv=p=0 \
       out.mkv >probe.out 2>probe.err || [[ "$(head -n1 probe.out)" != ffv1 ]]; then
-      problem "$mode" "$f" "exit 0 but ffprobe cannot read out.mkv: $(_oneline probe.err)"
+      problem "$mode" "$f" bad-output "exit 0 but ffprobe cannot read out.mkv: $(_oneline probe.err)"
     elif ! ffmpeg "${FFMPEG_Q[@]}" -xerror -i out.mkv -map 0:v:0 -f null - 2>dec.err; then
-      problem "$mode" "$f" "exit 0 but the video of out.mkv does not decode: $(_oneline dec.err)"
+      problem "$mode" "$f" bad-output "exit 0 but the video of out.mkv does not decode: $(_oneline dec.err)"
     fi
     if [[ "$mode" == fail && -s run.err ]]; then
-      problem "$mode" "$f" "exit 0 with --progress none but printed on stderr: $err"
+      problem "$mode" "$f" stderr "exit 0 with --progress none but printed on stderr: $err"
     elif [[ "$mode" == skip && -s run.err ]]; then
       if grep -qv '^vtpool: warning: ' run.err; then
-        problem "$mode" "$f" "exit 0 but stderr has lines other than 'vtpool: warning: ...': $err"
+        problem "$mode" "$f" stderr "exit 0 but stderr has lines other than 'vtpool: warning: ...': $err"
       fi
       if grep -q 'dropped (--on-error skip)' run.err; then
         outcome=encoded-dropped
@@ -147,11 +154,11 @@ check_run() {
   else
     outcome="exit$rc"
     if ((rc == 1 || rc > 5)); then
-      problem "$mode" "$f" "exit $rc is not a clear error (expected 2..5): $err"
+      problem "$mode" "$f" unclear-exit "exit $rc is not a clear error (expected 2..5): $err"
     elif ((rc == 4)); then
       # out.mkv is in a writable folder with space: a damaged input that
       # makes the muxer fail is an input error (3), not an output error.
-      problem "$mode" "$f" "exit 4 (output error) for a damaged input written to a writable folder (expected 3): $err"
+      problem "$mode" "$f" exit4-for-input "exit 4 (output error) for a damaged input written to a writable folder (expected 3): $err"
     fi
     nlines=$(wc -l <run.err)
     if [[ -s run.err && -n "$(tail -c1 run.err)" ]]; then
@@ -159,22 +166,22 @@ check_run() {
     fi
     line=$(head -n1 run.err)
     if ((nlines != 1)); then
-      problem "$mode" "$f" "exit $rc with $nlines lines on stderr (expected one): $err"
+      problem "$mode" "$f" stderr "exit $rc with $nlines lines on stderr (expected one): $err"
     elif [[ "$line" != "vtpool: "?* ]]; then
-      problem "$mode" "$f" "exit $rc, stderr line does not start with 'vtpool: ': $line"
+      problem "$mode" "$f" stderr "exit $rc, stderr line does not start with 'vtpool: ': $line"
     fi
     if [[ -e out.mkv || -L out.mkv ]]; then
-      problem "$mode" "$f" "exit $rc but out.mkv exists"
+      problem "$mode" "$f" leftover "exit $rc but out.mkv exists"
     fi
   fi
   left=$(leftovers)
   if [[ -n "$left" ]]; then
-    problem "$mode" "$f" "temporary file left next to OUT after exit $rc: $left"
+    problem "$mode" "$f" leftover "temporary file left next to OUT after exit $rc: $left"
     rm -f ./.out.mkv.vtpool-tmp-*
   fi
   tmp_now=$(tmp_listing)
   if [[ "$tmp_now" != "$tmp_before" ]]; then
-    problem "$mode" "$f" "file left in TMPDIR after exit $rc: $(comm -13 <(printf '%s\n' "$tmp_before") <(printf '%s\n' "$tmp_now") | tr '\n' ' ')"
+    problem "$mode" "$f" leftover "file left in TMPDIR after exit $rc: $(comm -13 <(printf '%s\n' "$tmp_before") <(printf '%s\n' "$tmp_now") | tr '\n' ' ')"
     tmp_before=$tmp_now
   fi
   if ((ms > 20000)); then
@@ -224,5 +231,6 @@ if ((${#problems[@]} > 0)); then
   for ((i = 0; i < ${#problems[@]} && i < 15; i++)); do
     log "  ${problems[i]}"
   done
-  fail "${#problems[@]} problems ($crashes crashes, $hangs hangs); first: ${problems[0]}"
+  by_kind=$(for k in "${!kinds[@]}"; do printf '%s %s, ' "${kinds[$k]}" "$k"; done)
+  fail "${#problems[@]} problems (${by_kind%, }); first: ${first_severe:-${problems[0]}}"
 fi
