@@ -184,7 +184,7 @@ int vtp_bench_run(const vtp_bench_cfg *cfg, char *why, size_t ws)
         snprintf(why, ws, "cannot make a temporary directory: %s", strerror(errno));
         return VTP_ERR_OUTPUT;
     }
-    snprintf(out, sizeof(out), "%s/out.mkv", dir);
+    snprintf(out, sizeof(out), "%s/out.%s", dir, cfg->container ? cfg->container : "mkv");
     memset(points, 0, sizeof(points));
     for (int i = 0; i < cfg->ncounts; i++) {
         vtp_bench_point *p = &points[i];

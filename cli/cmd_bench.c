@@ -25,6 +25,7 @@ static const char usage[] =
     "  --baseline             also measure the single multi-threaded encoder\n"
     "  --repeat N             trials per point, the fastest kept (default 1)\n"
     "  --json FILE, --csv FILE  also write the figures there\n"
+    "  -o NAME.EXT            the container the trials write (default mkv)\n"
     "  --quality LENGTHS      instead: the price of cutting. Encodes once as a single\n"
     "                         segment and once per segment length (e.g. 2,10,60) and\n"
     "                         prints bitrate, PSNR and SSIM against the input\n"
@@ -107,6 +108,10 @@ int vtp_cmd_bench(int argc, char **argv)
         goto end;
     }
     cfg.input = spec.input;
+    if (spec.output) {
+        const char *dot = strrchr(spec.output, '.');
+        cfg.container = dot && dot[1] ? dot + 1 : NULL;
+    }
     if (extra.quality) {
         double lengths[VTP_BENCH_MAX_COUNTS];
         int n = parse_lengths(extra.quality, lengths, VTP_BENCH_MAX_COUNTS);

@@ -83,7 +83,6 @@ static int allowed(int opt, int mode)
     case 'j':
     case OPT_PROGRESS:
         return mode == VTP_CLI_ENCODE;
-    case 'o':
     case 'y':
         return mode != VTP_CLI_BENCH;
     case OPT_SERVER:

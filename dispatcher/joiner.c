@@ -409,8 +409,8 @@ int vtp_joiner_write(vtp_joiner *j, vtp_result *res, int64_t end, char *why, siz
             if (j->video_end == AV_NOPTS_VALUE || e > j->video_end)
                 j->video_end = e;
         }
-        vtp_log(VTP_LOG_DEBUG, "segment %u packet pts %lld dts %lld", res->index,
-                (long long)pkt->pts, (long long)pkt->dts);
+        vtp_log(VTP_LOG_DEBUG, "segment %u packet pts %lld dts %lld size %d", res->index,
+                (long long)pkt->pts, (long long)pkt->dts, pkt->size);
         pkt->stream_index = o;
         av_packet_rescale_ts(pkt, j->video_tb, otb);
         if (pkt->dts != AV_NOPTS_VALUE && j->last_dts != AV_NOPTS_VALUE && pkt->dts <= j->last_dts)

@@ -15,6 +15,7 @@
 
 typedef struct vtp_bench_cfg {
     const char *input;
+    const char *container;          /* extension of the trials' output: "mkv" */
     vtp_enc_opts opts;              /* borrowed */
     const char *audio;
     double segment_seconds;         /* 0: automatic */
