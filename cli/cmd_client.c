@@ -18,7 +18,7 @@
 #include "vtp_service.h"
 
 #define VTP_CLIENT_TIMEOUT_MS 10000
-#define VTP_WAIT_POLL_MS 500
+#define VTP_WAIT_POLL_MS 100
 #define VTP_MAX_LINE (64 << 10)     /* bytes of one line of a jobs file */
 
 /* Sends req, waits for the answer. 0 with *answer, or VTP_ERR_ZMQ after
