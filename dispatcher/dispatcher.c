@@ -357,6 +357,9 @@ static void free_ref(void *data, void *hint)
 {
     VTP_TSAN_ACQUIRE(data);
     VTP_TSAN_ACQUIRE(hint);
+    /* Whoever drops the last reference frees the bytes: what this thread
+     * did with them happens before that (libavutil's counter is atomic). */
+    VTP_TSAN_RELEASE(data);
     AVBufferRef *ref = hint;
     av_buffer_unref(&ref);
 }

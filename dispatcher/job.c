@@ -26,6 +26,7 @@
 #include "vtp_proto.h"
 #include "vtp_queue.h"
 #include "vtp_splitter.h"
+#include "vtp_zsock.h"
 
 #define VTP_LONG_GOP_FACTOR 1.5         /* x segment length without keyframe */
 
@@ -422,6 +423,7 @@ static int write_ready(vtp_job *j, char *why, size_t ws)
 
 static void release_wbuf(void *opaque, uint8_t *data)
 {
+    VTP_TSAN_ACQUIRE(data);     /* see free_ref() in dispatcher.c */
     vtp_wbuf_recycle(data, (size_t)(uintptr_t)opaque);
 }
 
