@@ -360,6 +360,8 @@ static int write_header(vtp_joiner *j, const vtp_result *res, char *why, size_t 
         avcodec_parameters_copy(ost->codecpar, res->par) < 0)
         return VTP_ERR_NOMEM;
     ost->codecpar->codec_tag = 0;
+    vtp_log(VTP_LOG_DEBUG, "video: %s, extradata %d bytes", avcodec_get_name(res->par->codec_id),
+            res->par->extradata_size);
     ost->time_base = res->time_base;
     j->video_tb = res->time_base;
     if (ost->codecpar->sample_aspect_ratio.num)

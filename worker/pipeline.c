@@ -16,6 +16,7 @@
 #include "vtp_pipeline.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -195,6 +196,15 @@ int vtp_pipeline_check(const vtp_enc_opts *opts, const AVCodecParameters *par,
     int saved = quiet_stderr();
     ret = open_codec(&enc, codec, sink, f, frame_rate, opts->codec_opts, 1, unknown,
                      sizeof(unknown));
+    if (ret == 0) {
+        /* Closed as a used one is: some encoders (SVT-AV1) hang when freed
+         * without the end of stream. */
+        AVPacket *pkt = av_packet_alloc();
+        if (pkt && avcodec_send_frame(enc, NULL) >= 0)
+            while (avcodec_receive_packet(enc, pkt) >= 0)
+                av_packet_unref(pkt);
+        av_packet_free(&pkt);
+    }
     restore_stderr(saved);
     if (ret == VTP_ERR_ENCODER && unknown[0]) {
         snprintf(why, why_size, "encoder '%s' has no option '%s' (see 'ffmpeg -h encoder=%s')",
@@ -480,6 +490,31 @@ static void injected_fault(const vtp_segment *seg)
         abort();
 }
 
+/* Some encoders (libaom in FFmpeg 5.1) give their global header as side
+ * data of the first packet rather than as extradata; packets travel without
+ * side data, so it moves into the parameters here. */
+static int take_new_extradata(vtp_result *res)
+{
+    if (res->par->extradata_size > 0)
+        return 0;
+    for (int i = 0; i < res->pkts.n; i++) {
+        size_t size;
+        const uint8_t *side = av_packet_get_side_data(res->pkts.v[i], AV_PKT_DATA_NEW_EXTRADATA,
+                                                      &size);
+        if (!side || size == 0 || size > INT_MAX - AV_INPUT_BUFFER_PADDING_SIZE)
+            continue;
+        uint8_t *extra = av_mallocz(size + AV_INPUT_BUFFER_PADDING_SIZE);
+        if (!extra)
+            return VTP_ERR_NOMEM;
+        memcpy(extra, side, size);
+        av_freep(&res->par->extradata);
+        res->par->extradata = extra;
+        res->par->extradata_size = (int)size;
+        return 0;
+    }
+    return 0;
+}
+
 int vtp_pipeline_run(const vtp_segment *seg, vtp_result *res, const atomic_int *cancel)
 {
     seg_run p = {.seg = seg, .res = res, .cancel = cancel};
@@ -504,6 +539,8 @@ int vtp_pipeline_run(const vtp_segment *seg, vtp_result *res, const atomic_int *
         ret = seg->kind == VTP_SEG_FRAMES ? run_frames(&p) : run_packets(&p);
 
     if (ret >= 0 && p.enc && (ret = avcodec_parameters_from_context(res->par, p.enc)) < 0)
+        fail(&p, ret, "encoder parameters");
+    if (ret >= 0 && p.enc && (ret = take_new_extradata(res)) < 0)
         fail(&p, ret, "encoder parameters");
     if (ret >= 0)
         res->frames = p.frames_in;
