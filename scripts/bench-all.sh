@@ -31,7 +31,6 @@ $V bench "$out/1080p.mkv" -c libx264 --preset medium --crf 23 --baseline --repea
   --csv "$out/x264-1080p.csv" --json "$out/x264-1080p.json"
 
 say "libaom-av1 cpu-used=6, 360p: sweep with the baseline"
-# (MP4: Matroska refuses this build's libaom output, see BENCHMARKS.md)
 $V bench "$out/360p.mkv" -o trial.mp4 -c libaom-av1 -x cpu-used=6 --crf 32 --baseline --repeat 2 \
   --csv "$out/aom-360p.csv"
 
