@@ -197,12 +197,25 @@ int vtp_pipeline_check(const vtp_enc_opts *opts, const AVCodecParameters *par,
     ret = open_codec(&enc, codec, sink, f, frame_rate, opts->codec_opts, 1, unknown,
                      sizeof(unknown));
     if (ret == 0) {
-        /* Closed as a used one is: some encoders (SVT-AV1) hang when freed
-         * without the end of stream. */
+        /* Closed as a used one is, after one frame and the end of stream:
+         * some encoders (SVT-AV1) hang when closed or flushed unused. */
         AVPacket *pkt = av_packet_alloc();
-        if (pkt && avcodec_send_frame(enc, NULL) >= 0)
-            while (avcodec_receive_packet(enc, pkt) >= 0)
-                av_packet_unref(pkt);
+        AVFrame *one = av_frame_alloc();
+        if (pkt && one) {
+            one->width = f->width;
+            one->height = f->height;
+            one->format = f->format;
+            one->pts = 0;
+            if (av_frame_get_buffer(one, 0) >= 0) {
+                for (int i = 0; i < AV_NUM_DATA_POINTERS && one->buf[i]; i++)
+                    memset(one->buf[i]->data, 0, one->buf[i]->size);
+                avcodec_send_frame(enc, one);
+            }
+            if (avcodec_send_frame(enc, NULL) >= 0)
+                while (avcodec_receive_packet(enc, pkt) >= 0)
+                    av_packet_unref(pkt);
+        }
+        av_frame_free(&one);
         av_packet_free(&pkt);
     }
     restore_stderr(saved);
