@@ -146,6 +146,7 @@ int vtp_bench_quality(const vtp_bench_cfg *cfg, const double *lengths, int nleng
             .audio = "none",
             .jobs = 0,
             .segment_seconds = i < 0 ? 86400 : lengths[i],
+            .fixed_segments = 1,    /* the price of the length itself */
             .overwrite = 1,
         };
         double kbps = 0, psnr = 0, ssim = 0;

@@ -494,6 +494,10 @@ int vtp_dispatcher_step(vtp_dispatcher *d)
     if (ret < 0)
         return ret;
     keep_alive(d);
+    /* The tail of each job is cut for the workers there are now. */
+    int slots = vtp_dispatcher_slots(d);
+    for (int i = 0; slots > 0 && i < d->njobs; i++)
+        vtp_job_set_parallelism(d->jobs[i].job, slots);
     hand_out(d);
     /* Read ahead for the first job that can use it, while workers encode. */
     for (int i = 0; i < d->njobs; i++) {

@@ -90,6 +90,7 @@ int vtp_encode_run_stats(const vtp_encode_cfg *cfg, vtp_encode_stats *stats, cha
         .audio = cfg->audio,
         .segment_seconds = cfg->segment_seconds,
         .parallelism = workers,
+        .fixed_segments = cfg->fixed_segments,
         .overwrite = cfg->overwrite,
         .skip_errors = cfg->skip_errors,
         .window = 2 * workers + 2,

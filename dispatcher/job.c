@@ -35,7 +35,7 @@ enum { SLOT_FREE, SLOT_PENDING, SLOT_SENT, SLOT_DONE };
 typedef struct slot {
     int state;
     uint32_t index;
-    int64_t cut_end;
+    int64_t cut_start, cut_end;
     AVBufferRef *head;          /* the SEGMENT message, until done */
     AVBufferRef *frames;        /* its frames part, or NULL */
     uint64_t lease;
@@ -216,6 +216,8 @@ vtp_job *vtp_job_open(const vtp_job_cfg *cfg, int *err, char *why, size_t ws)
     vtp_split_cfg sc = {
         .segment_seconds = seg,
         .long_gop_seconds = seg * VTP_LONG_GOP_FACTOR,
+        .workers = cfg->fixed_segments ? 0 : cfg->parallelism,
+        .tail_min_seconds = VTP_TAIL_MIN_S,
         .job_id = (uint64_t)cfg->id,
         .opts = &j->opts,
         .skip_errors = cfg->skip_errors,
@@ -256,6 +258,14 @@ void vtp_job_destroy(vtp_job **self_p)
     free(j->spill_dir);
     free(j);
     *self_p = NULL;
+}
+
+void vtp_job_set_parallelism(vtp_job *j, int workers)
+{
+    if (!j->cfg.fixed_segments && workers != j->cfg.parallelism) {
+        j->cfg.parallelism = workers;
+        vtp_splitter_set_workers(j->splitter, workers);
+    }
 }
 
 int64_t vtp_job_id(const vtp_job *j)
@@ -308,8 +318,9 @@ static int write_file(const char *path, const uint8_t *data, size_t len)
     return 0;
 }
 
-/* Stores a result on disk and records it; the result is freed. */
-static int store(vtp_job *j, vtp_result *res, char *why, size_t ws)
+/* Stores a result on disk and records it with its range; the result is
+ * freed. */
+static int store(vtp_job *j, const slot *s, vtp_result *res, char *why, size_t ws)
 {
     char path[4096];
     vtp_wbuf b;
@@ -331,20 +342,27 @@ static int store(vtp_job *j, vtp_result *res, char *why, size_t ws)
         return fail(why, ws, ret == AVERROR(ENOSPC) ? ret : VTP_ERR_OUTPUT,
                     "storing segment %u in '%s': %s", res->index, path, av_err2str(ret));
     if (j->cfg.queue && (ret = vtp_queue_segment_done(j->cfg.queue, j->cfg.id, res->index,
-                                                      strrchr(path, '/') + 1, 0, 0)) < 0)
+                                                      strrchr(path, '/') + 1, s->cut_start,
+                                                      s->cut_end)) < 0)
         return fail(why, ws, ret, "recording segment %u: %s", res->index, vtp_strerror(ret));
     return 0;
 }
 
-/* Whether segment index of this job was stored before (a resumed job). */
-static int stored_before(vtp_job *j, uint32_t index)
+/* Whether this segment of the job was stored before (a resumed job). The
+ * range must match too: the tail is cut for the workers there are, which
+ * may differ after a restart. */
+static int stored_before(vtp_job *j, const vtp_segment *seg)
 {
     char path[4096], *name = NULL;
+    int64_t cut_start, cut_end;
     if (!j->spill_dir || !j->cfg.queue ||
-        vtp_queue_segment_path(j->cfg.queue, j->cfg.id, index, &name) != 1)
+        vtp_queue_segment_path(j->cfg.queue, j->cfg.id, seg->index, &name, &cut_start,
+                               &cut_end) != 1)
         return 0;
     free(name);
-    spill_path(j, index, path, sizeof(path));
+    if (cut_start != seg->cut_start || cut_end != seg->cut_end)
+        return 0;
+    spill_path(j, seg->index, path, sizeof(path));
     return access(path, R_OK) == 0;
 }
 
@@ -413,6 +431,12 @@ static int write_ready(vtp_job *j, char *why, size_t ws)
                 spill_path(j, i, path, sizeof(path));
                 unlink(path);
             }
+            /* Stored before a restart whose cutting ended sooner. */
+            for (uint32_t i = j->next_read;; i++) {
+                spill_path(j, i, path, sizeof(path));
+                if (unlink(path) != 0)
+                    break;
+            }
             rmdir(j->spill_dir);
             if (j->cfg.queue)
                 vtp_queue_forget_segments(j->cfg.queue, j->cfg.id);
@@ -451,6 +475,7 @@ static int fill_slot(vtp_job *j, vtp_segment *seg, char *why, size_t ws)
 
     clear_slot(s);
     s->index = seg->index;
+    s->cut_start = seg->cut_start;
     s->cut_end = seg->cut_end;
     vtp_wbuf_init(&b);
     if (seg->kind == VTP_SEG_FRAMES && seg->frame_wire.len) {
@@ -517,6 +542,15 @@ int vtp_job_can_send(const vtp_job *j)
     return !j->eof && j->next_read - j->next_write < (uint32_t)j->window;
 }
 
+/* A cut in seconds for the log ("start" and "end" for the open ones). */
+static void seg_time(char *buf, size_t size, int64_t ts, AVRational tb)
+{
+    if (ts == VTP_PTS_MIN || ts == VTP_PTS_MAX)
+        snprintf(buf, size, "%s", ts == VTP_PTS_MIN ? "start" : "end");
+    else
+        snprintf(buf, size, "%.6f", (double)ts * av_q2d(tb));
+}
+
 /* Reads one more segment into the window (skipping those stored before a
  * restart). 1 if a PENDING slot was added, 0 if none could be, negative on
  * failure. */
@@ -534,16 +568,22 @@ static int read_one(vtp_job *j, char *why, size_t ws)
             j->eof = 1;
             return (ret = write_ready(j, why, ws)) < 0 ? ret : 0;
         }
-        vtp_log(VTP_LOG_DEBUG, "job %lld segment %u: %s [%lld, %lld) %d packets %u frames",
-                (long long)j->cfg.id, seg->index,
-                seg->kind == VTP_SEG_FRAMES ? "frames" : "packets", (long long)seg->cut_start,
-                (long long)seg->cut_end, seg->pkts.n, seg->frame_count);
+        if (vtp_log_level() >= VTP_LOG_DEBUG) {
+            char from[32], to[32];
+            seg_time(from, sizeof(from), seg->cut_start, seg->time_base);
+            seg_time(to, sizeof(to), seg->cut_end, seg->time_base);
+            vtp_log(VTP_LOG_DEBUG, "job %lld segment %u: %s [%s, %s) %d packets %u frames",
+                    (long long)j->cfg.id, seg->index,
+                    seg->kind == VTP_SEG_FRAMES ? "frames" : "packets", from, to, seg->pkts.n,
+                    seg->frame_count);
+        }
         j->next_read = seg->index + 1;
-        if (stored_before(j, seg->index)) {
+        if (stored_before(j, seg)) {
             /* Resumed: encoded before the restart. */
             slot *s = slot_of(j, seg->index);
             clear_slot(s);
             s->index = seg->index;
+            s->cut_start = seg->cut_start;
             s->cut_end = seg->cut_end;
             s->state = SLOT_DONE;
             vtp_segment_clear(seg);
@@ -643,7 +683,7 @@ int vtp_job_result(vtp_job *j, uint64_t tag, vtp_result *res, char *why, size_t 
     s->state = SLOT_DONE;
     j->skipped += res->skipped;
     if (j->spill_dir) {
-        ret = store(j, res, why, ws);
+        ret = store(j, s, res, why, ws);
         vtp_result_clear(res);
         free(res);
         if (ret < 0)

@@ -111,7 +111,7 @@ static const char *const statement_sql[ST_COUNT] = {
                       " VALUES (?1, ?2, ?3, ?4, ?5)",
     [ST_SEG_COUNT] = "UPDATE jobs SET segments_done = (SELECT count(*) FROM segments WHERE job = ?1)"
                      " WHERE id = ?1",
-    [ST_SEG_PATH] = "SELECT path FROM segments WHERE job = ?1 AND idx = ?2",
+    [ST_SEG_PATH] = "SELECT path, cut_start, cut_end FROM segments WHERE job = ?1 AND idx = ?2",
     [ST_SEG_FORGET] = "DELETE FROM segments WHERE job = ?1",
     [ST_GET] = "SELECT " JOB_COLUMNS " FROM jobs WHERE id = ?1",
     [ST_LIST] = "SELECT " JOB_COLUMNS " FROM jobs WHERE id < ?1 AND (?2 IS NULL OR state = ?2)"
@@ -727,7 +727,8 @@ int vtp_queue_segment_done(vtp_queue *q, int64_t id, int64_t idx, const char *pa
     return 0;
 }
 
-int vtp_queue_segment_path(vtp_queue *q, int64_t id, int64_t idx, char **path)
+int vtp_queue_segment_path(vtp_queue *q, int64_t id, int64_t idx, char **path,
+                           int64_t *cut_start, int64_t *cut_end)
 {
     sqlite3_stmt *st = q->st[ST_SEG_PATH];
     int ret = 0;
@@ -739,6 +740,10 @@ int vtp_queue_segment_path(vtp_queue *q, int64_t id, int64_t idx, char **path)
     if (rc == SQLITE_ROW) {
         const char *p = (const char *)sqlite3_column_text(st, 0);
         ret = (*path = strdup(p ? p : "")) ? 1 : VTP_ERR_NOMEM;
+        if (cut_start)
+            *cut_start = sqlite3_column_int64(st, 1);
+        if (cut_end)
+            *cut_end = sqlite3_column_int64(st, 2);
     } else if (rc != SQLITE_DONE) {
         ret = db_error(q, rc, "cannot read a segment");
     }

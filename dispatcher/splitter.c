@@ -37,6 +37,7 @@ struct vtp_splitter {
     vtp_segment *closing;
     AVPacket *cut_key;          /* the keyframe at the cut, until the closing
                                    segment's first leading picture needs it */
+    int open_key;               /* index of the open segment's last keyframe */
     vtp_segment *ready[READY_MAX];
     int nready;
     int eof;
@@ -126,6 +127,14 @@ vtp_splitter *vtp_splitter_new(AVFormatContext *in, int video_index, const vtp_s
     s->target = av_rescale_q((int64_t)(cfg->segment_seconds * 1e6), AV_TIME_BASE_Q, tb);
     int64_t long_gop = av_rescale_q((int64_t)(cfg->long_gop_seconds * 1e6), AV_TIME_BASE_Q, tb);
     vtp_cutter_init(&s->cutter, s->target, long_gop);
+    s->cutter.min_len = av_rescale_q((int64_t)(cfg->tail_min_seconds * 1e6), AV_TIME_BASE_Q, tb);
+    s->cutter.workers = cfg->workers;
+    /* Only a duration the container states gives a tail to cut finer: one
+     * guessed from the bitrate may be far off. */
+    if (in->duration > 0 && in->duration_estimation_method != AVFMT_DURATION_FROM_BITRATE) {
+        int64_t start = in->start_time != AV_NOPTS_VALUE ? in->start_time : 0;
+        s->cutter.end = av_rescale_q(start + in->duration, AV_TIME_BASE_Q, tb);
+    }
     if (!(s->pkt = av_packet_alloc()) || !(s->cut_key = av_packet_alloc()) ||
         !(s->frame = av_frame_alloc()))
         vtp_splitter_destroy(&s);
@@ -148,6 +157,11 @@ void vtp_splitter_destroy(vtp_splitter **self_p)
     av_packet_free(&s->cut_key);
     free(s);
     *self_p = NULL;
+}
+
+void vtp_splitter_set_workers(vtp_splitter *s, int workers)
+{
+    s->cutter.workers = workers;
 }
 
 int64_t vtp_splitter_skipped(const vtp_splitter *s)
@@ -182,7 +196,7 @@ static int take_frame(vtp_splitter *s, AVFrame *f)
         return 0;
     }
     f->pts = ts;
-    if (s->open && (ts - s->frame_seg_start >= s->target ||
+    if (s->open && (ts - s->frame_seg_start >= vtp_cutter_target_at(&s->cutter, s->frame_seg_start) ||
                     s->open->frame_wire.len >= VTP_FRAME_SEGMENT_MAX_BYTES)) {
         if ((ret = push_ready(s, &s->open, ts)) < 0)
             return ret;
@@ -311,7 +325,8 @@ static int place_video(vtp_splitter *s, AVPacket *pkt)
         return ret;
     }
 
-    int place = vtp_cutter_feed(&s->cutter, ts == AV_NOPTS_VALUE ? INT64_MIN : ts,
+    int place = vtp_cutter_feed(&s->cutter, ts == AV_NOPTS_VALUE ? VTP_CUT_NO_TS : ts,
+                                pkt->dts == AV_NOPTS_VALUE ? VTP_CUT_NO_TS : pkt->dts,
                                 !!(pkt->flags & AV_PKT_FLAG_KEY), &events);
     if ((events & VTP_CUT_EV_CLOSED) &&
         (ret = push_ready(s, &s->closing, s->closing ? s->closing->cut_end : 0)) < 0)
@@ -338,6 +353,23 @@ static int place_video(vtp_splitter *s, AVPacket *pkt)
         if ((ret = av_packet_ref(s->cut_key, pkt)) < 0)
             return ret;
         break;
+    case VTP_CUT_SPLIT:
+        /* Between keyframes: the new segment decodes from the last keyframe
+         * (sharing the packets), and the one ending here decodes this packet
+         * too, for the frames after it in decode order but shown before it. */
+        s->open->cut_end = ts;
+        s->closing = s->open;
+        if (!(s->open = new_segment(s, VTP_SEG_PACKETS, ts)))
+            return VTP_ERR_NOMEM;
+        for (int i = s->open_key; i < s->closing->pkts.n; i++)
+            if ((ret = vtp_pktlist_add(&s->open->pkts, s->closing->pkts.v[i])) < 0)
+                return ret;
+        s->open_key = 0;
+        /* fall through */
+    case VTP_CUT_BOTH:
+        if ((ret = vtp_pktlist_add(&s->closing->pkts, pkt)) < 0)
+            return ret;
+        break;
     default:
         if (!s->open && !(s->open = new_segment(s, VTP_SEG_PACKETS, VTP_PTS_MIN)))
             return VTP_ERR_NOMEM;
@@ -345,6 +377,8 @@ static int place_video(vtp_splitter *s, AVPacket *pkt)
     }
     if ((ret = vtp_pktlist_move(&s->open->pkts, pkt)) < 0)
         return ret;
+    if (place == VTP_CUT_NEW || (s->open->pkts.v[s->open->pkts.n - 1]->flags & AV_PKT_FLAG_KEY))
+        s->open_key = s->open->pkts.n - 1;
     if (events & VTP_CUT_EV_LONG_GOP)
         return start_decoding(s);
     return 0;

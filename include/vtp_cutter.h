@@ -5,8 +5,8 @@
  * so it can be tested with nothing but numbers.
  *
  * Rules:
- *  - A new segment starts at a keyframe whose pts is at least `target`
- *    after the open segment's start; that pts is the cut.
+ *  - A new segment starts at a keyframe whose pts is at least the segment's
+ *    target after the open segment's start; that pts is the cut.
  *  - After a cut, packets with pts before the cut (leading pictures of an
  *    open GOP, which reference both GOPs) still belong to the segment that
  *    ends at the cut: it stays open as the "closing" segment until the first
@@ -14,17 +14,38 @@
  *  - When `long_gop` passes without any keyframe (and the open segment is at
  *    least that long), the cutter says so once: keyframes are too rare to
  *    cut at, and the splitter switches to cutting decoded frames.
+ *
+ * The tail. With the stream's end and the number of workers known, the
+ * last stretch is cut finer so that every worker finishes at about the same
+ * time (factoring: each segment takes 1/(2 x workers) of what remains,
+ * between `min_len` and `target`). Keyframes rarely fall where such short
+ * segments should end, so there the cutter also cuts between keyframes:
+ *  - at a packet that is not a keyframe but shows after every packet before
+ *    it (a P-frame, not a B-frame), with known pts and dts, at most
+ *    `long_gop` after the last keyframe;
+ *  - the new segment starts with the open segment's packets from its last
+ *    keyframe on, for reference (the splitter copies them; the worker drops
+ *    their frames, which lie before the cut);
+ *  - the segment ending at the cut takes the packet at the cut and every
+ *    later one whose dts is before the cut (any frame shown before the cut
+ *    is decoded before it): those go to both segments.
  */
 #ifndef VTP_CUTTER_H
 #define VTP_CUTTER_H
 
 #include <stdint.h>
 
+#define VTP_CUT_NO_TS INT64_MIN
+
 enum vtp_cut_place {
     VTP_CUT_OPEN = 1,       /* append to the open segment */
     VTP_CUT_CLOSING,        /* append to the closing segment (a leading picture) */
     VTP_CUT_NEW,            /* the open segment becomes the closing one (cut at
-                               this packet's pts); this packet opens a new one */
+                               this keyframe's pts); this packet opens a new one */
+    VTP_CUT_SPLIT,          /* the same between keyframes: the new segment starts
+                               with the open one's packets from its last keyframe,
+                               and this packet goes to both */
+    VTP_CUT_BOTH,           /* append to the closing segment and the open one */
 };
 
 /* Bits of vtp_cutter_feed()'s *events. */
@@ -34,24 +55,35 @@ enum {
 };
 
 typedef struct vtp_cutter {
-    int64_t target;         /* segment length, in stream time base units; public */
-    int64_t long_gop;       /* see above; public; <= 0 disables */
-    int started;            /* private from here on */
-    int64_t open_start;     /* pts of the open segment's first keyframe */
+    /* Public: set by vtp_cutter_init(), then may be changed between packets. */
+    int64_t target;         /* segment length, in stream time base units */
+    int64_t long_gop;       /* see above; <= 0 disables */
+    int64_t end;            /* where the stream ends, or VTP_CUT_NO_TS if unknown */
+    int workers;            /* sharing the segments; <= 0: no finer tail */
+    int64_t min_len;        /* the shortest tail segment */
+    /* Private. */
+    int started;
+    int64_t open_start;     /* pts of the open segment's start */
+    int64_t open_target;    /* its length */
+    int64_t max_ts;         /* the latest pts it has shown */
     int64_t last_key;       /* pts of the last keyframe seen */
     int closing;            /* a closing segment exists */
+    int closing_split;      /* ... ended between keyframes */
     int64_t closing_cut;    /* its end */
     int long_gop_told;
 } vtp_cutter;
 
 void vtp_cutter_init(vtp_cutter *c, int64_t target, int64_t long_gop);
 
-/* Places one packet. ts is its pts (or dts when it has none; INT64_MIN when
- * it has neither), key whether it is a keyframe. Returns a vtp_cut_place and
- * sets *events. */
-int vtp_cutter_feed(vtp_cutter *c, int64_t ts, int key, int *events);
+/* Places one packet. ts is its pts (or dts when it has none; VTP_CUT_NO_TS
+ * when it has neither), dts its dts (VTP_CUT_NO_TS if none), key whether it
+ * is a keyframe. Returns a vtp_cut_place and sets *events. */
+int vtp_cutter_feed(vtp_cutter *c, int64_t ts, int64_t dts, int key, int *events);
 
-/* The cut of the last VTP_CUT_NEW (the closing segment's end). */
+/* The cut of the last VTP_CUT_NEW or VTP_CUT_SPLIT (the closing segment's end). */
 int64_t vtp_cutter_last_cut(const vtp_cutter *c);
+
+/* The length of a segment starting at start: target, or less in the tail. */
+int64_t vtp_cutter_target_at(const vtp_cutter *c, int64_t start);
 
 #endif

@@ -29,6 +29,7 @@ struct vtp_queue;
 #define VTP_SEGMENT_ATTEMPTS 3          /* workers a segment may fail on */
 #define VTP_SEGMENT_DEFAULT_S 10.0      /* default target segment length */
 #define VTP_SEGMENT_MIN_AUTO_S 1.0      /* shortest the default shrinks to */
+#define VTP_TAIL_MIN_S 0.5              /* shortest segment of the finer tail */
 
 typedef struct vtp_job_cfg {
     int64_t id;                         /* job id (1 for vtpool encode) */
@@ -40,6 +41,8 @@ typedef struct vtp_job_cfg {
                                            inputs so `parallelism` workers all
                                            get two segments */
     int parallelism;                    /* workers expected; 0 if unknown */
+    int fixed_segments;                 /* every segment as long as the target:
+                                           no finer tail (see vtp_cutter.h) */
     int overwrite;
     int skip_errors;                    /* --on-error skip */
     int window;                         /* segments between splitter and joiner */
@@ -75,6 +78,9 @@ typedef struct vtp_job vtp_job;
 vtp_job *vtp_job_open(const vtp_job_cfg *cfg, int *err, char *why, size_t why_size);
 /* Frees everything; the temporary output is removed unless finished. */
 void vtp_job_destroy(vtp_job **self_p);
+
+/* The workers now sharing the job's segments (how finely its tail is cut). */
+void vtp_job_set_parallelism(vtp_job *j, int workers);
 
 int64_t vtp_job_id(const vtp_job *j);
 /* The encoder its segments need. */

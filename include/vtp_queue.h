@@ -91,9 +91,11 @@ int vtp_queue_set_progress(vtp_queue *q, int64_t id, int64_t frames, double medi
  * path. */
 int vtp_queue_segment_done(vtp_queue *q, int64_t id, int64_t idx, const char *path,
                            int64_t cut_start, int64_t cut_end);
-/* The stored path of a finished segment: 1 and *path (malloc'd, caller
- * frees) if recorded, 0 (and *path NULL) if not. */
-int vtp_queue_segment_path(vtp_queue *q, int64_t id, int64_t idx, char **path);
+/* The stored path of a finished segment and its cut range: 1 and *path
+ * (malloc'd, caller frees) if recorded, 0 (and *path NULL) if not. cut_start
+ * and cut_end may be NULL. */
+int vtp_queue_segment_path(vtp_queue *q, int64_t id, int64_t idx, char **path,
+                           int64_t *cut_start, int64_t *cut_end);
 /* Forgets a job's segments (after its output is complete); 0 also when
  * there were none. */
 int vtp_queue_forget_segments(vtp_queue *q, int64_t id);

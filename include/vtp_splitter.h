@@ -25,6 +25,9 @@ typedef int (*vtp_side_fn)(void *opaque, AVPacket *pkt);
 typedef struct vtp_split_cfg {
     double segment_seconds;     /* target segment length */
     double long_gop_seconds;    /* longer without a keyframe: decode here */
+    int workers;                /* sharing the segments: the last stretch is
+                                   cut finer for them (see vtp_cutter.h); 0: not */
+    double tail_min_seconds;    /* the shortest segment of that stretch */
     uint64_t job_id;
     const vtp_enc_opts *opts;   /* copied into every segment */
     int skip_errors;            /* --on-error skip: drop damage, count it */
@@ -44,6 +47,9 @@ void vtp_splitter_destroy(vtp_splitter **self_p);
  * is exhausted, or a negative code: VTP_ERR_TRUNCATED for a read error or an
  * input that ends before its stated duration. */
 int vtp_splitter_next(vtp_splitter *s, vtp_segment **seg);
+
+/* The number of workers changed (see vtp_split_cfg.workers). */
+void vtp_splitter_set_workers(vtp_splitter *s, int workers);
 
 /* Whether the splitter has switched to decoding (for progress and bench). */
 int vtp_splitter_decoding(const vtp_splitter *s);

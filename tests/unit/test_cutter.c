@@ -10,7 +10,7 @@
 static int feed(vtp_cutter *c, int64_t ts, int key, int *ev)
 {
     int e = -1;
-    int place = vtp_cutter_feed(c, ts, key, &e);
+    int place = vtp_cutter_feed(c, ts, VTP_CUT_NO_TS, key, &e);
     ck_assert_int_ne(e, -1);
     *ev = e;
     return place;
@@ -23,6 +23,27 @@ static void expect(vtp_cutter *c, int64_t ts, int key, int place, int events)
     ck_assert_msg(got == place && ev == events,
                   "packet ts %lld key %d: place %d events %d, expected place %d events %d",
                   (long long)ts, key, got, ev, place, events);
+}
+
+
+/* Like expect(), with a dts. */
+static void expect_d(vtp_cutter *c, int64_t ts, int64_t dts, int key, int place, int events)
+{
+    int ev = -1;
+    int got = vtp_cutter_feed(c, ts, dts, key, &ev);
+    ck_assert_msg(got == place && ev == events,
+                  "packet pts %lld dts %lld key %d: place %d events %d, expected place %d "
+                  "events %d",
+                  (long long)ts, (long long)dts, key, got, ev, place, events);
+}
+
+/* A cutter for the finer tail: 2 workers, segments of 100 down to 20. */
+static void tail_cutter(vtp_cutter *c, int64_t end, int64_t long_gop)
+{
+    vtp_cutter_init(c, 100, long_gop);
+    c->workers = 2;
+    c->min_len = 20;
+    c->end = end;
 }
 
 START_TEST(test_cutter_first_packet_opens)
@@ -253,6 +274,132 @@ START_TEST(test_cutter_long_gop_then_cut_resets)
 }
 END_TEST
 
+
+START_TEST(test_cutter_tail_targets)
+{
+    vtp_cutter c;
+    vtp_cutter_init(&c, 100, 0);
+    ck_assert_int_eq(vtp_cutter_target_at(&c, 0), 100);    /* no workers: no tail */
+    tail_cutter(&c, VTP_CUT_NO_TS, 0);
+    ck_assert_int_eq(vtp_cutter_target_at(&c, 0), 100);    /* end unknown */
+    tail_cutter(&c, 1000, 0);
+    ck_assert_int_eq(vtp_cutter_target_at(&c, 0), 100);    /* 1000 / 4 = 250, at most 100 */
+    ck_assert_int_eq(vtp_cutter_target_at(&c, 600), 100);
+    ck_assert_int_eq(vtp_cutter_target_at(&c, 700), 75);   /* a quarter of what remains */
+    ck_assert_int_eq(vtp_cutter_target_at(&c, 900), 25);
+    ck_assert_int_eq(vtp_cutter_target_at(&c, 950), 20);   /* at least min_len */
+    ck_assert_int_eq(vtp_cutter_target_at(&c, 975), 25);   /* no crumb of 5 at the end */
+    ck_assert_int_eq(vtp_cutter_target_at(&c, 1000), 100); /* past the end: as if unknown */
+    ck_assert_int_eq(vtp_cutter_target_at(&c, 2000), 100);
+    c.min_len = 100;                                       /* nothing shorter allowed */
+    ck_assert_int_eq(vtp_cutter_target_at(&c, 900), 100);
+}
+END_TEST
+
+/* Frames every 10, an anchor (I or P) every third frame and two B-frames
+ * between, sent in decode order with dts one frame behind; keyframes at 0
+ * and 120. The stream ends at 205, so with 2 workers every segment is in
+ * the tail. */
+START_TEST(test_cutter_tail_cuts_between_keyframes)
+{
+    vtp_cutter c;
+    tail_cutter(&c, 205, 0);
+    expect_d(&c, 0, -10, 1, VTP_CUT_OPEN, 0);      /* target 205 / 4 = 51 */
+    expect_d(&c, 30, 0, 0, VTP_CUT_OPEN, 0);
+    expect_d(&c, 10, 10, 0, VTP_CUT_OPEN, 0);
+    expect_d(&c, 20, 20, 0, VTP_CUT_OPEN, 0);
+    /* The first P-frame at least 51 in: a cut without a keyframe. */
+    expect_d(&c, 60, 30, 0, VTP_CUT_SPLIT, 0);
+    ck_assert_int_eq(vtp_cutter_last_cut(&c), 60);
+    /* The B-frames after it are shown before it (dts < 60): both segments
+     * decode them, the first for its frames, the second for reference. */
+    expect_d(&c, 40, 40, 0, VTP_CUT_BOTH, 0);
+    expect_d(&c, 50, 50, 0, VTP_CUT_BOTH, 0);
+    /* dts 60: nothing shown before 60 can follow. */
+    expect_d(&c, 90, 60, 0, VTP_CUT_OPEN, VTP_CUT_EV_CLOSED);   /* target 145 / 4 = 36 */
+    expect_d(&c, 70, 70, 0, VTP_CUT_OPEN, 0);
+    expect_d(&c, 80, 80, 0, VTP_CUT_OPEN, 0);
+    /* A keyframe still cuts as before (60 >= 36). */
+    expect_d(&c, 120, 90, 1, VTP_CUT_NEW, 0);                   /* target 85 / 4 = 21 */
+    expect_d(&c, 100, 100, 0, VTP_CUT_CLOSING, 0);
+    expect_d(&c, 110, 110, 0, VTP_CUT_CLOSING, 0);
+    expect_d(&c, 150, 120, 0, VTP_CUT_SPLIT, VTP_CUT_EV_CLOSED);  /* 30 >= 21 */
+    ck_assert_int_eq(vtp_cutter_last_cut(&c), 150);
+    expect_d(&c, 130, 130, 0, VTP_CUT_BOTH, 0);
+    expect_d(&c, 140, 140, 0, VTP_CUT_BOTH, 0);
+    /* 55 remain: target 20, the minimum. */
+    expect_d(&c, 180, 150, 0, VTP_CUT_SPLIT, VTP_CUT_EV_CLOSED);
+    expect_d(&c, 160, 160, 0, VTP_CUT_BOTH, 0);
+    expect_d(&c, 170, 170, 0, VTP_CUT_BOTH, 0);
+    /* 25 remain: 20 would leave 5, under half the minimum, so the rest is
+     * one segment. */
+    expect_d(&c, 190, 180, 0, VTP_CUT_OPEN, VTP_CUT_EV_CLOSED);
+    expect_d(&c, 200, 190, 0, VTP_CUT_OPEN, 0);
+}
+END_TEST
+
+START_TEST(test_cutter_no_split_outside_the_tail)
+{
+    vtp_cutter c;
+    tail_cutter(&c, 100000, 0);
+    expect_d(&c, 0, 0, 1, VTP_CUT_OPEN, 0);
+    /* Far from the end: P-frames never cut, only a keyframe. */
+    for (int64_t ts = 10; ts < 300; ts += 10)
+        expect_d(&c, ts, ts, 0, VTP_CUT_OPEN, 0);
+    expect_d(&c, 300, 300, 1, VTP_CUT_NEW, 0);
+}
+END_TEST
+
+START_TEST(test_cutter_split_needs_a_clean_point)
+{
+    vtp_cutter c;
+    tail_cutter(&c, 210, 0);                   /* target 52 */
+    expect_d(&c, 0, -10, 1, VTP_CUT_OPEN, 0);
+    /* No dts: where the frames shown before it end is unknown. */
+    expect_d(&c, 90, VTP_CUT_NO_TS, 0, VTP_CUT_OPEN, 0);
+    /* Shown before a packet already seen (B-frames): frames after the cut
+     * would be in the segment before it. */
+    expect_d(&c, 60, 10, 0, VTP_CUT_OPEN, 0);
+    expect_d(&c, 70, 20, 0, VTP_CUT_OPEN, 0);
+    expect_d(&c, 100, 30, 0, VTP_CUT_SPLIT, 0);
+}
+END_TEST
+
+START_TEST(test_cutter_split_bounded_by_last_keyframe)
+{
+    vtp_cutter c;
+    /* A keyframe only at 0, long_gop 50: cutting at 60 would make the next
+     * segment decode 60 of packets it drops. */
+    vtp_cutter_init(&c, 100, 50);
+    c.workers = 2;
+    c.min_len = 20;
+    c.end = 240;                               /* target 60 at 0 */
+    expect_d(&c, 0, 0, 1, VTP_CUT_OPEN, 0);
+    for (int64_t ts = 10; ts < 50; ts += 10)
+        expect_d(&c, ts, ts, 0, VTP_CUT_OPEN, 0);
+    /* 50 in, long_gop without a keyframe: too rare to cut at. */
+    expect_d(&c, 50, 50, 0, VTP_CUT_OPEN, VTP_CUT_EV_LONG_GOP);
+    expect_d(&c, 60, 60, 0, VTP_CUT_OPEN, 0);
+}
+END_TEST
+
+START_TEST(test_cutter_tail_takes_an_early_keyframe)
+{
+    vtp_cutter c;
+    tail_cutter(&c, 300, 0);                   /* target 300 / 4 = 75 */
+    expect_d(&c, 0, 0, 1, VTP_CUT_OPEN, 0);
+    expect_d(&c, 50, 50, 1, VTP_CUT_OPEN, 0);  /* 50 < 75 - 75 / 4 */
+    /* 60 is a keyframe at most a quarter early: better than decoding from
+     * it up to a cut between keyframes at 75. */
+    expect_d(&c, 60, 60, 1, VTP_CUT_NEW, 0);
+    /* But not one that leaves a crumb: 296 is under half the minimum
+     * before the end. */
+    tail_cutter(&c, 300, 0);
+    expect_d(&c, 250, 250, 1, VTP_CUT_OPEN, 0);   /* target 20 */
+    expect_d(&c, 296, 296, 1, VTP_CUT_OPEN, 0);
+}
+END_TEST
+
 Suite *cutter_suite(void)
 {
     Suite *s = suite_create("cutter");
@@ -270,6 +417,12 @@ Suite *cutter_suite(void)
     tcase_add_test(tc, test_cutter_no_timestamps_never_cut);
     tcase_add_test(tc, test_cutter_stream_without_timestamps_at_start);
     tcase_add_test(tc, test_cutter_long_gop_then_cut_resets);
+    tcase_add_test(tc, test_cutter_tail_targets);
+    tcase_add_test(tc, test_cutter_tail_cuts_between_keyframes);
+    tcase_add_test(tc, test_cutter_no_split_outside_the_tail);
+    tcase_add_test(tc, test_cutter_split_needs_a_clean_point);
+    tcase_add_test(tc, test_cutter_split_bounded_by_last_keyframe);
+    tcase_add_test(tc, test_cutter_tail_takes_an_early_keyframe);
     suite_add_tcase(s, tc);
     return s;
 }

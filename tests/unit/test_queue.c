@@ -321,21 +321,29 @@ START_TEST(test_queue_segments)
     int64_t other = submit_ok(q, "{}", 0);
     char *path = (char *)"x";
 
-    ck_assert_int_eq(vtp_queue_segment_path(q, id, 0, &path), 0);
+    ck_assert_int_eq(vtp_queue_segment_path(q, id, 0, &path, NULL, NULL), 0);
     ck_assert_ptr_null(path);
     ck_assert_int_eq(vtp_queue_segment_done(q, id, 0, "job1/seg0.mkv", 0, 90000), 0);
     ck_assert_int_eq(vtp_queue_segment_done(q, id, 1, "job1/seg1.mkv", 90000, 180000), 0);
     ck_assert_int_eq(vtp_queue_segment_done(q, other, 0, "job2/seg0.mkv", 0, 1), 0);
 
-    ck_assert_int_eq(vtp_queue_segment_path(q, id, 1, &path), 1);
+    int64_t cut_start = 0, cut_end = 0;
+    ck_assert_int_eq(vtp_queue_segment_path(q, id, 1, &path, &cut_start, &cut_end), 1);
     ck_assert_str_eq(path, "job1/seg1.mkv");
+    ck_assert_int_eq(cut_start, 90000);
+    ck_assert_int_eq(cut_end, 180000);
     free(path);
-    ck_assert_int_eq(vtp_queue_segment_path(q, id, 2, &path), 0);
+    /* The open ends of the first and last segments survive. */
+    ck_assert_int_eq(vtp_queue_segment_done(q, other, 1, "job2/seg1.mkv", INT64_MIN, INT64_MAX), 0);
+    ck_assert_int_eq(vtp_queue_segment_path(q, other, 1, &path, &cut_start, &cut_end), 1);
+    ck_assert(cut_start == INT64_MIN && cut_end == INT64_MAX);
+    free(path);
+    ck_assert_int_eq(vtp_queue_segment_path(q, id, 2, &path, NULL, NULL), 0);
     ck_assert_ptr_null(path);
 
     /* Recording an index again replaces it. */
     ck_assert_int_eq(vtp_queue_segment_done(q, id, 0, "job1/seg0-retry.mkv", 0, 90000), 0);
-    ck_assert_int_eq(vtp_queue_segment_path(q, id, 0, &path), 1);
+    ck_assert_int_eq(vtp_queue_segment_path(q, id, 0, &path, NULL, NULL), 1);
     ck_assert_str_eq(path, "job1/seg0-retry.mkv");
     free(path);
     vtp_job_info info = get_ok(q, id);
@@ -347,13 +355,13 @@ START_TEST(test_queue_segments)
     ck_assert_int_eq(vtp_queue_segment_done(q, id, -1, "x.mkv", 0, 1), VTP_ERR_USAGE);
     ck_assert_int_eq(vtp_queue_segment_done(q, id, 5, "", 0, 1), VTP_ERR_USAGE);
     ck_assert_int_eq(vtp_queue_segment_done(q, id, 5, NULL, 0, 1), VTP_ERR_USAGE);
-    ck_assert_int_eq(vtp_queue_segment_path(q, id + 100, 0, &path), 0);
+    ck_assert_int_eq(vtp_queue_segment_path(q, id + 100, 0, &path, NULL, NULL), 0);
 
     /* Forgetting one job's segments leaves the other's. */
     ck_assert_int_eq(vtp_queue_forget_segments(q, id), 0);
-    ck_assert_int_eq(vtp_queue_segment_path(q, id, 0, &path), 0);
-    ck_assert_int_eq(vtp_queue_segment_path(q, id, 1, &path), 0);
-    ck_assert_int_eq(vtp_queue_segment_path(q, other, 0, &path), 1);
+    ck_assert_int_eq(vtp_queue_segment_path(q, id, 0, &path, NULL, NULL), 0);
+    ck_assert_int_eq(vtp_queue_segment_path(q, id, 1, &path, NULL, NULL), 0);
+    ck_assert_int_eq(vtp_queue_segment_path(q, other, 0, &path, NULL, NULL), 1);
     ck_assert_str_eq(path, "job2/seg0.mkv");
     free(path);
     ck_assert_int_eq(vtp_queue_forget_segments(q, id), 0);
@@ -364,7 +372,7 @@ START_TEST(test_queue_segments)
     /* Segments survive a reopen. */
     vtp_queue_close(&q);
     q = open_ok(t.db);
-    ck_assert_int_eq(vtp_queue_segment_path(q, other, 0, &path), 1);
+    ck_assert_int_eq(vtp_queue_segment_path(q, other, 0, &path, NULL, NULL), 1);
     ck_assert_str_eq(path, "job2/seg0.mkv");
     free(path);
 

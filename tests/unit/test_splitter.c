@@ -227,7 +227,9 @@ typedef struct split_run {
     AVRational tb;
 } split_run;
 
-static void run_splitter(const char *path, double seg_s, double long_gop_s, split_run *out)
+/* Splits path; with workers > 0 its last stretch is cut finer for them. */
+static void run_splitter_for(const char *path, double seg_s, double long_gop_s, int workers,
+                             split_run *out)
 {
     int vidx;
     AVFormatContext *in = open_input(path, &vidx);
@@ -241,6 +243,8 @@ static void run_splitter(const char *path, double seg_s, double long_gop_s, spli
     out->tb = in->streams[vidx]->time_base;
     vtp_split_cfg cfg = {.segment_seconds = seg_s,
                          .long_gop_seconds = long_gop_s,
+                         .workers = workers,
+                         .tail_min_seconds = 0.5,
                          .job_id = 0xABCDEF,
                          .opts = &opts,
                          .side = on_side,
@@ -275,6 +279,11 @@ static void run_splitter(const char *path, double seg_s, double long_gop_s, spli
     ck_assert_ptr_null(sp);
     vtp_enc_opts_clear(&opts);   /* cfg.opts is copied into each segment */
     avformat_close_input(&in);
+}
+
+static void run_splitter(const char *path, double seg_s, double long_gop_s, split_run *out)
+{
+    run_splitter_for(path, seg_s, long_gop_s, 0, out);
 }
 
 static void free_run(split_run *r)
@@ -551,6 +560,60 @@ START_TEST(test_splitter_open_gop_x264_segments)
 }
 END_TEST
 
+/* Segments of the finer tail that start between keyframes. */
+static int splits(const split_run *r)
+{
+    int n = 0;
+    for (int i = 1; i < r->n; i++)
+        n += r->segs[i]->kind == VTP_SEG_PACKETS && r->segs[i]->pkts.v[0]->pts < r->segs[i]->cut_start;
+    return n;
+}
+
+START_TEST(test_splitter_tail_cut_between_keyframes)
+{
+    /* 4 s with a keyframe every second and B-frames, 1 s segments for 2
+     * workers: the last 3 s are cut finer, mostly between keyframes. */
+    file_spec fs = {.frames = 100, .gop = 25, .bframes = 2, .audio = 1};
+    int audio;
+    char *path = make_input(&fs, &audio);
+    reference ref;
+    split_run r;
+
+    read_reference(path, &ref);
+    run_splitter_for(path, 1.0, 1.5, 2, &r);
+    ck_assert_int_ge(r.n, 6);
+    ck_assert_int_ge(splits(&r), 2);
+    ck_assert_int_eq(r.decoding, 0);
+    check_split(&r, &ref);
+    ck_assert_int_eq(r.side.packets, audio);
+    free_run(&r);
+    free_reference(&ref);
+    remove_input(path);
+}
+END_TEST
+
+START_TEST(test_splitter_tail_cut_open_gop_pyramid)
+{
+    /* H.264 open GOPs with a B-pyramid: cuts between keyframes next to
+     * leading pictures and reference B-frames. */
+    file_spec fs = {.frames = 100, .audio = 1,
+                    .x264 = "keyint=20:min-keyint=20:scenecut=0:open-gop=1:bframes=3:"
+                            "b-pyramid=normal:b-adapt=0"};
+    int audio;
+    char *path = make_input(&fs, &audio);
+    reference ref;
+    split_run r;
+
+    read_reference(path, &ref);
+    run_splitter_for(path, 1.0, 1.5, 2, &r);
+    ck_assert_int_ge(splits(&r), 2);
+    check_split(&r, &ref);
+    free_run(&r);
+    free_reference(&ref);
+    remove_input(path);
+}
+END_TEST
+
 START_TEST(test_splitter_short_segments)
 {
     /* A cut at every keyframe (segment shorter than a GOP). */
@@ -668,6 +731,8 @@ Suite *splitter_suite(void)
     tcase_add_test(tc, test_splitter_open_gop_bframes_segments);
     tcase_add_test(tc, test_splitter_open_gop_x264_segments);
     tcase_add_test(tc, test_splitter_short_segments);
+    tcase_add_test(tc, test_splitter_tail_cut_between_keyframes);
+    tcase_add_test(tc, test_splitter_tail_cut_open_gop_pyramid);
     tcase_add_test(tc, test_splitter_single_keyframe_switches_to_decoding);
     tcase_add_loop_test(tc, test_splitter_keyframes_stop_midway, 0, 4);
     tcase_add_test(tc, test_splitter_truncated_input_fails);
