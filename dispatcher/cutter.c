@@ -23,7 +23,7 @@ int64_t vtp_cutter_last_cut(const vtp_cutter *c)
 
 int64_t vtp_cutter_target_at(const vtp_cutter *c, int64_t start)
 {
-    if (c->workers <= 0 || c->end == NO_TS || start == NO_TS || c->min_len <= 0 ||
+    if (c->workers <= 1 || c->end == NO_TS || start == NO_TS || c->min_len <= 0 ||
         c->min_len >= c->target || c->end <= start)
         return c->target;
     int64_t left = c->end - start;

@@ -59,7 +59,7 @@ typedef struct vtp_cutter {
     int64_t target;         /* segment length, in stream time base units */
     int64_t long_gop;       /* see above; <= 0 disables */
     int64_t end;            /* where the stream ends, or VTP_CUT_NO_TS if unknown */
-    int workers;            /* sharing the segments; <= 0: no finer tail */
+    int workers;            /* sharing the segments; <= 1: no finer tail */
     int64_t min_len;        /* the shortest tail segment */
     /* Private. */
     int started;

@@ -26,7 +26,7 @@ typedef struct vtp_split_cfg {
     double segment_seconds;     /* target segment length */
     double long_gop_seconds;    /* longer without a keyframe: decode here */
     int workers;                /* sharing the segments: the last stretch is
-                                   cut finer for them (see vtp_cutter.h); 0: not */
+                                   cut finer for them (see vtp_cutter.h); <= 1: not */
     double tail_min_seconds;    /* the shortest segment of that stretch */
     uint64_t job_id;
     const vtp_enc_opts *opts;   /* copied into every segment */

@@ -466,7 +466,14 @@ static int run_packets(seg_run *p)
         return fail(p, ret, "opening decoder %s", dc->name);
 
     for (int i = 0; i < seg->pkts.n; i++) {
-        while ((ret = avcodec_send_packet(p->dec, seg->pkts.v[i])) == AVERROR(EAGAIN))
+        /* A frame outside the range is decoded only for the frames that
+         * reference it: if none can, it need not be decoded at all. */
+        const AVPacket *pkt = seg->pkts.v[i];
+        p->dec->skip_frame = pkt->pts != AV_NOPTS_VALUE &&
+                                     (pkt->pts < seg->cut_start || pkt->pts >= seg->cut_end)
+                                 ? AVDISCARD_NONREF
+                                 : AVDISCARD_DEFAULT;
+        while ((ret = avcodec_send_packet(p->dec, pkt)) == AVERROR(EAGAIN))
             if ((ret = drain_decoder(p)) < 0)
                 return ret;
         if (ret < 0 && (ret = decode_error(p, ret, i)) < 0)

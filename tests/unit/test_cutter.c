@@ -280,6 +280,9 @@ START_TEST(test_cutter_tail_targets)
     vtp_cutter c;
     vtp_cutter_init(&c, 100, 0);
     ck_assert_int_eq(vtp_cutter_target_at(&c, 0), 100);    /* no workers: no tail */
+    tail_cutter(&c, 1000, 0);
+    c.workers = 1;
+    ck_assert_int_eq(vtp_cutter_target_at(&c, 900), 100);  /* one worker: nothing to even out */
     tail_cutter(&c, VTP_CUT_NO_TS, 0);
     ck_assert_int_eq(vtp_cutter_target_at(&c, 0), 100);    /* end unknown */
     tail_cutter(&c, 1000, 0);
