@@ -4,9 +4,13 @@
  * Three places hold video while it is being cut: the open segment (packets
  * since the last cut), the closing segment (ended by a cut, waiting for the
  * leading pictures that follow the cut in decode order) and a short FIFO of
- * complete segments. Each call reads until the FIFO has one, so the input
- * is read only as fast as segments are asked for: that is the dispatcher's
- * backpressure, and why memory does not grow with the input's length.
+ * complete segments. A cut between keyframes (the finer tail, see
+ * vtp_cutter.h) shares packets: the new segment starts with references to
+ * the open one's packets from its last keyframe on, and the packets after
+ * the cut that both need go to both. Each call reads until the FIFO has
+ * one, so the input is read only as fast as segments are asked for: that is
+ * the dispatcher's backpressure, and why memory does not grow with the
+ * input's length.
  *
  * In decode mode (see the header) the open segment holds decoded frames
  * instead; frames leave the decoder in presentation order, so cuts there
@@ -53,6 +57,7 @@ struct vtp_splitter {
     vtp_segment *backlog;       /* packets read before the switch, to decode */
     int backlog_next;           /* the next of them */
     int64_t frame_seg_start;    /* pts of the open frame segment's first frame */
+    int64_t frame_seg_len;      /* and its length (shorter in the tail) */
     int64_t target;             /* segment length in stream time base */
 };
 
@@ -196,7 +201,7 @@ static int take_frame(vtp_splitter *s, AVFrame *f)
         return 0;
     }
     f->pts = ts;
-    if (s->open && (ts - s->frame_seg_start >= vtp_cutter_target_at(&s->cutter, s->frame_seg_start) ||
+    if (s->open && (ts - s->frame_seg_start >= s->frame_seg_len ||
                     s->open->frame_wire.len >= VTP_FRAME_SEGMENT_MAX_BYTES)) {
         if ((ret = push_ready(s, &s->open, ts)) < 0)
             return ret;
@@ -210,10 +215,12 @@ static int take_frame(vtp_splitter *s, AVFrame *f)
         if (!(s->open = new_segment(s, VTP_SEG_FRAMES, cut)))
             return VTP_ERR_NOMEM;
         s->frame_seg_start = ts;
+        s->frame_seg_len = vtp_cutter_target_at(&s->cutter, ts);
         /* One allocation for the whole segment: regrowing hundreds of MB
          * costs more than the copy into it. */
         double rate = av_q2d(s->open->frame_rate);
-        double frames = (rate > 0 ? rate : 30) * s->cfg.segment_seconds * 1.05 + 2;
+        double seconds = (double)s->frame_seg_len * av_q2d(s->st->time_base);
+        double frames = (rate > 0 ? rate : 30) * seconds * 1.05 + 2;
         size_t est = (size_t)frames * vtp_frame_wire_size(f);
         vtp_wbuf_grow(&s->open->frame_wire, FFMIN(est, (size_t)VTP_FRAME_SEGMENT_MAX_BYTES));
     }
