@@ -1,7 +1,8 @@
 /* quality.c -- the price of cutting: `vtpool bench --quality`.
  *
  * Encodes the input once as a single segment and once per segment length,
- * at the same settings, and compares each output with the input: video
+ * at the same settings (one codec thread per segment, since x264's frame
+ * threads cost a little quality of their own; no finer tail), and compares each output with the input: video
  * bitrate (from the packets), and PSNR and SSIM averaged over all frames
  * (libavfilter's psnr and ssim filters, reading both files with `movie`).
  */
@@ -146,7 +147,7 @@ int vtp_bench_quality(const vtp_bench_cfg *cfg, const double *lengths, int nleng
             .audio = "none",
             .jobs = 0,
             .segment_seconds = i < 0 ? 86400 : lengths[i],
-            .fixed_segments = 1,    /* the price of the length itself */
+            .fixed_segments = 1,    /* the price of the length alone */
             .overwrite = 1,
         };
         double kbps = 0, psnr = 0, ssim = 0;

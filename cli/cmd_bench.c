@@ -27,8 +27,9 @@ static const char usage[] =
     "  --json FILE, --csv FILE  also write the figures there\n"
     "  -o NAME.EXT            the container the trials write (default mkv)\n"
     "  --quality LENGTHS      instead: the price of cutting. Encodes once as a single\n"
-    "                         segment and once per segment length (e.g. 2,10,60) and\n"
-    "                         prints bitrate, PSNR and SSIM against the input\n"
+    "                         segment and once per segment length (e.g. 2,10,60),\n"
+    "                         every segment with one codec thread and none cut finer,\n"
+    "                         and prints bitrate, PSNR and SSIM against the input\n"
     "  encode options         -c, --crf, -b, --preset, -x, --vf, --audio, --segment as\n"
     "                         for 'vtpool encode' (see 'vtpool encode --help')\n";
 

@@ -504,7 +504,7 @@ static int suspect(const slot *s)
  * free slots (the tail of a job), when the slots are shared out. */
 static int tail_threads(vtp_job *j, int free_slots)
 {
-    if (!j->eof || free_slots <= 1)
+    if (!j->eof || free_slots <= 1 || j->cfg.fixed_segments)
         return 1;
     int waiting = 0;
     for (uint32_t i = j->next_write; i != j->next_read; i++)

@@ -34,7 +34,8 @@ typedef struct vtp_encode_cfg {
     const char *audio;          /* "copy" (default), "none" or an encoder */
     int jobs;                   /* worker threads; 0 = online CPUs */
     double segment_seconds;     /* target segment length; 0 = automatic */
-    int fixed_segments;         /* no finer tail (see vtp_job_cfg) */
+    int fixed_segments;         /* no finer tail, one codec thread a segment
+                                   (see vtp_job_cfg) */
     int overwrite;
     int skip_errors;            /* --on-error skip */
     vtp_progress_fn progress;   /* may be NULL */

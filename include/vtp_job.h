@@ -41,8 +41,10 @@ typedef struct vtp_job_cfg {
                                            inputs so `parallelism` workers all
                                            get two segments */
     int parallelism;                    /* workers expected; 0 if unknown */
-    int fixed_segments;                 /* every segment as long as the target:
-                                           no finer tail (see vtp_cutter.h) */
+    int fixed_segments;                 /* every segment as long as the target and
+                                           encoded with one codec thread: no finer
+                                           tail, no idle cores lent at the end (so
+                                           bench --quality sees cutting alone) */
     int overwrite;
     int skip_errors;                    /* --on-error skip */
     int window;                         /* segments between splitter and joiner */

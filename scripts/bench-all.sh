@@ -19,6 +19,8 @@ say "inputs"
   -t 20 -c:v libx264 -preset veryfast -crf 18 -g 50 "$out/360p.mkv"
 [[ -s $out/quality.mkv ]] || gen -f lavfi -i "mandelbrot=size=640x360:rate=25,noise=alls=8:allf=t" \
   -t 130 -c:v libx264 -preset veryfast -crf 16 -g 50 "$out/quality.mkv"
+[[ -s $out/quality-clean.mkv ]] || gen -f lavfi -i "mandelbrot=size=640x360:rate=25" \
+  -t 130 -c:v libx264 -preset veryfast -crf 16 -g 50 "$out/quality-clean.mkv"
 [[ -s $out/onekey720.mkv ]] || gen -f lavfi -i "testsrc2=size=1280x720:rate=25" -t 20 \
   -c:v libx264 -preset veryfast -x264-params keyint=infinite:scenecut=0 "$out/onekey720.mkv"
 [[ -s $out/day64.mkv ]] || gen -f lavfi -i "testsrc2=size=64x64:rate=5" -t 86400 \
@@ -26,15 +28,26 @@ say "inputs"
 [[ -s $out/tenth64.mkv ]] || gen -f lavfi -i "testsrc2=size=64x64:rate=5" -t 8640 \
   -c:v libx264 -preset ultrafast -g 50 "$out/tenth64.mkv"
 
+say "an ideal split: two single-threaded x264 on the two halves, alone and at once"
+half() {
+  /usr/bin/time -f "half from $1 s: wall %e s, user %U s" ffmpeg -hide_banner -loglevel error \
+    -nostdin -threads 1 -ss "$1" -i "$out/1080p.mkv" -t 10 -c:v libx264 -preset medium -crf 23 \
+    -threads 1 -f null -
+}
+half 0
+half 10
+half 0 & half 10 & wait
+
 say "x264 medium, 1080p: sweep with the single-encoder baseline"
 $V bench "$out/1080p.mkv" -c libx264 --preset medium --crf 23 --baseline --repeat 2 \
   --csv "$out/x264-1080p.csv" --json "$out/x264-1080p.json"
 
 say "libaom-av1 cpu-used=6, 360p: sweep with the baseline"
-$V bench "$out/360p.mkv" -o trial.mp4 -c libaom-av1 -x cpu-used=6 --crf 32 --baseline --repeat 2 \
+$V bench "$out/360p.mkv" -c libaom-av1 -x cpu-used=6 --crf 32 --baseline --repeat 2 \
   --csv "$out/aom-360p.csv"
 
-say "the price of cutting (x264 medium, 360p, 130 s)"
+say "the price of cutting (x264 medium, 360p, 130 s; clean, then with film grain)"
+$V bench "$out/quality-clean.mkv" -c libx264 --preset medium --crf 23 --quality 2,10,60
 $V bench "$out/quality.mkv" -c libx264 --preset medium --crf 23 --quality 2,10,60
 
 say "single-keyframe 720p input, x264 medium, -j 2: CPU time / wall time"
