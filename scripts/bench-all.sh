@@ -17,10 +17,10 @@ say "inputs"
   -t 20 -c:v libx264 -preset veryfast -crf 18 -g 50 "$out/1080p.mkv"
 [[ -s $out/360p.mkv ]] || gen -f lavfi -i "mandelbrot=size=640x360:rate=25,noise=alls=12:allf=t" \
   -t 20 -c:v libx264 -preset veryfast -crf 18 -g 50 "$out/360p.mkv"
-[[ -s $out/quality.mkv ]] || gen -f lavfi -i "mandelbrot=size=640x360:rate=25,noise=alls=8:allf=t" \
-  -t 130 -c:v libx264 -preset veryfast -crf 16 -g 50 "$out/quality.mkv"
 [[ -s $out/quality-clean.mkv ]] || gen -f lavfi -i "mandelbrot=size=640x360:rate=25" \
   -t 130 -c:v libx264 -preset veryfast -crf 16 -g 50 "$out/quality-clean.mkv"
+[[ -s $out/quality-synthetic.mkv ]] || gen -f lavfi -i "testsrc2=size=640x360:rate=25" \
+  -t 130 -c:v libx264 -preset veryfast -crf 16 -g 50 "$out/quality-synthetic.mkv"
 [[ -s $out/onekey720.mkv ]] || gen -f lavfi -i "testsrc2=size=1280x720:rate=25" -t 20 \
   -c:v libx264 -preset veryfast -x264-params keyint=infinite:scenecut=0 "$out/onekey720.mkv"
 [[ -s $out/day64.mkv ]] || gen -f lavfi -i "testsrc2=size=64x64:rate=5" -t 86400 \
@@ -46,9 +46,9 @@ say "libaom-av1 cpu-used=6, 360p: sweep with the baseline"
 $V bench "$out/360p.mkv" -c libaom-av1 -x cpu-used=6 --crf 32 --baseline --repeat 2 \
   --csv "$out/aom-360p.csv"
 
-say "the price of cutting (x264 medium, 360p, 130 s; clean, then with film grain)"
+say "the price of cutting (x264 medium, 360p, 130 s: a Mandelbrot zoom, then testsrc2)"
 $V bench "$out/quality-clean.mkv" -c libx264 --preset medium --crf 23 --quality 2,10,60
-$V bench "$out/quality.mkv" -c libx264 --preset medium --crf 23 --quality 2,10,60
+$V bench "$out/quality-synthetic.mkv" -c libx264 --preset medium --crf 23 --quality 2,10,60
 
 say "single-keyframe 720p input, x264 medium, -j 2: CPU time / wall time"
 /usr/bin/time -f "%e %U %S" -o "$out/onekey.time" $V encode "$out/onekey720.mkv" \
