@@ -30,7 +30,7 @@ static const char usage[] =
 /* Every segment opens a fresh encoder and decoder, which allocate hundreds
  * of MB at 1080p and free them at its end. By default glibc hands blocks
  * that large straight back to the kernel, and the next segment's pages
- * fault in and are zeroed again: 3-8% of the CPU time of a 1080p x264
+ * fault in and are zeroed again: 3-5% of the CPU time of a 1080p x264
  * encode on 2 cores (BENCHMARKS.md). Keeping them in the heap for reuse
  * costs only the memory the workers already peaked at. */
 static void keep_freed_memory(void)
