@@ -58,6 +58,7 @@ struct vtp_dispatcher {
     uint64_t next_tag;
     uint64_t next_order;
     int rotate;                 /* first peer to serve next round */
+    int backlog;                /* jobs wait outside (the service's queue) */
 };
 
 vtp_dispatcher *vtp_dispatcher_new(const vtp_dispatcher_cfg *cfg)
@@ -494,10 +495,12 @@ int vtp_dispatcher_step(vtp_dispatcher *d)
     if (ret < 0)
         return ret;
     keep_alive(d);
-    /* The tail of each job is cut for the workers there are now. */
+    /* A job's tail is cut finer for the workers there are now, but only
+     * where they would idle otherwise: not while a later job, active or
+     * waiting, can take them (one worker means no finer tail). */
     int slots = vtp_dispatcher_slots(d);
     for (int i = 0; slots > 0 && i < d->njobs; i++)
-        vtp_job_set_parallelism(d->jobs[i].job, slots);
+        vtp_job_set_parallelism(d->jobs[i].job, d->backlog || i < d->njobs - 1 ? 1 : slots);
     hand_out(d);
     /* Read ahead for the first job that can use it, while workers encode. */
     for (int i = 0; i < d->njobs; i++) {
@@ -517,6 +520,11 @@ int vtp_dispatcher_step(vtp_dispatcher *d)
         else
             i++;
     return 0;
+}
+
+void vtp_dispatcher_set_backlog(vtp_dispatcher *d, int waiting)
+{
+    d->backlog = waiting;
 }
 
 int vtp_dispatcher_slots(const vtp_dispatcher *d)

@@ -52,6 +52,7 @@ typedef struct service {
     vtp_dispatcher *d;
     void *control;
     int64_t last_progress;
+    int recount;                /* the queue may have changed: count what waits */
 } service;
 
 static void spill_dir(const service *s, int64_t id, char *buf, size_t size)
@@ -75,6 +76,7 @@ static void remove_spill(const service *s, int64_t id)
 static void on_end(void *opaque, vtp_job *job, int status, const char *why)
 {
     service *s = opaque;
+    s->recount = 1;
     int64_t id = vtp_job_id(job);
     vtp_job_progress p;
     vtp_job_progress_get(job, &p);
@@ -169,6 +171,16 @@ static void fill(service *s)
         if (vtp_queue_next(s->q, NULL, 0, &info) != 1)
             break;
         start_job(s, &info);
+        vtp_job_info_clear(&info);
+        s->recount = 1;
+    }
+    /* Whether jobs wait behind the active ones: then idle workers always
+     * have something to take, and no tail needs cutting finer. */
+    if (s->recount) {
+        vtp_job_info info;
+        memset(&info, 0, sizeof(info));
+        s->recount = 0;
+        vtp_dispatcher_set_backlog(s->d, vtp_queue_next(s->q, NULL, 0, &info) == 1);
         vtp_job_info_clear(&info);
     }
 }
@@ -416,6 +428,7 @@ static json_t *do_request(service *s, json_t *req)
 /* Answers every waiting control request. */
 static void serve_control(service *s)
 {
+    s->recount = 1;     /* a submit or a cancel, most likely */
     for (;;) {
         zmq_msg_t id, body;
         zmq_msg_init(&id);
@@ -614,6 +627,7 @@ int vtp_service_run(const vtp_service_cfg *cfg)
     child.threads = threads;
     child.cfg = cfg;
     vtp_queue_running(s.q, resume_one, &s);
+    s.recount = 1;
     vtp_log(VTP_LOG_INFO, "serving: workers on %s, clients on %s", cfg->listen, cfg->control);
 
     while (!stopped(&s)) {

@@ -59,6 +59,10 @@ int vtp_dispatcher_remove(vtp_dispatcher *d, int64_t id);
  * that ended. 0, or negative on a socket failure. */
 int vtp_dispatcher_step(vtp_dispatcher *d);
 
+/* Whether jobs wait outside the dispatcher (the service's queue) to be
+ * added when workers idle: while some do, no job's tail is cut finer. */
+void vtp_dispatcher_set_backlog(vtp_dispatcher *d, int waiting);
+
 int vtp_dispatcher_slots(const vtp_dispatcher *d);  /* slots of live peers */
 int vtp_dispatcher_busy(const vtp_dispatcher *d);   /* slots holding a segment */
 int vtp_dispatcher_jobs(const vtp_dispatcher *d);   /* jobs not yet ended */
