@@ -1,5 +1,6 @@
 /* main.c -- the vtpool executable: one binary, one subcommand per use. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -41,9 +42,18 @@ static void keep_freed_memory(void)
 #endif
 }
 
+/* SVT-AV1 logs by itself, not through libav, and prints a banner of info
+ * lines for every encoder it opens: one per segment. Its warnings and
+ * errors stay; SVT_LOG set by the user wins. */
+static void quiet_svt(void)
+{
+    setenv("SVT_LOG", "2", 0);
+}
+
 int main(int argc, char **argv)
 {
     keep_freed_memory();
+    quiet_svt();
     if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
         strcmp(argv[1], "help") == 0) {
         fputs(usage, argc < 2 ? stderr : stdout);
