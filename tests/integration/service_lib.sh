@@ -300,6 +300,11 @@ svc_joined() {
   grep -c 'worker joined' "$SVC_LOG" || true
 }
 
+# svc_joined_at_least N: whether at least N workers have joined (for svc_until).
+svc_joined_at_least() {
+  (($(svc_joined) >= $1))
+}
+
 # svc_check_logs: no sanitizer report (ASan, UBSan, TSan, LSan) in the log
 # of any service or worker started here (a worker that hit one may have died
 # without failing a job: others took its segments).

@@ -152,10 +152,7 @@ mkdir -p sout
 svc_start
 svc_worker w1
 W1=$SVC_LAST_PID
-joined_at_least() {
-  (($(svc_joined) >= $1))
-}
-svc_until 15 "the worker to join" joined_at_least 1
+svc_until 15 "the worker to join" svc_joined_at_least 1
 
 # settle ID SECONDS: waits until job ID is done, failed or cancelled, for at
 # most SECONDS; prints its state then (queued or running when it is still

@@ -45,10 +45,7 @@ svc_make_input "$PWD/in/c.mkv" 4 3
 svc_start
 svc_worker w1
 W1=$SVC_LAST_PID
-joined_at_least() {
-  (($(svc_joined) >= $1))
-}
-svc_until 15 "the worker to join" joined_at_least 1
+svc_until 15 "the worker to join" svc_joined_at_least 1
 
 # Failures that do not stop the service are collected, so that one wrong
 # answer does not hide the rest; the case fails with them at the end.
@@ -91,7 +88,7 @@ joined=$(svc_joined)
 svc_spawn forge "$PY" "$tools/hostile_zmq.py" forge --listen "$SVC_LISTEN" --jobs 1,2,3,4 \
   --seconds 120 --seed "$VTP_HOSTILE_SEED"
 FORGE=$SVC_LAST_PID
-svc_until 15 "the forging peer to join" joined_at_least $((joined + 1))
+svc_until 15 "the forging peer to join" svc_joined_at_least $((joined + 1))
 ida=$(svc_submit "$PWD/in/a.mkv" -o "$PWD/out/a.mkv" -c ffv1 --segment 1 "${SVC_SLOW[@]}")
 svc_wait "$ida" 0 60
 svc_running "$FORGE" || fail "the forging peer exited early: $(svc_tail forge.log)"

@@ -117,10 +117,7 @@ svc_make_input "$PWD/in/c.mkv" 3 3
 svc_start
 svc_worker w1
 W1=$SVC_LAST_PID
-joined_at_least() {
-  (($(svc_joined) >= $1))
-}
-svc_until 15 "the worker to join" joined_at_least 1
+svc_until 15 "the worker to join" svc_joined_at_least 1
 ida=$(svc_submit "$PWD/in/a.mkv" -o "$PWD/sout/a.mkv" -c ffv1 --segment 1)
 svc_wait "$ida" 0 60
 idb=$(svc_submit "$PWD/in/b.mkv" -o "$PWD/sout/b.mkv" -c ffv1 --segment 1 "${SVC_SLOW[@]}")

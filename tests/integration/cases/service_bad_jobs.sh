@@ -72,10 +72,7 @@ svc_wait "$idc" 6 20
 # ---- workers; a job that fails on every worker ----
 svc_worker w1
 svc_worker w2
-joined_at_least() {
-  (($(svc_joined) >= $1))
-}
-svc_until 15 "two workers to join" joined_at_least 2
+svc_until 15 "two workers to join" svc_joined_at_least 2
 
 idf=$(svc_submit "$PWD/in/ten.mkv" -o "$PWD/out/fails.mp4" -c libx264 -x profile=baseline --segment 1)
 svc_wait "$idf" 5 60

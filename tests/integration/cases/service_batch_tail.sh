@@ -14,8 +14,7 @@ svc_make_input "$PWD/in/b.mkv" 8 2
 svc_start
 svc_worker w1
 svc_worker w2
-two_joined() { (($(svc_joined) >= 2)); }
-svc_until 15 "two workers to join" two_joined
+svc_until 15 "two workers to join" svc_joined_at_least 2
 
 for n in a b; do
   printf '{"input": "%s", "output": "%s", "encoder": "ffv1", "segment": 1}\n' \

@@ -22,10 +22,7 @@ W1=$SVC_LAST_PID
 svc_worker w2
 W2=$SVC_LAST_PID
 
-joined_at_least() {
-  (($(svc_joined) >= $1))
-}
-svc_until 15 "two workers to join" joined_at_least 2
+svc_until 15 "two workers to join" svc_joined_at_least 2
 
 ids=()
 for k in 1 2 3; do
@@ -104,7 +101,7 @@ while read -r path inode _; do
 done <<<"$keep"
 
 # The surviving worker reconnects by itself.
-svc_until 30 "the surviving worker w2 to rejoin the restarted service" joined_at_least 1
+svc_until 30 "the surviving worker w2 to rejoin the restarted service" svc_joined_at_least 1
 svc_running "$W2" || fail "worker w2 exited: $(svc_tail w2.log)"
 log "w2 rejoined; starting a replacement worker w3"
 svc_worker w3

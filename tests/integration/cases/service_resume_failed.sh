@@ -15,10 +15,7 @@ svc_make_input "$PWD/in/b.mkv" 4 2
 
 svc_start
 svc_worker w1
-joined_at_least() {
-  (($(svc_joined) >= $1))
-}
-svc_until 15 "the worker to join" joined_at_least 1
+svc_until 15 "the worker to join" svc_joined_at_least 1
 
 id=$(svc_submit "$PWD/in/a.mkv" -o "$PWD/out/a.mkv" -c ffv1 --segment 1 "${SVC_SLOW[@]}")
 midway() {

@@ -17,10 +17,7 @@ svc_worker w1 "${HB[@]}"
 W1=$SVC_LAST_PID
 svc_worker w2 "${HB[@]}"
 W2=$SVC_LAST_PID
-joined_at_least() {
-  (($(svc_joined) >= $1))
-}
-svc_until 15 "two workers to join" joined_at_least 2
+svc_until 15 "two workers to join" svc_joined_at_least 2
 
 id=$(svc_submit "$PWD/in/a.mkv" -o "$PWD/out/a.mkv" -c ffv1 --segment 1 "${SVC_SLOW[@]}")
 started() {
@@ -57,7 +54,7 @@ kill -CONT "$W1"
 log "SIGCONT w1; SIGKILL w2 (pid $W2)"
 kill -9 "$W2"
 wait "$W2" 2>/dev/null || true
-svc_until 15 "w1 to rejoin after SIGCONT" joined_at_least $((before + 1))
+svc_until 15 "w1 to rejoin after SIGCONT" svc_joined_at_least $((before + 1))
 svc_running "$W1" || fail "w1 exited after SIGCONT: $(svc_tail w1.log)"
 
 id2=$(svc_submit "$PWD/in/b.mkv" -o "$PWD/out/b.mkv" -c ffv1 --segment 1)
