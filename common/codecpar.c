@@ -6,6 +6,7 @@
 #include <libavutil/imgutils.h>
 #include <libavutil/pixdesc.h>
 
+#include "vtp_compat.h"
 #include "vtp_error.h"
 
 static int in_range(int64_t v, int64_t lo, int64_t hi)
@@ -116,11 +117,11 @@ void vtp_frame_write(vtp_wbuf *b, const AVFrame *f)
     vtp_wbuf_i32(b, f->height);
     vtp_wbuf_i32(b, f->format);
     vtp_wbuf_i64(b, f->pts);
-    vtp_wbuf_i64(b, f->pkt_duration);
+    vtp_wbuf_i64(b, vtp_frame_duration(f));
     vtp_wbuf_i32(b, f->sample_aspect_ratio.num);
     vtp_wbuf_i32(b, f->sample_aspect_ratio.den);
-    vtp_wbuf_i32(b, f->interlaced_frame);
-    vtp_wbuf_i32(b, f->top_field_first);
+    vtp_wbuf_i32(b, vtp_frame_interlaced(f));
+    vtp_wbuf_i32(b, vtp_frame_top_field_first(f));
     vtp_wbuf_i32(b, f->color_range);
     vtp_wbuf_i32(b, f->color_primaries);
     vtp_wbuf_i32(b, f->color_trc);
@@ -165,11 +166,12 @@ int vtp_frame_read_ref(vtp_rbuf *r, AVFrame *f, AVBufferRef *owner)
     f->height = vtp_rbuf_i32(r);
     f->format = vtp_rbuf_i32(r);
     f->pts = vtp_rbuf_i64(r);
-    f->pkt_duration = vtp_rbuf_i64(r);
+    vtp_frame_set_duration(f, vtp_rbuf_i64(r));
     f->sample_aspect_ratio.num = vtp_rbuf_i32(r);
     f->sample_aspect_ratio.den = vtp_rbuf_i32(r);
-    f->interlaced_frame = vtp_rbuf_i32(r) != 0;
-    f->top_field_first = vtp_rbuf_i32(r) != 0;
+    int interlaced = vtp_rbuf_i32(r) != 0;
+    int top_field_first = vtp_rbuf_i32(r) != 0;
+    vtp_frame_set_fields(f, interlaced, top_field_first);
     f->color_range = vtp_rbuf_i32(r);
     f->color_primaries = vtp_rbuf_i32(r);
     f->color_trc = vtp_rbuf_i32(r);

@@ -10,6 +10,7 @@
 #include <libavutil/channel_layout.h>
 #include <libavutil/opt.h>
 
+#include "vtp_compat.h"
 #include "vtp_error.h"
 
 struct vtp_audio {
@@ -24,10 +25,11 @@ struct vtp_audio {
 
 static int pick_rate(const AVCodec *c, int want)
 {
-    if (!c->supported_samplerates)
+    const int *rates = vtp_codec_sample_rates(c);
+    if (!rates)
         return want;
-    int best = c->supported_samplerates[0];
-    for (const int *r = c->supported_samplerates; *r; r++) {
+    int best = rates[0];
+    for (const int *r = rates; *r; r++) {
         if (*r == want)
             return want;
         if (abs(*r - want) < abs(best - want))
@@ -38,12 +40,13 @@ static int pick_rate(const AVCodec *c, int want)
 
 static int pick_layout(const AVCodec *c, const AVChannelLayout *want, AVChannelLayout *out)
 {
-    if (!c->ch_layouts)
+    const AVChannelLayout *layouts = vtp_codec_ch_layouts(c);
+    if (!layouts)
         return av_channel_layout_copy(out, want);
-    for (const AVChannelLayout *l = c->ch_layouts; l->nb_channels; l++)
+    for (const AVChannelLayout *l = layouts; l->nb_channels; l++)
         if (!av_channel_layout_compare(l, want))
             return av_channel_layout_copy(out, want);
-    for (const AVChannelLayout *l = c->ch_layouts; l->nb_channels; l++)
+    for (const AVChannelLayout *l = layouts; l->nb_channels; l++)
         if (l->nb_channels == want->nb_channels)
             return av_channel_layout_copy(out, l);
     AVChannelLayout stereo = AV_CHANNEL_LAYOUT_STEREO;
@@ -114,7 +117,8 @@ vtp_audio *vtp_audio_new(const AVCodecParameters *in_par, AVRational in_tb, cons
     if ((ret = avcodec_open2(a->dec, dc, NULL)) < 0)
         goto fail_av;
 
-    a->enc->sample_fmt = ec->sample_fmts ? ec->sample_fmts[0] : a->dec->sample_fmt;
+    const enum AVSampleFormat *sample_fmts = vtp_codec_sample_fmts(ec);
+    a->enc->sample_fmt = sample_fmts ? sample_fmts[0] : a->dec->sample_fmt;
     a->enc->sample_rate = pick_rate(ec, a->dec->sample_rate);
     if ((ret = pick_layout(ec, &a->dec->ch_layout, &a->enc->ch_layout)) < 0)
         goto fail_av;

@@ -368,7 +368,15 @@ static int write_header(vtp_joiner *j, const vtp_result *res, char *why, size_t 
         ost->sample_aspect_ratio = ost->codecpar->sample_aspect_ratio;
     /* Timestamps pass through untouched: no shifting to make them positive. */
     j->out->avoid_negative_ts = AVFMT_AVOID_NEG_TS_DISABLED;
-    if ((ret = avformat_write_header(j->out, NULL)) < 0)
+    ret = avformat_write_header(j->out, NULL);
+    /* The video is ours, the other streams' parameters are the input's: a
+     * muxer that finds them invalid (FFmpeg 8 checks more of them) reports
+     * a damaged input, not an output that cannot be written. */
+    if (ret == AVERROR_INVALIDDATA)
+        return set_why(why, why_size, VTP_ERR_TRUNCATED,
+                       "the input's streams are damaged: the %s muxer refuses them: %s",
+                       j->out->oformat->name, av_err2str(ret));
+    if (ret < 0)
         return set_why(why, why_size, VTP_ERR_OUTPUT, "writing the %s header of '%s': %s",
                        j->out->oformat->name, j->final_path, av_err2str(ret));
     j->header_written = 1;

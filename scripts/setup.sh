@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Install every Debian package that building and testing vtpool needs.
 # Idempotent: prints one line per action and nothing when all is present.
+#   scripts/setup.sh               what the build and the tests need
+#   scripts/setup.sh --root-tools  what scripts/debian-root.sh needs to make a
+#                                  Debian root of another release
 set -euo pipefail
 
 PACKAGES=(
@@ -8,10 +11,15 @@ PACKAGES=(
   ffmpeg libavformat-dev libavcodec-dev libavutil-dev libavfilter-dev
   libswscale-dev libswresample-dev
   libzmq3-dev check libsqlite3-dev libjansson-dev
-  util-linux time procps
+  util-linux mount time procps
   python3  # tests/integration/cases/progress_json.sh parses JSON with it
   python3-zmq  # tests/integration/cases/hardening_hostile_messages.sh talks ZeroMQ
 )
+case "${1:-}" in
+  "") ;;
+  --root-tools) PACKAGES=(mmdebstrap util-linux) ;;
+  *) echo "usage: $0 [--root-tools]" >&2; exit 2 ;;
+esac
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

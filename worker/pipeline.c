@@ -32,6 +32,7 @@
 #include <libavutil/pixdesc.h>
 
 #include "vtp_codecpar.h"
+#include "vtp_compat.h"
 #include "vtp_clock.h"
 #include "vtp_error.h"
 #include "vtp_log.h"
@@ -102,10 +103,11 @@ static int build_graph(AVFilterGraph **graph_p, AVFilterContext **src_p, AVFilte
     desc[0] = 0;
     if (opts->vf && *opts->vf)
         av_strlcatf(desc, sizeof(desc), "%s,", opts->vf);
-    if (codec && codec->pix_fmts) {
+    const enum AVPixelFormat *fmts = codec ? vtp_codec_pix_fmts(codec) : NULL;
+    if (fmts) {
         av_strlcat(desc, "format=pix_fmts=", sizeof(desc));
-        for (const enum AVPixelFormat *f = codec->pix_fmts; *f != AV_PIX_FMT_NONE; f++)
-            av_strlcatf(desc, sizeof(desc), "%s%s", f == codec->pix_fmts ? "" : "|",
+        for (const enum AVPixelFormat *f = fmts; *f != AV_PIX_FMT_NONE; f++)
+            av_strlcatf(desc, sizeof(desc), "%s%s", f == fmts ? "" : "|",
                         av_get_pix_fmt_name(*f));
     } else {
         av_strlcat(desc, "null", sizeof(desc));
@@ -279,8 +281,8 @@ static int open_codec(AVCodecContext **enc_p, const AVCodec *codec, AVFilterCont
     enc->color_trc = f->color_trc;
     enc->colorspace = f->colorspace;
     enc->chroma_sample_location = f->chroma_location;
-    if (f->interlaced_frame)
-        enc->field_order = f->top_field_first ? AV_FIELD_TT : AV_FIELD_BB;
+    if (vtp_frame_interlaced(f))
+        enc->field_order = vtp_frame_top_field_first(f) ? AV_FIELD_TT : AV_FIELD_BB;
     enc->thread_count = threads;
 
     if ((ret = av_dict_copy(&opts, codec_opts, 0)) < 0 ||
@@ -335,7 +337,7 @@ static int encode(seg_run *p, AVFrame *f)
         if (!p->enc && (ret = open_encoder(p, f)) < 0)
             return ret;
         f->pict_type = p->frames_in == 0 ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
-        f->key_frame = p->frames_in == 0;
+        vtp_frame_set_key(f, p->frames_in == 0);
         p->frames_in++;
     } else if (!p->enc) {
         return 0;           /* nothing was in range */

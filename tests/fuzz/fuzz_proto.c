@@ -32,6 +32,7 @@
 #include <libavutil/pixdesc.h>
 
 #include "vtp_codecpar.h"
+#include "vtp_compat.h"
 #include "vtp_error.h"
 #include "vtp_proto.h"
 
@@ -203,10 +204,11 @@ static void check_frame(const AVFrame *f)
 static int same_frame(const AVFrame *a, const AVFrame *b)
 {
     if (a->width != b->width || a->height != b->height || a->format != b->format ||
-        a->pts != b->pts || a->pkt_duration != b->pkt_duration ||
+        a->pts != b->pts || vtp_frame_duration(a) != vtp_frame_duration(b) ||
         a->sample_aspect_ratio.num != b->sample_aspect_ratio.num ||
         a->sample_aspect_ratio.den != b->sample_aspect_ratio.den ||
-        a->interlaced_frame != b->interlaced_frame || a->top_field_first != b->top_field_first ||
+        vtp_frame_interlaced(a) != vtp_frame_interlaced(b) ||
+        vtp_frame_top_field_first(a) != vtp_frame_top_field_first(b) ||
         a->color_range != b->color_range || a->color_primaries != b->color_primaries ||
         a->color_trc != b->color_trc || a->colorspace != b->colorspace ||
         a->chroma_location != b->chroma_location)

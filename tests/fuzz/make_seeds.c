@@ -24,6 +24,7 @@
 #include <libavutil/pixdesc.h>
 
 #include "vtp_codecpar.h"
+#include "vtp_compat.h"
 #include "vtp_jobspec.h"
 #include "vtp_proto.h"
 
@@ -126,7 +127,7 @@ static AVFrame *make_frame(enum AVPixelFormat fmt, int w, int h, int64_t pts)
                 f->data[i][y * f->linesize[i] + x] = (uint8_t)(x + 3 * y + 50 * i + pts);
     }
     f->pts = pts;
-    f->pkt_duration = 1;
+    vtp_frame_set_duration(f, 1);
     f->sample_aspect_ratio = (AVRational){1, 1};
     f->color_range = AVCOL_RANGE_JPEG;
     f->colorspace = AVCOL_SPC_BT470BG;

@@ -9,6 +9,7 @@
 #include "suites.h"
 #include "unit_media.h"
 #include "vtp_codecpar.h"
+#include "vtp_compat.h"
 #include "vtp_error.h"
 
 /* Offsets inside a frame record: i32 w, h, format, i64 pts, duration,
@@ -194,10 +195,9 @@ static AVFrame *decorated_frame(enum AVPixelFormat fmt, int w, int h)
     AVFrame *f = um_make_frame(fmt, w, h, 3);
     ck_assert_ptr_nonnull(f);
     f->pts = 123456789012LL;
-    f->pkt_duration = 1001;
+    vtp_frame_set_duration(f, 1001);
     f->sample_aspect_ratio = (AVRational){10, 11};
-    f->interlaced_frame = 1;
-    f->top_field_first = 1;
+    vtp_frame_set_fields(f, 1, 1);
     f->color_range = AVCOL_RANGE_MPEG;
     f->color_primaries = AVCOL_PRI_BT709;
     f->color_trc = AVCOL_TRC_BT709;
@@ -209,11 +209,11 @@ static AVFrame *decorated_frame(enum AVPixelFormat fmt, int w, int h)
 static void assert_props(const AVFrame *dst, const AVFrame *src)
 {
     ck_assert_int_eq(dst->pts, src->pts);
-    ck_assert_int_eq(dst->pkt_duration, src->pkt_duration);
+    ck_assert_int_eq(vtp_frame_duration(dst), vtp_frame_duration(src));
     ck_assert_int_eq(dst->sample_aspect_ratio.num, src->sample_aspect_ratio.num);
     ck_assert_int_eq(dst->sample_aspect_ratio.den, src->sample_aspect_ratio.den);
-    ck_assert_int_eq(dst->interlaced_frame, src->interlaced_frame);
-    ck_assert_int_eq(dst->top_field_first, src->top_field_first);
+    ck_assert_int_eq(vtp_frame_interlaced(dst), 1);
+    ck_assert_int_eq(vtp_frame_top_field_first(dst), 1);
     ck_assert_int_eq(dst->color_range, src->color_range);
     ck_assert_int_eq(dst->color_primaries, src->color_primaries);
     ck_assert_int_eq(dst->color_trc, src->color_trc);

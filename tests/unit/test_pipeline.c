@@ -9,6 +9,7 @@
 
 #include "suites.h"
 #include "unit_media.h"
+#include "vtp_compat.h"
 #include "vtp_error.h"
 #include "vtp_pipeline.h"
 #include "vtp_proto.h"
@@ -49,7 +50,7 @@ static void make_frames_segment_of(vtp_segment *s, const char *encoder, int64_t 
     for (int i = 0; i < NFRAMES; i++) {
         AVFrame *f = um_make_frame(fmt, w, h, i);
         ck_assert_ptr_nonnull(f);
-        f->pkt_duration = 1;
+        vtp_frame_set_duration(f, 1);
         ck_assert_int_eq(vtp_framelist_move(&s->frames, f), 0);
         av_frame_free(&f);
     }

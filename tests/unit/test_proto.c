@@ -7,6 +7,7 @@
 #include "suites.h"
 #include "unit_media.h"
 #include "vtp_codecpar.h"
+#include "vtp_compat.h"
 #include "vtp_error.h"
 #include "vtp_proto.h"
 
@@ -156,7 +157,7 @@ static void make_frame_segment(vtp_segment *s)
     for (int i = 0; i < 2; i++) {
         AVFrame *f = um_make_frame(AV_PIX_FMT_YUV420P, 33, 17, 5 + i);
         ck_assert_ptr_nonnull(f);
-        f->pkt_duration = 1;
+        vtp_frame_set_duration(f, 1);
         f->color_range = AVCOL_RANGE_JPEG;
         f->colorspace = AVCOL_SPC_BT470BG;
         ck_assert_int_eq(vtp_framelist_move(&s->frames, f), 0);
@@ -230,7 +231,7 @@ static void assert_segment_eq(const vtp_segment *a, const vtp_segment *b)
         const AVFrame *x = a->frames.v[i], *y = b->frames.v[i];
         ck_assert_msg(um_frames_equal(x, y, why, sizeof(why)), "frame %d: %s", i, why);
         ck_assert_int_eq(x->pts, y->pts);
-        ck_assert_int_eq(x->pkt_duration, y->pkt_duration);
+        ck_assert_int_eq(vtp_frame_duration(x), vtp_frame_duration(y));
         ck_assert_int_eq(x->color_range, y->color_range);
         ck_assert_int_eq(x->colorspace, y->colorspace);
     }

@@ -2,13 +2,15 @@
 # Variable frame rate: irregular gaps on a millisecond grid must come out
 # unchanged after a segmented FFV1 round trip.
 
-# Deltas cycle through 50, 50, 20 ms, plus 20 ms every 7th frame.
+# Deltas cycle through 50, 50, 20 ms, plus 20 ms every 7th frame. The
+# encoder's time base is given: ffmpeg 8 and later would otherwise round the
+# times to the nominal 25 fps.
 gen -f lavfi -i "testsrc2=size=320x240:rate=25:duration=8,settb=1/1000,setpts='(N*40+20*floor(N/7)+10*mod(N,3))/1000/TB'" \
   -f lavfi -i "sine=frequency=440:sample_rate=48000:duration=8" \
   -map 0:v -map 1:a \
   -c:v libx264 -preset veryfast -pix_fmt yuv420p \
   -x264-params keyint=20:min-keyint=20:bframes=2:scenecut=0 \
-  -fps_mode passthrough -c:a flac in.mkv
+  -fps_mode passthrough -enc_time_base:v 1/1000 -c:a flac in.mkv
 
 # Generator sanity: frame times strictly increase and the gaps vary.
 deltas=$(frame_deltas in.mkv)

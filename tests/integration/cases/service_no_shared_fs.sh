@@ -40,7 +40,9 @@ svc_until 15 "the hidden worker to join" joined
 
 # It is the worker process itself (sh and unshare exec'd), in another mount
 # namespace, and the folders are empty there.
-[[ "$(readlink "/proc/$W/exe")" == "$(readlink -f "$VTPOOL")" ]] ||
+# (Files are compared by device and inode: inside a chroot, the paths that
+# /proc shows for a process of another mount namespace are the host's.)
+[[ "/proc/$W/exe" -ef "$VTPOOL" ]] ||
   fail "pid $W is $(readlink "/proc/$W/exe"), not vtpool"
 [[ "$(readlink "/proc/$W/ns/mnt")" != "$(readlink /proc/self/ns/mnt)" ]] ||
   fail "the worker shares this mount namespace"
@@ -48,7 +50,7 @@ for d in "$DIR_IN" "$DIR_OUT" "$SVC_WORKDIR"; do
   seen=$(ls -A "/proc/$W/root$d")
   [[ -z "$seen" ]] || fail "the worker sees files in $d: $seen"
 done
-[[ "$(readlink "/proc/$W/cwd")" == / ]] || fail "the worker's cwd is $(readlink "/proc/$W/cwd")"
+[[ "/proc/$W/cwd" -ef "/proc/$W/root" ]] || fail "the worker's cwd is $(readlink "/proc/$W/cwd"), not /"
 
 id=$(svc_submit "$DIR_IN/in.mkv" -o "$DIR_OUT/out.mkv" -c ffv1 --segment 1)
 svc_wait "$id" 0 60
