@@ -6,6 +6,12 @@
 #include <malloc.h>
 #endif
 
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libavutil/avutil.h>
+#include <sqlite3.h>
+#include <zmq.h>
+
 #include "vtp_cli.h"
 #include "vtp_error.h"
 #include "vtp_log.h"
@@ -53,6 +59,22 @@ static void quiet_svt(void)
     setenv("SVT_LOG", "1", 0);
 }
 
+/* The version, and the libraries' versions this binary runs with: encoder
+ * options differ between FFmpeg versions (README, "Supported platforms"). */
+static void print_version(void)
+{
+    unsigned lavc = avcodec_version(), lavf = avformat_version(), lavu = avutil_version();
+    int zmq_major, zmq_minor, zmq_patch;
+    zmq_version(&zmq_major, &zmq_minor, &zmq_patch);
+    printf("vtpool %s\n", VTP_VERSION);
+    printf("FFmpeg %s: libavcodec %u.%u.%u, libavformat %u.%u.%u, libavutil %u.%u.%u\n",
+           av_version_info(), AV_VERSION_MAJOR(lavc), AV_VERSION_MINOR(lavc),
+           AV_VERSION_MICRO(lavc), AV_VERSION_MAJOR(lavf), AV_VERSION_MINOR(lavf),
+           AV_VERSION_MICRO(lavf), AV_VERSION_MAJOR(lavu), AV_VERSION_MINOR(lavu),
+           AV_VERSION_MICRO(lavu));
+    printf("libzmq %d.%d.%d, SQLite %s\n", zmq_major, zmq_minor, zmq_patch, sqlite3_libversion());
+}
+
 int main(int argc, char **argv)
 {
     keep_freed_memory();
@@ -63,7 +85,7 @@ int main(int argc, char **argv)
         return argc < 2 ? VTP_EXIT_USAGE : VTP_EXIT_OK;
     }
     if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
-        printf("vtpool %s\n", VTP_VERSION);
+        print_version();
         return VTP_EXIT_OK;
     }
     static const struct {
