@@ -185,6 +185,8 @@ static void write_segment(vtp_wbuf *b, const vtp_segment *s, int external)
     vtp_wbuf_i32(b, s->frame_rate.den);
     vtp_wbuf_u32(b, (uint32_t)s->threads);
     vtp_wbuf_u32(b, s->flags);
+    vtp_wbuf_i64(b, s->count_start);
+    vtp_wbuf_i64(b, s->frames_expected);
     vtp_codecpar_write(b, s->par);
     vtp_enc_opts_write(b, &s->opts);
     if (s->kind == VTP_SEG_FRAMES) {
@@ -265,11 +267,17 @@ int vtp_proto_read_segment_ref(const void *data, size_t len, AVBufferRef *owner,
     s->frame_rate.den = vtp_rbuf_i32(&r);
     s->threads = (int)vtp_rbuf_u32(&r);
     s->flags = vtp_rbuf_u32(&r);
+    s->count_start = vtp_rbuf_i64(&r);
+    s->frames_expected = vtp_rbuf_i64(&r);
     if (!vtp_rbuf_ok(&r) || (s->kind != VTP_SEG_PACKETS && s->kind != VTP_SEG_FRAMES) ||
         s->cut_start >= s->cut_end || !valid_rational(s->time_base, 0) ||
+        s->frames_expected < -1 ||
+        s->frames_expected > VTP_MAX_PACKETS ||
         !valid_rational(s->frame_rate, 1) || s->threads < 1 || s->threads > 1024 ||
         (s->flags & ~VTP_SEG_SKIP_ERRORS))
         goto fail;
+    if (s->count_start < s->cut_start)
+        s->count_start = s->cut_start;
     if ((ret = vtp_codecpar_read(&r, s->par)) < 0 || (ret = vtp_enc_opts_read(&r, &s->opts)) < 0)
         goto fail;
     ret = VTP_ERR_PROTO;
@@ -316,6 +324,7 @@ void vtp_proto_write_result(vtp_wbuf *b, const vtp_result *res)
     vtp_wbuf_i32(b, res->status);
     vtp_wbuf_str(b, res->error);
     vtp_wbuf_i64(b, res->frames);
+    vtp_wbuf_i64(b, res->frames_counted);
     vtp_wbuf_i64(b, res->skipped);
     /* Microseconds, rounded (so a read and a write give back the same) and
      * kept in the range readers accept. */
@@ -341,12 +350,14 @@ int vtp_proto_read_result(const void *data, size_t len, vtp_result *res)
     res->status = vtp_rbuf_i32(&r);
     res->error = vtp_rbuf_str(&r, VTP_MAX_STRING);
     res->frames = vtp_rbuf_i64(&r);
+    res->frames_counted = vtp_rbuf_i64(&r);
     res->skipped = vtp_rbuf_i64(&r);
     uint64_t cpu_us = vtp_rbuf_u64(&r);
     res->cpu_seconds = (double)cpu_us / 1e6;
     res->time_base.num = vtp_rbuf_i32(&r);
     res->time_base.den = vtp_rbuf_i32(&r);
-    if (!vtp_rbuf_ok(&r) || res->status > 0 || res->frames < 0 || res->skipped < 0 ||
+    if (!vtp_rbuf_ok(&r) || res->status > 0 || res->frames < 0 || res->frames_counted < 0 ||
+        res->skipped < 0 ||
         cpu_us > VTP_MAX_CPU_US ||
         !valid_rational(res->time_base, 0))
         goto fail;

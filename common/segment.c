@@ -79,8 +79,34 @@ int vtp_segment_init(vtp_segment *s)
     s->time_base = (AVRational){1, 1};
     s->frame_rate = (AVRational){0, 1};
     s->threads = 1;
+    s->count_start = VTP_PTS_MIN;
+    s->frames_expected = -1;
     s->par = avcodec_parameters_alloc();
     return s->par ? 0 : VTP_ERR_NOMEM;
+}
+
+void vtp_segment_count_frames(vtp_segment *s, int first)
+{
+    int i0 = 0;
+    s->count_start = s->cut_start;
+    s->frames_expected = -1;
+    if (first) {
+        while (i0 < s->pkts.n && !(s->pkts.v[i0]->flags & AV_PKT_FLAG_KEY))
+            i0++;
+        if (i0 == s->pkts.n || s->pkts.v[i0]->pts == AV_NOPTS_VALUE)
+            return;
+        s->count_start = FFMAX(s->cut_start, s->pkts.v[i0]->pts);
+    }
+    int64_t n = 0;
+    for (int i = i0; i < s->pkts.n; i++) {
+        const AVPacket *pkt = s->pkts.v[i];
+        if (pkt->size == 0)
+            continue;           /* a dropped frame: its gap, no picture */
+        if (pkt->pts == AV_NOPTS_VALUE)
+            return;
+        n += pkt->pts >= s->count_start && pkt->pts < s->cut_end;
+    }
+    s->frames_expected = n;
 }
 
 int vtp_segment_add_frame(vtp_segment *s, const AVFrame *frame)

@@ -19,6 +19,7 @@
 
 #include <libavformat/avformat.h>
 
+#include "vtp_accounting.h"
 #include "vtp_error.h"
 #include "vtp_joiner.h"
 #include "vtp_log.h"
@@ -36,6 +37,7 @@ typedef struct slot {
     int state;
     uint32_t index;
     int64_t cut_start, cut_end;
+    int64_t frames_expected;    /* -1: unknown */
     AVBufferRef *head;          /* the SEGMENT message, until done */
     AVBufferRef *frames;        /* its frames part, or NULL */
     uint64_t lease;
@@ -477,6 +479,7 @@ static int fill_slot(vtp_job *j, vtp_segment *seg, char *why, size_t ws)
     s->index = seg->index;
     s->cut_start = seg->cut_start;
     s->cut_end = seg->cut_end;
+    s->frames_expected = seg->frames_expected;
     vtp_wbuf_init(&b);
     if (seg->kind == VTP_SEG_FRAMES && seg->frame_wire.len) {
         vtp_proto_write_segment_head(&b, seg);
@@ -678,10 +681,28 @@ int vtp_job_result(vtp_job *j, uint64_t tag, vtp_result *res, char *why, size_t 
         free(res);
         return attempt_failed(j, s, 0, cause, why, ws);
     }
+    /* Every frame, each once, in its range: or the job fails now, naming
+     * the segment, instead of finishing with frames lost. */
+    vtp_seg_account acct = {.index = idx, .cut_start = s->cut_start, .cut_end = s->cut_end,
+                            .frames_expected = s->frames_expected,
+                            .time_base = j->in->streams[j->vidx]->time_base,
+                            .skip_errors = j->cfg.skip_errors};
+    int64_t dropped = 0;
+    char bad[512];
+    if ((ret = vtp_account_check(&acct, res, &dropped, bad, sizeof(bad))) < 0) {
+        vtp_result_clear(res);
+        free(res);
+        return ret == VTP_ERR_TRUNCATED
+                   ? fail(why, ws, ret, "'%s' is corrupt: %s", j->input, bad)
+                   : fail(why, ws, ret, "%s", bad);
+    }
+    if (dropped > 0)
+        vtp_log(VTP_LOG_WARNING, "segment %u: %lld frames could not be decoded; dropped", idx,
+                (long long)dropped);
     av_buffer_unref(&s->head);
     av_buffer_unref(&s->frames);
     s->state = SLOT_DONE;
-    j->skipped += res->skipped;
+    j->skipped += res->skipped + dropped;
     if (j->spill_dir) {
         ret = store(j, s, res, why, ws);
         vtp_result_clear(res);

@@ -113,6 +113,12 @@ static int push_ready(vtp_splitter *s, vtp_segment **seg, int64_t cut_end)
     if (s->nready == READY_MAX)
         return VTP_ERR_NOMEM;   /* cannot happen: next() drains after each packet */
     (*seg)->cut_end = cut_end;
+    if ((*seg)->kind == VTP_SEG_PACKETS) {
+        vtp_segment_count_frames(*seg, (*seg)->index == 0);
+    } else {
+        (*seg)->count_start = (*seg)->cut_start;
+        (*seg)->frames_expected = (int64_t)(*seg)->frame_count + (*seg)->frames.n;
+    }
     s->ready[s->nready++] = *seg;
     *seg = NULL;
     return 0;

@@ -24,7 +24,7 @@
 #include "vtp_segment.h"
 
 #define VTP_PROTO_MAGIC 0x31505456u     /* "VTP1" */
-#define VTP_PROTO_VERSION 1
+#define VTP_PROTO_VERSION 2   /* 2: frames counted end to end */
 #define VTP_PROTO_HEADER_SIZE 8         /* bytes */
 #define VTP_MAX_PACKETS 1000000         /* per message */
 #define VTP_MAX_PACKET_SIZE (256 << 20) /* bytes */

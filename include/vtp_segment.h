@@ -14,6 +14,14 @@
  * A vtp_result carries the encoded packets of one segment, in decode order,
  * with the encoder's parameters, so the joiner can check that all segments
  * of one output agree.
+ *
+ * Frames are counted end to end, so that a finished job cannot hide a lost
+ * frame: the dispatcher says how many frames a segment must give from
+ * count_start on (frames_expected, from the packets it sends), the worker
+ * says how many it decoded there (frames_counted) and how many it handed to
+ * the encoder (frames), and the dispatcher checks both counts and that the
+ * encoded frames' times lie in the range and strictly rise
+ * (vtp_accounting.h).
  */
 #ifndef VTP_SEGMENT_H
 #define VTP_SEGMENT_H
@@ -74,6 +82,11 @@ typedef struct vtp_segment {
     vtp_wbuf frame_wire;        /* FRAMES to send, already in wire form:
                                    the dispatcher keeps no decoded frame */
     uint32_t frame_count;       /* frames in frame_wire */
+    int64_t count_start;        /* frames from this pts on are counted: cut_start,
+                                   or in the first segment the first keyframe's
+                                   pts (leading pictures before it may not
+                                   decode, as in ffmpeg) */
+    int64_t frames_expected;    /* frames in [count_start, cut_end); -1 unknown */
 } vtp_segment;
 
 int vtp_segment_init(vtp_segment *s);     /* 0 or VTP_ERR_NOMEM */
@@ -81,6 +94,12 @@ int vtp_segment_init(vtp_segment *s);     /* 0 or VTP_ERR_NOMEM */
  * keeps frame). 0 or VTP_ERR_NOMEM. */
 int vtp_segment_add_frame(vtp_segment *s, const AVFrame *frame);
 void vtp_segment_clear(vtp_segment *s);   /* frees everything; NULL-safe */
+
+/* Sets count_start and frames_expected of a PACKETS segment from its
+ * packets: those with data and a pts in the range, from the first keyframe
+ * on when first is set. frames_expected is -1 when a packet there has no
+ * pts, or the first segment no keyframe. */
+void vtp_segment_count_frames(vtp_segment *s, int first);
 
 typedef struct vtp_result {
     uint64_t job_id;
@@ -90,7 +109,8 @@ typedef struct vtp_result {
     AVCodecParameters *par;     /* the encoder's output parameters */
     AVRational time_base;       /* of the packets */
     vtp_pktlist pkts;           /* encoded, in decode order */
-    int64_t frames;             /* frames encoded */
+    int64_t frames;             /* frames handed to the encoder */
+    int64_t frames_counted;     /* frames decoded in [count_start, cut_end) */
     int64_t skipped;            /* undecodable frames dropped (--on-error skip) */
     double cpu_seconds;         /* the worker thread's CPU time on it */
 } vtp_result;

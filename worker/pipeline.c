@@ -51,6 +51,8 @@ typedef struct seg_run {
     AVPacket *pkt;
     const atomic_int *cancel;
     int64_t frames_in;          /* frames handed to the encoder */
+    int64_t frames_counted;     /* decoded in [count_start, cut_end) */
+    int64_t last_ts;            /* of the last frame in range, or AV_NOPTS_VALUE */
 } seg_run;
 
 /* Records the failure in the result; returns err. */
@@ -361,6 +363,8 @@ static int drain_filters(seg_run *p)
     return fail(p, ret, "filtering");
 }
 
+static int skipping(const seg_run *p);
+
 /* Takes one decoded frame: outside the range it is dropped, inside it goes
  * through the filters to the encoder. NULL flushes everything. */
 static int take_frame(seg_run *p, AVFrame *f)
@@ -385,6 +389,20 @@ static int take_frame(seg_run *p, AVFrame *f)
         return fail(p, VTP_ERR_TRUNCATED, "decoded frame has no timestamp");
     if (ts < seg->cut_start || ts >= seg->cut_end)
         return 0;
+    /* Frames leave the decoder in presentation order: a time that repeats
+     * or goes back is damage (or a bitstream the dispatcher did not
+     * unpack), never something to encode. */
+    if (p->last_ts != AV_NOPTS_VALUE && ts <= p->last_ts) {
+        if (!skipping(p))
+            return fail(p, VTP_ERR_TRUNCATED,
+                        "the frame at %.3f s follows one at %.3f s: the input's frame times "
+                        "repeat or go backwards", (double)ts * av_q2d(seg->time_base),
+                        (double)p->last_ts * av_q2d(seg->time_base));
+        p->res->skipped++;
+        return 0;
+    }
+    p->last_ts = ts;
+    p->frames_counted += ts >= seg->count_start;
     f->pts = ts;
 
     if (!p->graph) {
@@ -539,7 +557,7 @@ static int take_new_extradata(vtp_result *res)
 
 int vtp_pipeline_run(const vtp_segment *seg, vtp_result *res, const atomic_int *cancel)
 {
-    seg_run p = {.seg = seg, .res = res, .cancel = cancel};
+    seg_run p = {.seg = seg, .res = res, .cancel = cancel, .last_ts = AV_NOPTS_VALUE};
     double cpu0 = vtp_clock_thread_cpu();
     int ret;
 
@@ -564,8 +582,10 @@ int vtp_pipeline_run(const vtp_segment *seg, vtp_result *res, const atomic_int *
         fail(&p, ret, "encoder parameters");
     if (ret >= 0 && p.enc && (ret = take_new_extradata(res)) < 0)
         fail(&p, ret, "encoder parameters");
-    if (ret >= 0)
+    if (ret >= 0) {
         res->frames = p.frames_in;
+        res->frames_counted = p.frames_counted;
+    }
     else
         vtp_pktlist_clear(&res->pkts);
     res->cpu_seconds = vtp_clock_thread_cpu() - cpu0;

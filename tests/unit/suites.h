@@ -15,5 +15,6 @@ Suite *splitter_suite(void);
 Suite *jobspec_suite(void);
 Suite *queue_suite(void);
 Suite *security_suite(void);
+Suite *accounting_suite(void);
 
 #endif

@@ -166,6 +166,54 @@ START_TEST(test_pipeline_frames_ffv1_lossless_range)
 }
 END_TEST
 
+START_TEST(test_pipeline_counts_frames_from_count_start)
+{
+    /* The worker's link of the frame count: frames decoded in
+     * [count_start, cut_end), and frames handed to the encoder. */
+    vtp_segment seg;
+    vtp_result res;
+    make_frames_segment(&seg, "ffv1", 10, 20);
+    seg.count_start = 13;
+    ck_assert_int_eq(vtp_result_init(&res), 0);
+    ck_assert_int_eq(vtp_pipeline_run(&seg, &res, NULL), 0);
+    ck_assert_int_eq(res.frames, 10);
+    ck_assert_int_eq(res.frames_counted, 7);
+    vtp_result_clear(&res);
+    vtp_segment_clear(&seg);
+}
+END_TEST
+
+START_TEST(test_pipeline_repeated_frame_time_is_damage)
+{
+    /* A decoded frame whose time repeats an earlier one's (packed B-frames
+     * not unpacked, damaged timestamps) fails the segment as damaged input,
+     * naming both times; with --on-error skip it is dropped and counted. */
+    for (int skip = 0; skip <= 1; skip++) {
+        vtp_segment seg;
+        vtp_result res;
+        make_frames_segment(&seg, "ffv1", 0, 30);
+        seg.frames.v[6]->pts = 5;
+        seg.flags = skip ? VTP_SEG_SKIP_ERRORS : 0;
+        ck_assert_int_eq(vtp_result_init(&res), 0);
+        int ret = vtp_pipeline_run(&seg, &res, NULL);
+        if (!skip) {
+            ck_assert_int_eq(ret, VTP_ERR_TRUNCATED);
+            ck_assert_ptr_nonnull(res.error);
+            ck_assert_msg(strstr(res.error, "0.200 s follows one at 0.200 s"), "%s", res.error);
+            ck_assert_int_eq(res.pkts.n, 0);
+        } else {
+            ck_assert_int_eq(ret, 0);
+            ck_assert_int_eq(res.skipped, 1);
+            ck_assert_int_eq(res.frames, NFRAMES - 1);
+            ck_assert_int_eq(res.frames_counted, NFRAMES - 1);
+            ck_assert_int_eq(res.pkts.n, NFRAMES - 1);
+        }
+        vtp_result_clear(&res);
+        vtp_segment_clear(&seg);
+    }
+}
+END_TEST
+
 START_TEST(test_pipeline_frames_open_range)
 {
     /* The first and last segments have open ends. */
@@ -603,6 +651,8 @@ Suite *pipeline_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_pipeline_frames_ffv1_lossless_range);
     tcase_add_test(tc, test_pipeline_frames_open_range);
+    tcase_add_test(tc, test_pipeline_counts_frames_from_count_start);
+    tcase_add_test(tc, test_pipeline_repeated_frame_time_is_damage);
     tcase_add_test(tc, test_pipeline_frames_result_survives_the_wire);
     tcase_add_loop_test(tc, test_pipeline_frames_odd_size_formats_lossless, 0, 4);
     tcase_add_test(tc, test_pipeline_frames_x264_lossless);

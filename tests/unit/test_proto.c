@@ -14,7 +14,7 @@
 /* Offset of the codec parameters in a SEGMENT message: header, u64 job,
  * u32 index, u8 kind, 2 x i64 cuts, 4 x i32 rationals, u32 threads,
  * u32 flags. */
-#define SEG_PAR_OFFSET (VTP_PROTO_HEADER_SIZE + 8 + 4 + 1 + 8 + 8 + 16 + 4 + 4)
+#define SEG_PAR_OFFSET (VTP_PROTO_HEADER_SIZE + 8 + 4 + 1 + 8 + 8 + 16 + 4 + 4 + 8 + 8)
 
 /* ---- fixtures ---- */
 
@@ -601,7 +601,7 @@ START_TEST(test_proto_segment_bad_header_rejected)
     ck_assert_int_eq(vtp_proto_read_segment(data, len, &s), VTP_ERR_PROTO);
     assert_segment_cleared(&s);
     data[1] ^= 0xff;
-    data[4] = 2;                                    /* version */
+    data[4] = VTP_PROTO_VERSION + 1;                /* version */
     ck_assert_int_eq(vtp_proto_read_segment(data, len, &s), VTP_ERR_PROTO);
     assert_segment_cleared(&s);
     data[4] = VTP_PROTO_VERSION;

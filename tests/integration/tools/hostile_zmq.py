@@ -5,7 +5,7 @@ usage:
   hostile_zmq.py abuse --listen EP --control EP [--seed N]
       Sends to both endpoints, from DEALER sockets (the service's side is a
       ROUTER): random single frames of 0..4096 bytes, multipart garbage,
-      frames that start with a valid vtpool header ("VTP1", version 1, type
+      frames that start with a valid vtpool header ("VTP1", version 2, type
       1..5) followed by garbage (also from a peer that said READY, so that
       garbage RESULTs reach the parser), READYs with absurd thread counts,
       forged RESULTs for jobs that do not exist, malformed JSON requests and
@@ -46,7 +46,7 @@ READY, SEGMENT, RESULT, STOP, HEARTBEAT = 1, 2, 3, 4, 5
 MIB = 1 << 20
 
 
-def header(mtype, version=1, magic=MAGIC):
+def header(mtype, version=2, magic=MAGIC):
     return struct.pack("<IHH", magic, version, mtype)
 
 
@@ -69,7 +69,7 @@ def blank_codecpar(extradata=b""):
 
 def result_msg(job, index, status=0, error=b"", frames=25, packets=()):
     m = header(RESULT) + struct.pack("<QIi", job & (2**64 - 1), index, status) + blob(error)
-    m += struct.pack("<qqQii", frames, 0, 1000, 1, 25) + blank_codecpar()
+    m += struct.pack("<qqqQii", frames, frames, 0, 1000, 1, 25) + blank_codecpar()
     m += struct.pack("<I", len(packets))
     for i, data in enumerate(packets):
         m += struct.pack("<qqqI", i, i, 1, 1) + blob(data)
@@ -229,8 +229,8 @@ def abuse(args):
         for n in (0, 1, 3, 4, 5, 8, 16, 64, 256, 4096):
             wsend([header(t) + rbytes(n)])
         wsend([header(t), rbytes(100)])                 # valid header, then a second part
-        wsend([header(t, version=2) + rbytes(32)])
-        wsend([header(t, version=0) + rbytes(32)])
+        wsend([header(t, version=3) + rbytes(32)])
+        wsend([header(t, version=1) + rbytes(32)])
         wsend([header(t, magic=MAGIC ^ 1) + rbytes(32)])
     for t in (0, 6, 255, 65535):
         wsend([header(t) + rbytes(16)])

@@ -1,0 +1,220 @@
+/* test_accounting.c -- frames counted end to end: the dispatcher's count
+ * of a segment's frames (vtp_segment_count_frames) and its check of what a
+ * worker gave back (vtp_account_check). Each test breaks one link. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "suites.h"
+#include "vtp_accounting.h"
+#include "vtp_error.h"
+
+#define TB ((AVRational){1, 25})
+
+static void add_packet(vtp_segment *s, int64_t pts, int size, int key)
+{
+    AVPacket *p = av_packet_alloc();
+    ck_assert_ptr_nonnull(p);
+    if (size > 0)
+        ck_assert_int_eq(av_new_packet(p, size), 0);
+    p->pts = pts;
+    p->dts = pts;
+    p->flags = key ? AV_PKT_FLAG_KEY : 0;
+    ck_assert_int_eq(vtp_pktlist_move(&s->pkts, p), 0);
+    av_packet_free(&p);
+}
+
+/* A result of n encoded packets with the given presentation times. */
+static void make_result(vtp_result *r, const int64_t *pts, int n, int64_t counted)
+{
+    ck_assert_int_eq(vtp_result_init(r), 0);
+    r->time_base = TB;
+    for (int i = 0; i < n; i++) {
+        AVPacket *p = av_packet_alloc();
+        ck_assert_ptr_nonnull(p);
+        ck_assert_int_eq(av_new_packet(p, 8), 0);
+        p->pts = pts[i];
+        p->dts = i;
+        ck_assert_int_eq(vtp_pktlist_move(&r->pkts, p), 0);
+        av_packet_free(&p);
+    }
+    r->frames = n;
+    r->frames_counted = counted;
+}
+
+static vtp_seg_account account(int64_t start, int64_t end, int64_t expected, int skip)
+{
+    return (vtp_seg_account){.index = 3, .cut_start = start, .cut_end = end,
+                             .frames_expected = expected, .time_base = TB, .skip_errors = skip};
+}
+
+START_TEST(test_accounting_counts_packets_in_range)
+{
+    /* Decode order I P B B, then the leading pictures of the next cut (pts
+     * 8, after it) and a zero-size packet (a dropped frame keeps its gap
+     * but gives no picture). */
+    vtp_segment s;
+    ck_assert_int_eq(vtp_segment_init(&s), 0);
+    s.cut_start = 4;
+    s.cut_end = 8;
+    add_packet(&s, 4, 100, 1);
+    add_packet(&s, 7, 50, 0);
+    add_packet(&s, 5, 20, 0);
+    add_packet(&s, 6, 0, 0);
+    add_packet(&s, 8, 30, 0);
+    vtp_segment_count_frames(&s, 0);
+    ck_assert_int_eq(s.count_start, 4);
+    ck_assert_int_eq(s.frames_expected, 3);
+    vtp_segment_clear(&s);
+}
+END_TEST
+
+START_TEST(test_accounting_first_segment_counts_from_its_keyframe)
+{
+    /* A capture that starts mid-GOP: what comes before the first keyframe,
+     * and its leading pictures, may not decode (ffmpeg drops them too). */
+    vtp_segment s;
+    ck_assert_int_eq(vtp_segment_init(&s), 0);
+    add_packet(&s, 1, 40, 0);
+    add_packet(&s, 4, 100, 1);
+    add_packet(&s, 2, 20, 0);
+    add_packet(&s, 3, 20, 0);
+    add_packet(&s, 5, 40, 0);
+    vtp_segment_count_frames(&s, 1);
+    ck_assert_int_eq(s.count_start, 4);
+    ck_assert_int_eq(s.frames_expected, 2);
+    vtp_segment_clear(&s);
+}
+END_TEST
+
+START_TEST(test_accounting_unknown_without_times)
+{
+    vtp_segment s;
+    ck_assert_int_eq(vtp_segment_init(&s), 0);
+    add_packet(&s, 0, 100, 1);
+    add_packet(&s, AV_NOPTS_VALUE, 40, 0);
+    vtp_segment_count_frames(&s, 0);
+    ck_assert_int_eq(s.frames_expected, -1);
+    vtp_segment_clear(&s);
+
+    /* A first segment with no keyframe at all. */
+    ck_assert_int_eq(vtp_segment_init(&s), 0);
+    add_packet(&s, 0, 100, 0);
+    vtp_segment_count_frames(&s, 1);
+    ck_assert_int_eq(s.frames_expected, -1);
+    vtp_segment_clear(&s);
+}
+END_TEST
+
+START_TEST(test_accounting_accepts_a_whole_segment)
+{
+    static const int64_t pts[] = {10, 13, 11, 12};
+    vtp_result r;
+    char why[256] = "";
+    int64_t dropped = -1;
+    make_result(&r, pts, 4, 4);
+    vtp_seg_account a = account(10, 14, 4, 0);
+    ck_assert_int_eq(vtp_account_check(&a, &r, &dropped, why, sizeof(why)), 0);
+    ck_assert_int_eq(dropped, 0);
+    /* Open ends and an unknown count. */
+    a = account(VTP_PTS_MIN, VTP_PTS_MAX, -1, 0);
+    ck_assert_int_eq(vtp_account_check(&a, &r, &dropped, why, sizeof(why)), 0);
+    vtp_result_clear(&r);
+}
+END_TEST
+
+START_TEST(test_accounting_missing_frame_is_damage)
+{
+    /* The worker decoded 3 frames where the packets hold 4: the job fails
+     * and says which segment, where, and how many. */
+    static const int64_t pts[] = {10, 12, 11};
+    vtp_result r;
+    char why[256] = "";
+    int64_t dropped = 0;
+    make_result(&r, pts, 3, 3);
+    vtp_seg_account a = account(10, 14, 4, 0);
+    ck_assert_int_eq(vtp_account_check(&a, &r, &dropped, why, sizeof(why)), VTP_ERR_TRUNCATED);
+    ck_assert_msg(strstr(why, "segment 3 (0.400 s to 0.560 s) decoded to 3 frames, but its "
+                              "packets hold 4"), "%s", why);
+
+    /* --on-error skip: dropped and counted, once (the worker's own count of
+     * what it skipped is not dropped again). */
+    a.skip_errors = 1;
+    ck_assert_int_eq(vtp_account_check(&a, &r, &dropped, why, sizeof(why)), 0);
+    ck_assert_int_eq(dropped, 1);
+    r.skipped = 1;
+    ck_assert_int_eq(vtp_account_check(&a, &r, &dropped, why, sizeof(why)), 0);
+    ck_assert_int_eq(dropped, 0);
+    vtp_result_clear(&r);
+}
+END_TEST
+
+START_TEST(test_accounting_extra_frame_fails_even_when_skipping)
+{
+    static const int64_t pts[] = {10, 11, 12, 13, 13};
+    vtp_result r;
+    char why[256] = "";
+    int64_t dropped = 0;
+    make_result(&r, pts, 5, 5);
+    vtp_seg_account a = account(10, 14, 4, 1);
+    ck_assert_int_eq(vtp_account_check(&a, &r, &dropped, why, sizeof(why)), VTP_ERR_TRUNCATED);
+    vtp_result_clear(&r);
+}
+END_TEST
+
+START_TEST(test_accounting_encoder_losing_a_frame_fails)
+{
+    /* Four frames went in, three packets came out. */
+    static const int64_t pts[] = {10, 11, 12};
+    vtp_result r;
+    char why[256] = "";
+    int64_t dropped = 0;
+    make_result(&r, pts, 3, 4);
+    r.frames = 4;
+    vtp_seg_account a = account(10, 14, 4, 1);
+    ck_assert_int_eq(vtp_account_check(&a, &r, &dropped, why, sizeof(why)), VTP_ERR_MISMATCH);
+    ck_assert_msg(strstr(why, "the encoder gave 3 packets for 4 frames"), "%s", why);
+    vtp_result_clear(&r);
+}
+END_TEST
+
+START_TEST(test_accounting_times_outside_or_repeated_fail)
+{
+    vtp_result r;
+    char why[256] = "";
+    int64_t dropped = 0;
+    vtp_seg_account a = account(10, 14, -1, 0);
+
+    static const int64_t late[] = {10, 11, 12, 14};
+    make_result(&r, late, 4, 4);
+    ck_assert_int_eq(vtp_account_check(&a, &r, &dropped, why, sizeof(why)), VTP_ERR_MISMATCH);
+    ck_assert_msg(strstr(why, "encoded frame at 0.560 s, outside its range"), "%s", why);
+    vtp_result_clear(&r);
+
+    static const int64_t early[] = {9, 10, 11, 12};
+    make_result(&r, early, 4, 4);
+    ck_assert_int_eq(vtp_account_check(&a, &r, &dropped, why, sizeof(why)), VTP_ERR_MISMATCH);
+    vtp_result_clear(&r);
+
+    static const int64_t twice[] = {10, 12, 11, 12};
+    make_result(&r, twice, 4, 4);
+    ck_assert_int_eq(vtp_account_check(&a, &r, &dropped, why, sizeof(why)), VTP_ERR_MISMATCH);
+    ck_assert_msg(strstr(why, "two encoded frames at 0.480 s"), "%s", why);
+    vtp_result_clear(&r);
+}
+END_TEST
+
+Suite *accounting_suite(void)
+{
+    Suite *s = suite_create("accounting");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, test_accounting_counts_packets_in_range);
+    tcase_add_test(tc, test_accounting_first_segment_counts_from_its_keyframe);
+    tcase_add_test(tc, test_accounting_unknown_without_times);
+    tcase_add_test(tc, test_accounting_accepts_a_whole_segment);
+    tcase_add_test(tc, test_accounting_missing_frame_is_damage);
+    tcase_add_test(tc, test_accounting_extra_frame_fails_even_when_skipping);
+    tcase_add_test(tc, test_accounting_encoder_losing_a_frame_fails);
+    tcase_add_test(tc, test_accounting_times_outside_or_repeated_fail);
+    suite_add_tcase(s, tc);
+    return s;
+}
