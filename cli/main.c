@@ -48,16 +48,6 @@ static void keep_freed_memory(void)
 #endif
 }
 
-/* SVT-AV1 logs by itself, not through libav, and prints its banner and
- * warnings for every encoder it opens: one set per segment. Its warnings
- * repeat the same words for every segment ("Preset M13 is mapped to M11" on
- * SVT-AV1 2.x and later, "Failed to set thread priority" without
- * CAP_SYS_NICE), so only its errors are shown; SVT_LOG set by the user wins
- * (SVT_LOG=2 shows the warnings). */
-static void quiet_svt(void)
-{
-    setenv("SVT_LOG", "1", 0);
-}
 
 /* The version, and the libraries' versions this binary runs with: encoder
  * options differ between FFmpeg versions (README, "Supported platforms"). */
@@ -78,7 +68,6 @@ static void print_version(void)
 int main(int argc, char **argv)
 {
     keep_freed_memory();
-    quiet_svt();
     if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
         strcmp(argv[1], "help") == 0) {
         fputs(usage, argc < 2 ? stderr : stdout);

@@ -2,6 +2,7 @@
 #include "vtp_log.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -34,9 +35,24 @@ static void av_callback(void *avcl, int level, const char *fmt, va_list vl)
         av_log_default_callback(avcl, level, fmt, vl);
 }
 
+/* SVT-AV1 logs by itself, not through libav, and prints its banner and
+ * warnings for every encoder it opens: one set per segment. Its level
+ * follows vtpool's (errors by default, warnings with -v, everything at
+ * debug), unless the user set SVT_LOG. Set here, before any thread. */
+static void follow_svt(int level)
+{
+    static int ours;
+    if (getenv("SVT_LOG") && !ours)
+        return;
+    static const char *const svt[] = {"0", "1", "2", "3", "4"};
+    setenv("SVT_LOG", svt[level < 0 ? 0 : level > VTP_LOG_DEBUG ? VTP_LOG_DEBUG : level], 1);
+    ours = 1;
+}
+
 void vtp_log_init(int level)
 {
     log_level = level;
+    follow_svt(level);
     av_log_set_level(to_av_level(level));
     av_log_set_callback(av_callback);
 }

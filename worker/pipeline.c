@@ -239,18 +239,35 @@ int vtp_pipeline_check(const vtp_enc_opts *opts, const AVCodecParameters *par,
     return ret < 0 ? ret : 0;
 }
 
-/* Gives each encoder's private thread pool the same limit as libavcodec's. */
-static int limit_private_threads(AVDictionary **opts, const char *codec_name, int threads)
+/* x265's own log level for vtpool's: it logs by itself, some 25 lines for
+ * every encoder it opens (one per segment), so by default only its errors. */
+static const char *x265_log_level(void)
+{
+    switch (vtp_log_level()) {
+    case VTP_LOG_QUIET: return "none";
+    case VTP_LOG_ERROR: return "error";
+    case VTP_LOG_WARNING: return "warning";
+    case VTP_LOG_INFO: return "info";
+    default: return "full";
+    }
+}
+
+/* Options vtpool adds to an encoder's own: its private thread pool gets the
+ * same limit as libavcodec's, and its own logging follows vtpool's level.
+ * What the user gave wins. */
+static int add_private_opts(AVDictionary **opts, const char *codec_name, int threads)
 {
     char val[1024];
-    const AVDictionaryEntry *e;
 
     if (strcmp(codec_name, "libx265") == 0) {
-        e = av_dict_get(*opts, "x265-params", NULL, 0);
-        if (e && strstr(e->value, "pools"))
-            return 0;
-        snprintf(val, sizeof(val), "%s%spools=%d:frame-threads=%d", e ? e->value : "",
-                 e ? ":" : "", threads, threads > 1 ? 0 : 1);
+        const AVDictionaryEntry *e = av_dict_get(*opts, "x265-params", NULL, 0);
+        const char *user = e ? e->value : "";
+        snprintf(val, sizeof(val), "%s", user);
+        if (!strstr(user, "pools"))
+            av_strlcatf(val, sizeof(val), "%spools=%d:frame-threads=%d", *val ? ":" : "",
+                        threads, threads > 1 ? 0 : 1);
+        if (!strstr(user, "log-level"))
+            av_strlcatf(val, sizeof(val), "%slog-level=%s", *val ? ":" : "", x265_log_level());
         return av_dict_set(opts, "x265-params", val, 0);
     }
     return 0;
@@ -288,7 +305,7 @@ static int open_codec(AVCodecContext **enc_p, const AVCodec *codec, AVFilterCont
     enc->thread_count = threads;
 
     if ((ret = av_dict_copy(&opts, codec_opts, 0)) < 0 ||
-        (ret = limit_private_threads(&opts, codec->name, threads)) < 0) {
+        (ret = add_private_opts(&opts, codec->name, threads)) < 0) {
         ret = VTP_ERR_NOMEM;
     } else if ((ret = avcodec_open2(enc, codec, &opts)) >= 0) {
         const AVDictionaryEntry *left = av_dict_get(opts, "", NULL, AV_DICT_IGNORE_SUFFIX);

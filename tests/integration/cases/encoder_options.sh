@@ -31,8 +31,18 @@ nkey=$(keyframe_times x264.mkv | wc -l)
 ((nkey >= 6)) || fail "x264-params=keyint=10 not applied: $nkey keyframes in 50 frames"
 refused "no option 'nosuchoption'" -c libx264 -x nosuchoption=1
 
+# x265: the same on every version, and quiet: it logs by itself some 25
+# lines for every encoder it opens, which vtpool keeps to its errors unless
+# -v asks for more (run_vtpool fails on any stderr with --progress none).
+run_vtpool encode in.mkv -o x265.mkv -c libx265 --preset ultrafast -x x265-params=keyint=10 \
+  -j 2 --segment 1 --progress none
+assert_same_frame_times in.mkv x265.mkv
+chatter=$(vtpool encode in.mkv -o x265v.mkv -c libx265 --preset ultrafast -j 2 --segment 1 \
+  --progress none -vvv 2>&1 | grep -c 'x265 \[info\]' || true)
+((chatter > 0)) || fail "x265's own log is not shown with -vvv"
+
 # SVT-AV1: --preset is its number; 12 and 13 act as 11 on SVT-AV1 2.x and
-# later (a warning SVT prints itself, hidden with SVT_LOG=1); svtav1-params
+# later (a warning SVT prints itself, shown with -v); svtav1-params
 # works everywhere; the separate options FFmpeg 5.1 still had (la_depth,
 # tile_columns, ...) are gone from 7.1 on.
 run_vtpool encode in.mkv -o svt.webm -c libsvtav1 --preset 13 --crf 50 \
