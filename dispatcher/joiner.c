@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "vtp_audio.h"
@@ -192,6 +193,15 @@ vtp_joiner *vtp_joiner_new(AVFormatContext *in, int video_index, const vtp_join_
         ret = set_why(why, why_size, VTP_ERR_USAGE,
                       "cannot tell the output format from '%s' (use .mkv, .mp4, .mov, .webm or .ts)",
                       cfg->output);
+        goto fail;
+    }
+    /* The same file under another name too (a link, ./a.mp4): compared by
+     * device and inode, as ffmpeg does, even with -y. */
+    struct stat in_st, out_st;
+    if (in->url && stat(in->url, &in_st) == 0 && stat(cfg->output, &out_st) == 0 &&
+        in_st.st_dev == out_st.st_dev && in_st.st_ino == out_st.st_ino) {
+        ret = set_why(why, why_size, VTP_ERR_USAGE,
+                      "'%s' is the input: vtpool will not write over what it reads", cfg->output);
         goto fail;
     }
     if (!cfg->overwrite && access(cfg->output, F_OK) == 0) {

@@ -44,3 +44,10 @@ assert_fails 2 out14.mkv vtpool no-such-command good.mkv -o out14.mkv
 assert_fails 4 /nonexistent/out.mkv vtpool encode good.mkv -o /nonexistent/out.mkv -c ffv1
 cp good.mp4 existing.mkv
 assert_fails_keeps 4 existing.mkv vtpool encode good.mkv -o existing.mkv -c ffv1
+
+# The input as the output, even with -y and under another name: refused
+# (2) and left as it was.
+cp good.mkv self.mkv
+ln self.mkv self-hardlink.mkv
+assert_fails_keeps 2 self.mkv vtpool encode self.mkv -o self.mkv -y -c ffv1
+assert_fails_keeps 2 self.mkv vtpool encode self.mkv -o ./self-hardlink.mkv -y -c ffv1
