@@ -164,6 +164,29 @@ static void restore_stderr(int saved)
     close(saved);
 }
 
+/* x264 and x265 take their presets by these names or by their
+ * number, and say nothing useful when given another ("Error setting
+ * preset/tune ultrafastest/(null)"): the name is checked here instead. */
+static int check_preset(const AVCodec *codec, const AVDictionary *codec_opts, char *why,
+                        size_t why_size)
+{
+    static const char *const names[] = {"ultrafast", "superfast", "veryfast", "faster", "fast",
+                                        "medium",    "slow",      "slower",   "veryslow",
+                                        "placebo"};
+    const AVDictionaryEntry *e = av_dict_get(codec_opts, "preset", NULL, 0);
+    if (!e || (strcmp(codec->name, "libx264") != 0 && strcmp(codec->name, "libx265") != 0))
+        return 0;
+    if (e->value[0] >= '0' && e->value[0] <= '9' && e->value[1] == 0)
+        return 0;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcmp(e->value, names[i]) == 0)
+            return 0;
+    snprintf(why, why_size, "encoder '%s' has no preset '%s' (one of: ultrafast, superfast, "
+             "veryfast, faster, fast, medium, slow, slower, veryslow, placebo)", codec->name,
+             e->value);
+    return VTP_ERR_ENCODER;
+}
+
 int vtp_pipeline_check(const vtp_enc_opts *opts, const AVCodecParameters *par,
                        AVRational time_base, AVRational frame_rate, char *why, size_t why_size)
 {
@@ -173,6 +196,8 @@ int vtp_pipeline_check(const vtp_enc_opts *opts, const AVCodecParameters *par,
     const AVCodec *codec = avcodec_find_encoder_by_name(opts->encoder);
     char unknown[256] = "";
 
+    if (codec && check_preset(codec, opts->codec_opts, why, why_size) < 0)
+        return VTP_ERR_ENCODER;
     vtp_log_clear_av_error();
     int ret = build_graph(&graph, &src, &sink, opts, codec, par->width, par->height, par->format,
                           par->sample_aspect_ratio, time_base, frame_rate);

@@ -30,6 +30,7 @@ assert_same_frame_times in.mkv x264.mkv
 nkey=$(keyframe_times x264.mkv | wc -l)
 ((nkey >= 6)) || fail "x264-params=keyint=10 not applied: $nkey keyframes in 50 frames"
 refused "no option 'nosuchoption'" -c libx264 -x nosuchoption=1
+refused "has no preset 'ultrafastest' (one of: ultrafast," -c libx264 --preset ultrafastest
 
 # x265: the same on every version, and quiet: it logs by itself some 25
 # lines for every encoder it opens, which vtpool keeps to its errors unless
