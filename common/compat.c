@@ -2,6 +2,42 @@
  * wants it asked (see vtp_compat.h). */
 #include "vtp_compat.h"
 
+#include <string.h>
+
+#include "vtp_error.h"
+
+#define MATRIX_BYTES (9 * sizeof(int32_t))
+
+const int32_t *vtp_stream_display_matrix(const AVStream *st)
+{
+#if VTP_HAVE_CODED_SIDE_DATA
+    const AVPacketSideData *sd = av_packet_side_data_get(st->codecpar->coded_side_data,
+                                                         st->codecpar->nb_coded_side_data,
+                                                         AV_PKT_DATA_DISPLAYMATRIX);
+    return sd && sd->size >= MATRIX_BYTES ? (const int32_t *)sd->data : NULL;
+#else
+    size_t size = 0;
+    const uint8_t *data = av_stream_get_side_data(st, AV_PKT_DATA_DISPLAYMATRIX, &size);
+    return data && size >= MATRIX_BYTES ? (const int32_t *)data : NULL;
+#endif
+}
+
+int vtp_stream_set_display_matrix(AVStream *st, const int32_t *matrix)
+{
+#if VTP_HAVE_CODED_SIDE_DATA
+    AVPacketSideData *sd = av_packet_side_data_new(&st->codecpar->coded_side_data,
+                                                   &st->codecpar->nb_coded_side_data,
+                                                   AV_PKT_DATA_DISPLAYMATRIX, MATRIX_BYTES, 0);
+    uint8_t *data = sd ? sd->data : NULL;
+#else
+    uint8_t *data = av_stream_new_side_data(st, AV_PKT_DATA_DISPLAYMATRIX, MATRIX_BYTES);
+#endif
+    if (!data)
+        return VTP_ERR_NOMEM;
+    memcpy(data, matrix, MATRIX_BYTES);
+    return 0;
+}
+
 #if VTP_HAVE_SUPPORTED_CONFIG
 static const void *supported(const AVCodec *codec, enum AVCodecConfig config)
 {

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,8 +19,11 @@
 #include <unistd.h>
 
 #include <libavformat/avformat.h>
+#include <libavutil/avstring.h>
+#include <libavutil/display.h>
 
 #include "vtp_accounting.h"
+#include "vtp_compat.h"
 #include "vtp_error.h"
 #include "vtp_joiner.h"
 #include "vtp_log.h"
@@ -149,6 +153,52 @@ static const char *default_encoder(const char *output)
     return c ? c->name : "libx264";
 }
 
+/* The filters that turn frames stored rotated (a display matrix, as phones
+ * write) upright, as ffmpeg's autorotation does; NULL when none is needed.
+ * Angles are counterclockwise, as av_display_rotation_get() gives them. */
+static const char *upright_filter(const int32_t *m, char *buf, size_t size)
+{
+    double theta = -av_display_rotation_get(m);     /* clockwise */
+    theta -= 360 * floor(theta / 360 + 0.9 / 360);  /* [0, 360) */
+    if (fabs(theta - 90) < 1)
+        return m[3] > 0 ? "transpose=cclock_flip" : "transpose=clock";
+    if (fabs(theta - 180) < 1) {
+        snprintf(buf, size, "%s%s%s", m[0] < 0 ? "hflip" : "", m[0] < 0 && m[4] < 0 ? "," : "",
+                 m[4] < 0 ? "vflip" : "");
+        return buf[0] ? buf : NULL;
+    }
+    if (fabs(theta - 270) < 1)
+        return m[3] < 0 ? "transpose=clock_flip" : "transpose=cclock";
+    if (fabs(theta) > 1) {
+        snprintf(buf, size, "rotate=%f", theta * M_PI / 180);
+        return buf;
+    }
+    return m[4] < 0 ? "vflip" : NULL;
+}
+
+/* A rotated input: the matrix is kept where the container holds one, the
+ * frames are turned upright everywhere else (before the user's --vf). */
+static int apply_rotation(vtp_job *j, char *why, size_t ws)
+{
+    const int32_t *m = vtp_stream_display_matrix(j->in->streams[j->vidx]);
+    char buf[64];
+    const char *turn;
+    if (!m || vtp_joiner_keeps_rotation(j->joiner) || !(turn = upright_filter(m, buf, sizeof(buf))))
+        return 0;
+    char *vf = j->opts.vf ? av_asprintf("%s,%s", turn, j->opts.vf) : av_strdup(turn);
+    if (!vf)
+        return fail(why, ws, VTP_ERR_NOMEM, "out of memory");
+    free(j->opts.vf);
+    j->opts.vf = strdup(vf);
+    av_free(vf);
+    if (!j->opts.vf)
+        return fail(why, ws, VTP_ERR_NOMEM, "out of memory");
+    vtp_log(VTP_LOG_WARNING, "the input's display matrix rotates it by %.0f degrees: its frames "
+            "are turned upright (%s), as this container keeps no rotation",
+            av_display_rotation_get(m), turn);
+    return 0;
+}
+
 /* Everything the user said is checked here, before any work. */
 static int check_settings(vtp_job *j, char *why, size_t ws)
 {
@@ -159,6 +209,8 @@ static int check_settings(vtp_job *j, char *why, size_t ws)
         return fail(why, ws, ret, "out of memory");
     if (!j->opts.encoder && !(j->opts.encoder = strdup(default_encoder(j->output))))
         return fail(why, ws, VTP_ERR_NOMEM, "out of memory");
+    if ((ret = apply_rotation(j, why, ws)) < 0)
+        return ret;
     if (vtp_joiner_wants_global_header(j->joiner) &&
         av_dict_set(&j->opts.codec_opts, "flags", "+global_header", AV_DICT_APPEND) < 0)
         return fail(why, ws, VTP_ERR_NOMEM, "out of memory");

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "vtp_audio.h"
+#include "vtp_compat.h"
 #include "vtp_error.h"
 #include "vtp_log.h"
 
@@ -259,6 +260,14 @@ int vtp_joiner_wants_global_header(const vtp_joiner *j)
     return j->global_header;
 }
 
+int vtp_joiner_keeps_rotation(const vtp_joiner *j)
+{
+    /* The ISO family writes it in the track header, on every FFmpeg;
+     * Matroska only on some versions, so not relied on. */
+    return strstr(j->out->oformat->name, "mov") || strstr(j->out->oformat->name, "mp4") ||
+           strcmp(j->out->oformat->name, "3gp") == 0 || strcmp(j->out->oformat->name, "ipod") == 0;
+}
+
 int vtp_joiner_side_packet(vtp_joiner *j, AVPacket *pkt)
 {
     if (pkt->stream_index < 0 || (unsigned)pkt->stream_index >= j->in->nb_streams ||
@@ -370,6 +379,9 @@ static int write_header(vtp_joiner *j, const vtp_result *res, char *why, size_t 
         avcodec_parameters_copy(ost->codecpar, res->par) < 0)
         return VTP_ERR_NOMEM;
     ost->codecpar->codec_tag = 0;
+    const int32_t *matrix = vtp_stream_display_matrix(j->in->streams[j->vidx]);
+    if (matrix && vtp_joiner_keeps_rotation(j) && vtp_stream_set_display_matrix(ost, matrix) < 0)
+        return VTP_ERR_NOMEM;
     vtp_log(VTP_LOG_DEBUG, "video: %s, extradata %d bytes", avcodec_get_name(res->par->codec_id),
             res->par->extradata_size);
     ost->time_base = res->time_base;

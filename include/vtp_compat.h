@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
 #include <libavutil/channel_layout.h>
 #include <libavutil/frame.h>
 #include <libavutil/version.h>
@@ -25,6 +26,9 @@
 
 /* AVFrame.duration replaced pkt_duration in libavutil 57.30.100. */
 #define VTP_HAVE_FRAME_DURATION (LIBAVUTIL_VERSION_INT >= AV_VERSION_INT(57, 30, 100))
+/* Codec parameters carry side data (AVStream.side_data deprecated) since
+ * libavcodec 60.30.100 / libavformat 60.15.100 (FFmpeg 6.1). */
+#define VTP_HAVE_CODED_SIDE_DATA (LIBAVCODEC_VERSION_INT >= AV_VERSION_INT(60, 30, 100))
 /* avcodec_get_supported_config() replaced AVCodec's lists in 61.13.100. */
 #define VTP_HAVE_SUPPORTED_CONFIG (LIBAVCODEC_VERSION_INT >= AV_VERSION_INT(61, 13, 100))
 
@@ -98,6 +102,13 @@ static inline void vtp_frame_set_fields(AVFrame *f, int interlaced, int top_fiel
     f->top_field_first = top_field_first != 0;
 #endif
 }
+
+/* A stream's display matrix (9 int32, see libavutil/display.h), or NULL:
+ * stream side data before libavformat 60.15, the codec parameters' coded
+ * side data since. */
+const int32_t *vtp_stream_display_matrix(const AVStream *st);
+/* Gives st a copy of matrix. 0 or VTP_ERR_NOMEM. */
+int vtp_stream_set_display_matrix(AVStream *st, const int32_t *matrix);
 
 /* What an encoder accepts, each list ended as FFmpeg ends it (AV_PIX_FMT_NONE,
  * AV_SAMPLE_FMT_NONE, 0, a zeroed layout); NULL means anything. */

@@ -44,6 +44,11 @@ vtp_joiner *vtp_joiner_new(AVFormatContext *in, int video_index, const vtp_join_
  * wants global headers). */
 int vtp_joiner_wants_global_header(const vtp_joiner *j);
 
+/* Whether the output container keeps a display matrix (MP4, MOV and their
+ * kin): the input's rotation is then written as it is, and the frames stay
+ * as they are stored. Elsewhere the frames must be turned. */
+int vtp_joiner_keeps_rotation(const vtp_joiner *j);
+
 /* Takes a packet of a non-video stream (reference moved). */
 int vtp_joiner_side_packet(vtp_joiner *j, AVPacket *pkt);
 
