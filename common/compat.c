@@ -6,35 +6,34 @@
 
 #include "vtp_error.h"
 
-#define MATRIX_BYTES (9 * sizeof(int32_t))
-
-const int32_t *vtp_stream_display_matrix(const AVStream *st)
+const uint8_t *vtp_stream_side_data(const AVStream *st, enum AVPacketSideDataType type,
+                                    size_t min_size)
 {
 #if VTP_HAVE_CODED_SIDE_DATA
     const AVPacketSideData *sd = av_packet_side_data_get(st->codecpar->coded_side_data,
-                                                         st->codecpar->nb_coded_side_data,
-                                                         AV_PKT_DATA_DISPLAYMATRIX);
-    return sd && sd->size >= MATRIX_BYTES ? (const int32_t *)sd->data : NULL;
+                                                         st->codecpar->nb_coded_side_data, type);
+    return sd && sd->size >= min_size ? sd->data : NULL;
 #else
     size_t size = 0;
-    const uint8_t *data = av_stream_get_side_data(st, AV_PKT_DATA_DISPLAYMATRIX, &size);
-    return data && size >= MATRIX_BYTES ? (const int32_t *)data : NULL;
+    const uint8_t *data = av_stream_get_side_data(st, type, &size);
+    return data && size >= min_size ? data : NULL;
 #endif
 }
 
-int vtp_stream_set_display_matrix(AVStream *st, const int32_t *matrix)
+int vtp_stream_add_side_data(AVStream *st, enum AVPacketSideDataType type, const void *data,
+                             size_t size)
 {
 #if VTP_HAVE_CODED_SIDE_DATA
     AVPacketSideData *sd = av_packet_side_data_new(&st->codecpar->coded_side_data,
-                                                   &st->codecpar->nb_coded_side_data,
-                                                   AV_PKT_DATA_DISPLAYMATRIX, MATRIX_BYTES, 0);
-    uint8_t *data = sd ? sd->data : NULL;
+                                                   &st->codecpar->nb_coded_side_data, type,
+                                                   size, 0);
+    uint8_t *dst = sd ? sd->data : NULL;
 #else
-    uint8_t *data = av_stream_new_side_data(st, AV_PKT_DATA_DISPLAYMATRIX, MATRIX_BYTES);
+    uint8_t *dst = av_stream_new_side_data(st, type, size);
 #endif
-    if (!data)
+    if (!dst)
         return VTP_ERR_NOMEM;
-    memcpy(data, matrix, MATRIX_BYTES);
+    memcpy(dst, data, size);
     return 0;
 }
 

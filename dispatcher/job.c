@@ -25,6 +25,7 @@
 #include "vtp_accounting.h"
 #include "vtp_compat.h"
 #include "vtp_error.h"
+#include "vtp_hdr.h"
 #include "vtp_joiner.h"
 #include "vtp_log.h"
 #include "vtp_pipeline.h"
@@ -65,6 +66,7 @@ struct vtp_job {
     int eof;
     int finished;
     int64_t skipped;            /* damage dropped by workers (--on-error skip) */
+    vtp_hdr hdr;                /* HDR10 metadata of the input */
 };
 
 static int fail(char *why, size_t size, int err, const char *fmt, ...)
@@ -199,6 +201,24 @@ static int apply_rotation(vtp_job *j, char *why, size_t ws)
     return 0;
 }
 
+/* HDR10 metadata goes to the encoder, in its own words, and to the
+ * container; an encoder that cannot take it is said once. */
+static int apply_hdr(vtp_job *j, char *why, size_t ws)
+{
+    vtp_hdr_probe(j->in, j->vidx, j->input, &j->hdr);
+    if (!j->hdr.has_mastering && !j->hdr.has_light)
+        return 0;
+    vtp_joiner_set_hdr(j->joiner, &j->hdr);
+    int ret = vtp_hdr_encoder_opts(&j->hdr, j->opts.encoder, &j->opts.codec_opts);
+    if (ret < 0)
+        return fail(why, ws, ret, "out of memory");
+    vtp_log(VTP_LOG_WARNING, ret ? "HDR10 metadata (mastering display, content light) goes to %s "
+                                   "and the container"
+                                 : "%s takes no HDR10 metadata: it is written to the container only",
+            j->opts.encoder);
+    return 0;
+}
+
 /* Everything the user said is checked here, before any work. */
 static int check_settings(vtp_job *j, char *why, size_t ws)
 {
@@ -209,7 +229,7 @@ static int check_settings(vtp_job *j, char *why, size_t ws)
         return fail(why, ws, ret, "out of memory");
     if (!j->opts.encoder && !(j->opts.encoder = strdup(default_encoder(j->output))))
         return fail(why, ws, VTP_ERR_NOMEM, "out of memory");
-    if ((ret = apply_rotation(j, why, ws)) < 0)
+    if ((ret = apply_rotation(j, why, ws)) < 0 || (ret = apply_hdr(j, why, ws)) < 0)
         return ret;
     if (vtp_joiner_wants_global_header(j->joiner) &&
         av_dict_set(&j->opts.codec_opts, "flags", "+global_header", AV_DICT_APPEND) < 0)

@@ -46,6 +46,7 @@ struct vtp_joiner {
     int64_t *side_dts;          /* per input stream: last dts written (copied streams) */
     int skip_errors;            /* --on-error skip: drop what the muxer cannot take */
     int64_t skipped;
+    const vtp_hdr *hdr;         /* not owned */
     vtp_pktlist side;           /* waiting packets of other streams */
     int side_head;              /* first unwritten entry of side */
 };
@@ -260,6 +261,11 @@ int vtp_joiner_wants_global_header(const vtp_joiner *j)
     return j->global_header;
 }
 
+void vtp_joiner_set_hdr(vtp_joiner *j, const vtp_hdr *hdr)
+{
+    j->hdr = hdr;
+}
+
 int vtp_joiner_keeps_rotation(const vtp_joiner *j)
 {
     /* The ISO family writes it in the track header, on every FFmpeg;
@@ -380,7 +386,10 @@ static int write_header(vtp_joiner *j, const vtp_result *res, char *why, size_t 
         return VTP_ERR_NOMEM;
     ost->codecpar->codec_tag = 0;
     const int32_t *matrix = vtp_stream_display_matrix(j->in->streams[j->vidx]);
-    if (matrix && vtp_joiner_keeps_rotation(j) && vtp_stream_set_display_matrix(ost, matrix) < 0)
+    if (matrix && vtp_joiner_keeps_rotation(j) &&
+        vtp_stream_add_side_data(ost, AV_PKT_DATA_DISPLAYMATRIX, matrix, 9 * sizeof(*matrix)) < 0)
+        return VTP_ERR_NOMEM;
+    if (j->hdr && vtp_hdr_add_to_stream(j->hdr, ost) < 0)
         return VTP_ERR_NOMEM;
     vtp_log(VTP_LOG_DEBUG, "video: %s, extradata %d bytes", avcodec_get_name(res->par->codec_id),
             res->par->extradata_size);

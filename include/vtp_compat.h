@@ -103,12 +103,22 @@ static inline void vtp_frame_set_fields(AVFrame *f, int interlaced, int top_fiel
 #endif
 }
 
-/* A stream's display matrix (9 int32, see libavutil/display.h), or NULL:
+/* A stream's side data of one type (at least min_size bytes), or NULL:
  * stream side data before libavformat 60.15, the codec parameters' coded
  * side data since. */
-const int32_t *vtp_stream_display_matrix(const AVStream *st);
-/* Gives st a copy of matrix. 0 or VTP_ERR_NOMEM. */
-int vtp_stream_set_display_matrix(AVStream *st, const int32_t *matrix);
+const uint8_t *vtp_stream_side_data(const AVStream *st, enum AVPacketSideDataType type,
+                                    size_t min_size);
+/* Gives st a copy of size bytes of data as side data of that type. 0 or
+ * VTP_ERR_NOMEM. */
+int vtp_stream_add_side_data(AVStream *st, enum AVPacketSideDataType type, const void *data,
+                             size_t size);
+
+/* A stream's display matrix (9 int32, see libavutil/display.h), or NULL. */
+static inline const int32_t *vtp_stream_display_matrix(const AVStream *st)
+{
+    return (const int32_t *)vtp_stream_side_data(st, AV_PKT_DATA_DISPLAYMATRIX,
+                                                 9 * sizeof(int32_t));
+}
 
 /* What an encoder accepts, each list ended as FFmpeg ends it (AV_PIX_FMT_NONE,
  * AV_SAMPLE_FMT_NONE, 0, a zeroed layout); NULL means anything. */

@@ -22,6 +22,7 @@
 
 #include <libavformat/avformat.h>
 
+#include "vtp_hdr.h"
 #include "vtp_segment.h"
 
 typedef struct vtp_join_cfg {
@@ -48,6 +49,10 @@ int vtp_joiner_wants_global_header(const vtp_joiner *j);
  * kin): the input's rotation is then written as it is, and the frames stay
  * as they are stored. Elsewhere the frames must be turned. */
 int vtp_joiner_keeps_rotation(const vtp_joiner *j);
+
+/* HDR10 metadata for the video stream's side data (not owned; must outlive
+ * the joiner). */
+void vtp_joiner_set_hdr(vtp_joiner *j, const vtp_hdr *hdr);
 
 /* Takes a packet of a non-video stream (reference moved). */
 int vtp_joiner_side_packet(vtp_joiner *j, AVPacket *pkt);

@@ -55,6 +55,7 @@ if [[ ${1:-} == --run ]]; then
   [[ $# -eq 2 ]] || usage
   inner="set -euo pipefail; cd /src; $2"
 else
+ctest_args=$(printf '%q ' "$@")
 inner=$(cat <<EOF
 set -euo pipefail
 cd /src
@@ -62,7 +63,7 @@ scripts/setup.sh
 echo "debian-root.sh: libavcodec \$(pkg-config --modversion libavcodec) in $suite"
 cmake -S . -B $builddir -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build $builddir -j\$(nproc)
-ctest --test-dir $builddir --output-on-failure -j2 $*
+ctest --test-dir $builddir --output-on-failure -j2 $ctest_args
 EOF
 )
 fi
