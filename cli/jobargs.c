@@ -230,7 +230,7 @@ int vtp_cli_parse_job(int argc, char **argv, const char *cmd, int mode, const ch
             return vtp_cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
         }
     }
-    if (!(spec->audio = strdup(audio ? audio : "copy")))
+    if (!(spec->audio = strdup(audio ? audio : "auto")))
         return VTP_EXIT_INTERNAL;
     if (mode == VTP_CLI_SUBMIT && extra->file) {
         if (optind != argc || spec->output)

@@ -420,7 +420,7 @@ int vtp_jobspec_parse(const char *json, size_t len, vtp_jobspec *j, char *why, s
         ret = set_why(why, why_size, VTP_ERR_USAGE, "missing required key 'output'");
         goto end;
     }
-    if (!j->audio && !(j->audio = strdup("copy")))
+    if (!j->audio && !(j->audio = strdup("auto")))
         ret = set_why(why, why_size, VTP_ERR_NOMEM, "out of memory");
 end:
     json_decref(root);
@@ -482,7 +482,7 @@ char *vtp_jobspec_to_json(const vtp_jobspec *j)
         (j->opts.encoder && set_string(obj, "encoder", j->opts.encoder) < 0) ||
         json_object_set_new(obj, "options", options) < 0 ||
         (j->opts.vf && set_string(obj, "vf", j->opts.vf) < 0) ||
-        set_string(obj, "audio", j->audio ? j->audio : "copy") < 0 ||
+        set_string(obj, "audio", j->audio ? j->audio : "auto") < 0 ||
         json_object_set_new(obj, "segment", json_real(j->segment_seconds)) < 0 ||
         json_object_set_new(obj, "priority", json_integer(j->priority)) < 0 ||
         json_object_set_new(obj, "overwrite", json_boolean(j->overwrite)) < 0 ||

@@ -21,7 +21,28 @@ struct vtp_audio {
     AVFilterContext *sink;
     AVFrame *frame;
     AVPacket *pkt;
+    int skip;                   /* --on-error skip */
+    int64_t skipped;            /* packets that did not decode, dropped */
 };
+
+void vtp_audio_set_skip(vtp_audio *a, int skip)
+{
+    a->skip = skip;
+}
+
+int64_t vtp_audio_skipped(const vtp_audio *a)
+{
+    return a->skipped;
+}
+
+/* A decoding error: damage, dropped and counted when skipping. */
+static int damaged(vtp_audio *a)
+{
+    if (!a->skip)
+        return VTP_ERR_TRUNCATED;
+    a->skipped++;
+    return 0;
+}
 
 static int pick_rate(const AVCodec *c, int want)
 {
@@ -170,9 +191,17 @@ static int drain_filters(vtp_audio *a, vtp_audio_emit_fn emit, void *opaque)
 int vtp_audio_send(vtp_audio *a, const AVPacket *pkt, vtp_audio_emit_fn emit, void *opaque)
 {
     int ret = avcodec_send_packet(a->dec, pkt);
-    if (ret < 0 && ret != AVERROR_EOF)
-        return ret;
-    while ((ret = avcodec_receive_frame(a->dec, a->frame)) >= 0) {
+    if (ret < 0 && ret != AVERROR_EOF && ret != AVERROR(EAGAIN))
+        return damaged(a);
+    for (;;) {
+        ret = avcodec_receive_frame(a->dec, a->frame);
+        if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF)
+            break;
+        if (ret < 0) {
+            if ((ret = damaged(a)) < 0)
+                return ret;
+            continue;
+        }
         ret = av_buffersrc_add_frame(a->src, a->frame);
         av_frame_unref(a->frame);
         if (ret < 0 || (ret = drain_filters(a, emit, opaque)) < 0)

@@ -67,6 +67,7 @@ struct vtp_job {
     int finished;
     int64_t skipped;            /* damage dropped by workers (--on-error skip) */
     vtp_hdr hdr;                /* HDR10 metadata of the input */
+    const AVOutputFormat *ofmt; /* the output's muxer */
 };
 
 static int fail(char *why, size_t size, int err, const char *fmt, ...)
@@ -185,7 +186,8 @@ static int apply_rotation(vtp_job *j, char *why, size_t ws)
     const int32_t *m = vtp_stream_display_matrix(j->in->streams[j->vidx]);
     char buf[64];
     const char *turn;
-    if (!m || vtp_joiner_keeps_rotation(j->joiner) || !(turn = upright_filter(m, buf, sizeof(buf))))
+    if (!m || vtp_joiner_format_keeps_rotation(j->ofmt) ||
+        !(turn = upright_filter(m, buf, sizeof(buf))))
         return 0;
     char *vf = j->opts.vf ? av_asprintf("%s,%s", turn, j->opts.vf) : av_strdup(turn);
     if (!vf)
@@ -208,7 +210,6 @@ static int apply_hdr(vtp_job *j, char *why, size_t ws)
     vtp_hdr_probe(j->in, j->vidx, j->input, &j->hdr);
     if (!j->hdr.has_mastering && !j->hdr.has_light)
         return 0;
-    vtp_joiner_set_hdr(j->joiner, &j->hdr);
     int ret = vtp_hdr_encoder_opts(&j->hdr, j->opts.encoder, &j->opts.codec_opts);
     if (ret < 0)
         return fail(why, ws, ret, "out of memory");
@@ -219,7 +220,22 @@ static int apply_hdr(vtp_job *j, char *why, size_t ws)
     return 0;
 }
 
-/* Everything the user said is checked here, before any work. */
+/* --audio names auto, copy, none or an audio encoder, whether or not the
+ * input has audio. */
+static int check_audio(const vtp_job *j, char *why, size_t ws)
+{
+    const char *a = j->audio;
+    if (!strcmp(a, "auto") || !strcmp(a, "copy") || !strcmp(a, "none"))
+        return 0;
+    const AVCodec *c = avcodec_find_encoder_by_name(a);
+    if (!c || c->type != AVMEDIA_TYPE_AUDIO)
+        return fail(why, ws, VTP_ERR_USAGE,
+                    "unknown audio encoder '%s' (auto, copy, none, or see 'ffmpeg -encoders')", a);
+    return 0;
+}
+
+/* Everything the user said is checked here, before any work and before the
+ * output is looked at. */
 static int check_settings(vtp_job *j, char *why, size_t ws)
 {
     const AVStream *st = j->in->streams[j->vidx];
@@ -231,11 +247,12 @@ static int check_settings(vtp_job *j, char *why, size_t ws)
         return fail(why, ws, VTP_ERR_NOMEM, "out of memory");
     if ((ret = apply_rotation(j, why, ws)) < 0 || (ret = apply_hdr(j, why, ws)) < 0)
         return ret;
-    if (vtp_joiner_wants_global_header(j->joiner) &&
+    if (vtp_joiner_format_global_header(j->ofmt) &&
         av_dict_set(&j->opts.codec_opts, "flags", "+global_header", AV_DICT_APPEND) < 0)
         return fail(why, ws, VTP_ERR_NOMEM, "out of memory");
     if ((ret = vtp_enc_opts_validate(&j->opts, why, ws)) < 0 ||
-        (ret = vtp_joiner_can_hold(j->joiner, j->opts.encoder, why, ws)) < 0)
+        (ret = vtp_joiner_format_can_hold(j->ofmt, j->opts.encoder, why, ws)) < 0 ||
+        (ret = check_audio(j, why, ws)) < 0)
         return ret;
     AVRational rate = st->avg_frame_rate.num > 0 ? st->avg_frame_rate : st->r_frame_rate;
     return vtp_pipeline_check(&j->opts, st->codecpar, st->time_base, rate, why, ws);
@@ -271,11 +288,17 @@ vtp_job *vtp_job_open(const vtp_job_cfg *cfg, int *err, char *why, size_t ws)
     j->window = cfg->window > 0 ? cfg->window : 4;
     vtp_enc_opts_init(&j->opts);
     if (!(j->input = strdup(cfg->input)) || !(j->output = strdup(cfg->output)) ||
-        !(j->audio = strdup(cfg->audio ? cfg->audio : "copy")) ||
+        !(j->audio = strdup(cfg->audio ? cfg->audio : "auto")) ||
         (cfg->spill_dir && !(j->spill_dir = strdup(cfg->spill_dir))) ||
         !(j->slots = calloc((size_t)j->window, sizeof(*j->slots))))
         goto fail;
     if ((ret = open_input(j, why, ws)) < 0)
+        goto fail;
+    if (!(j->ofmt = vtp_joiner_format(j->output, why, ws))) {
+        ret = VTP_ERR_USAGE;
+        goto fail;
+    }
+    if ((ret = check_settings(j, why, ws)) < 0)
         goto fail;
     char tag[32];
     snprintf(tag, sizeof(tag), "job%lld", (long long)cfg->id);
@@ -283,8 +306,8 @@ vtp_job *vtp_job_open(const vtp_job_cfg *cfg, int *err, char *why, size_t ws)
                        .temp_tag = cfg->spill_dir ? tag : NULL, .skip_errors = cfg->skip_errors};
     if (!(j->joiner = vtp_joiner_new(j->in, j->vidx, &jc, &ret, why, ws)))
         goto fail;
-    if ((ret = check_settings(j, why, ws)) < 0)
-        goto fail;
+    if (j->hdr.has_mastering || j->hdr.has_light)
+        vtp_joiner_set_hdr(j->joiner, &j->hdr);
     double seg = segment_length(j, cfg);
     vtp_log(VTP_LOG_INFO, "segments of %.2f s", seg);
     vtp_split_cfg sc = {

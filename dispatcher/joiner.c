@@ -86,6 +86,34 @@ static int can_hold(const AVOutputFormat *fmt, enum AVCodecID id)
     return avformat_query_codec(fmt, id, FF_COMPLIANCE_NORMAL) != 0;
 }
 
+/* Whether the muxer takes a copy of a stream with these parameters: asked
+ * of the muxer itself, by writing a header with that stream alone into
+ * memory (avformat_query_codec() knows only the codecs of a muxer's tag
+ * table: Matroska holds AMR through its generic audio tag, which the table
+ * leaves out). */
+static int muxer_takes(const AVOutputFormat *fmt, const AVCodecParameters *par, AVRational tb)
+{
+    if (avformat_query_codec(fmt, par->codec_id, FF_COMPLIANCE_NORMAL) == 1)
+        return 1;
+    AVFormatContext *oc = NULL;
+    int ok = 0;
+    if (avformat_alloc_output_context2(&oc, fmt, NULL, NULL) < 0)
+        return 0;
+    AVStream *st = avformat_new_stream(oc, NULL);
+    if (st && avcodec_parameters_copy(st->codecpar, par) >= 0 &&
+        !(fmt->flags & AVFMT_NOFILE) && avio_open_dyn_buf(&oc->pb) >= 0) {
+        st->codecpar->codec_tag = 0;
+        st->time_base = tb;
+        ok = avformat_write_header(oc, NULL) >= 0;
+        uint8_t *buf = NULL;
+        avio_close_dyn_buf(oc->pb, &buf);
+        av_free(buf);
+        oc->pb = NULL;
+    }
+    avformat_free_context(oc);
+    return ok;
+}
+
 static int copy_chapters(AVFormatContext *out, const AVFormatContext *in)
 {
     if (!in->nb_chapters)
@@ -134,16 +162,27 @@ static int add_stream(vtp_joiner *j, int i, const vtp_join_cfg *cfg, char *why, 
             vtp_log(VTP_LOG_WARNING, "extra video stream #%d skipped", i);
             return 0;
         }
-        if (type == AVMEDIA_TYPE_AUDIO && strcmp(cfg->audio, "copy") != 0) {
+        int copy = !strcmp(cfg->audio, "copy"), any = !strcmp(cfg->audio, "auto");
+        if (type == AVMEDIA_TYPE_AUDIO && !copy && !any) {
             encoder = cfg->audio;
-        } else if (type == AVMEDIA_TYPE_AUDIO && !can_hold(fmt, ipar->codec_id)) {
+        } else if (type == AVMEDIA_TYPE_AUDIO && !muxer_takes(fmt, ipar, ist->time_base)) {
+            /* --audio copy is a promise: refused before any work. The
+             * default (auto) encodes, and says so. */
+            if (copy)
+                return set_why(why, why_size, VTP_ERR_USAGE,
+                               "--audio copy: %s files cannot hold the input's %s audio "
+                               "(stream #%d); use --audio auto or name an audio encoder",
+                               fmt->name, avcodec_get_name(ipar->codec_id), i);
             const AVCodec *c = avcodec_find_encoder(fmt->audio_codec);
             if (!c || fmt->audio_codec == AV_CODEC_ID_NONE)
-                return set_why(why, why_size, VTP_ERR_OUTPUT,
-                               "%s cannot hold %s audio and has no usual audio codec", fmt->name,
+                return set_why(why, why_size, VTP_ERR_USAGE,
+                               "%s files cannot hold %s audio and have no usual audio codec "
+                               "(--audio none leaves it out)", fmt->name,
                                avcodec_get_name(ipar->codec_id));
             encoder = c->name;
-        } else if (!can_hold(fmt, ipar->codec_id)) {
+            vtp_log(VTP_LOG_WARNING, "audio stream #%d: %s files cannot hold %s; encoded with %s",
+                    i, fmt->name, avcodec_get_name(ipar->codec_id), encoder);
+        } else if (type != AVMEDIA_TYPE_AUDIO && !muxer_takes(fmt, ipar, ist->time_base)) {
             vtp_log(VTP_LOG_WARNING, "stream #%d (%s) skipped: %s cannot hold it", i,
                     avcodec_get_name(ipar->codec_id), fmt->name);
             return 0;
@@ -169,6 +208,7 @@ static int add_stream(vtp_joiner *j, int i, const vtp_join_cfg *cfg, char *why, 
                                     ost->codecpar, &ost->time_base, why, why_size);
         if (!j->audio[i])
             return VTP_ERR_USAGE;
+        vtp_audio_set_skip(j->audio[i], cfg->skip_errors);
         vtp_log(VTP_LOG_INFO, "audio stream #%d encoded with %s", i, encoder);
         return 0;
     }
@@ -256,9 +296,19 @@ fail_quiet:
     return NULL;
 }
 
-int vtp_joiner_wants_global_header(const vtp_joiner *j)
+const AVOutputFormat *vtp_joiner_format(const char *output, char *why, size_t why_size)
 {
-    return j->global_header;
+    const AVOutputFormat *fmt = av_guess_format(NULL, output, NULL);
+    if (!fmt)
+        set_why(why, why_size, VTP_ERR_USAGE,
+                "cannot tell the output format from '%s' (use .mkv, .mp4, .mov, .webm or .ts)",
+                output);
+    return fmt;
+}
+
+int vtp_joiner_format_global_header(const AVOutputFormat *fmt)
+{
+    return !!(fmt->flags & AVFMT_GLOBALHEADER);
 }
 
 void vtp_joiner_set_hdr(vtp_joiner *j, const vtp_hdr *hdr)
@@ -266,12 +316,12 @@ void vtp_joiner_set_hdr(vtp_joiner *j, const vtp_hdr *hdr)
     j->hdr = hdr;
 }
 
-int vtp_joiner_keeps_rotation(const vtp_joiner *j)
+int vtp_joiner_format_keeps_rotation(const AVOutputFormat *fmt)
 {
     /* The ISO family writes it in the track header, on every FFmpeg;
      * Matroska only on some versions, so not relied on. */
-    return strstr(j->out->oformat->name, "mov") || strstr(j->out->oformat->name, "mp4") ||
-           strcmp(j->out->oformat->name, "3gp") == 0 || strcmp(j->out->oformat->name, "ipod") == 0;
+    return strstr(fmt->name, "mov") || strstr(fmt->name, "mp4") || strcmp(fmt->name, "3gp") == 0 ||
+           strcmp(fmt->name, "ipod") == 0;
 }
 
 int vtp_joiner_side_packet(vtp_joiner *j, AVPacket *pkt)
@@ -330,7 +380,12 @@ static int write_side(vtp_joiner *j, AVPacket *pkt, char *why, size_t why_size)
          * stream's after the header, so remember the encoder's. */
         e.tb = (AVRational){1, j->out->streams[o]->codecpar->sample_rate};
         int ret = vtp_audio_send(j->audio[i], pkt, emit_audio, &e);
-        if (ret < 0 && !why[0])
+        if (ret == VTP_ERR_TRUNCATED && !why[0])
+            ret = set_why(why, why_size, ret,
+                          "audio stream #%d is damaged near %.3f s (--on-error skip drops what "
+                          "does not decode)", i,
+                          pkt->pts != AV_NOPTS_VALUE ? (double)pkt->pts * av_q2d(itb) : 0.0);
+        else if (ret < 0 && !why[0])
             ret = set_why(why, why_size, VTP_ERR_INPUT, "audio stream #%d: %s", i,
                           av_err2str(ret));
         return ret < 0 ? ret : 0;
@@ -386,7 +441,7 @@ static int write_header(vtp_joiner *j, const vtp_result *res, char *why, size_t 
         return VTP_ERR_NOMEM;
     ost->codecpar->codec_tag = 0;
     const int32_t *matrix = vtp_stream_display_matrix(j->in->streams[j->vidx]);
-    if (matrix && vtp_joiner_keeps_rotation(j) &&
+    if (matrix && vtp_joiner_format_keeps_rotation(j->out->oformat) &&
         vtp_stream_add_side_data(ost, AV_PKT_DATA_DISPLAYMATRIX, matrix, 9 * sizeof(*matrix)) < 0)
         return VTP_ERR_NOMEM;
     if (j->hdr && vtp_hdr_add_to_stream(j->hdr, ost) < 0)
@@ -522,18 +577,23 @@ void vtp_joiner_destroy(vtp_joiner **self_p)
     *self_p = NULL;
 }
 
-int vtp_joiner_can_hold(const vtp_joiner *j, const char *encoder, char *why, size_t why_size)
+int vtp_joiner_format_can_hold(const AVOutputFormat *fmt, const char *encoder, char *why,
+                               size_t why_size)
 {
     const AVCodec *c = avcodec_find_encoder_by_name(encoder);
-    if (c && !can_hold(j->out->oformat, c->id))
+    if (c && !can_hold(fmt, c->id))
         return set_why(why, why_size, VTP_ERR_USAGE, "%s files cannot hold %s video (from %s)",
-                       j->out->oformat->name, avcodec_get_name(c->id), encoder);
+                       fmt->name, avcodec_get_name(c->id), encoder);
     return 0;
 }
 
 int64_t vtp_joiner_skipped(const vtp_joiner *j)
 {
-    return j->skipped;
+    int64_t n = j->skipped;
+    for (unsigned i = 0; j->audio && i < j->in->nb_streams; i++)
+        if (j->audio[i])
+            n += vtp_audio_skipped(j->audio[i]);
+    return n;
 }
 
 int64_t vtp_joiner_frames(const vtp_joiner *j)

@@ -21,7 +21,13 @@ vtp_audio *vtp_audio_new(const AVCodecParameters *in_par, AVRational in_tb, cons
                          int global_header, AVCodecParameters *out_par, AVRational *out_tb,
                          char *why, size_t why_size);
 
-/* Feeds one input packet, or NULL to flush. */
+/* With skip set (--on-error skip), a packet that does not decode is
+ * dropped and counted instead of failing. */
+void vtp_audio_set_skip(vtp_audio *a, int skip);
+int64_t vtp_audio_skipped(const vtp_audio *a);
+
+/* Feeds one input packet, or NULL to flush. A packet that does not decode
+ * is VTP_ERR_TRUNCATED, unless skipping. */
 int vtp_audio_send(vtp_audio *a, const AVPacket *pkt, vtp_audio_emit_fn emit, void *opaque);
 
 void vtp_audio_destroy(vtp_audio **self_p);

@@ -31,7 +31,7 @@ typedef struct vtp_encode_cfg {
     const char *input;
     const char *output;
     vtp_enc_opts opts;          /* encoder, its options and --vf */
-    const char *audio;          /* "copy" (default), "none" or an encoder */
+    const char *audio;          /* "auto" (default), "copy", "none" or an encoder */
     int jobs;                   /* worker threads; 0 = online CPUs */
     double segment_seconds;     /* target segment length; 0 = automatic */
     int fixed_segments;         /* no finer tail, one codec thread a segment

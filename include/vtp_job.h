@@ -36,7 +36,7 @@ typedef struct vtp_job_cfg {
     const char *input;
     const char *output;
     const vtp_enc_opts *opts;           /* encoder NULL: the container's usual one */
-    const char *audio;                  /* "copy", "none" or an audio encoder */
+    const char *audio;                  /* "auto", "copy", "none" or an encoder */
     double segment_seconds;             /* 0: the default, shortened for short
                                            inputs so `parallelism` workers all
                                            get two segments */

@@ -15,7 +15,8 @@
  *   preset          string                        -> codec option "preset"
  *   options         object of string or number values -> codec options
  *   vf              string (a libavfilter graph), or null for none
- *   audio           "copy" (default), "none" or an audio encoder name
+ *   audio           "auto" (default: copy where the container holds it), "copy",
+ *                   "none" or an audio encoder name
  *   segment         number of seconds, 0.04 to 86400 (default 10)
  *   priority        integer, -1000 to 1000 (default 0); higher runs first
  *   overwrite       true or false (default false)
@@ -52,8 +53,8 @@ typedef struct vtp_jobspec {
     char *output;           /* required, non-empty; owned */
     vtp_enc_opts opts;      /* encoder (NULL: the container's usual one,
                                resolved elsewhere), codec_opts, vf; owned */
-    char *audio;            /* "copy", "none" or an encoder name; owned.
-                               NULL (only before parsing) means "copy" */
+    char *audio;            /* "auto", "copy", "none" or an encoder name; owned.
+                               NULL (only before parsing) means "auto" */
     double segment_seconds; /* default 10, range 0.04..86400 */
     int priority;           /* default 0, range -1000..1000; higher runs first */
     int overwrite;          /* default 0 */
@@ -67,7 +68,7 @@ void vtp_jobspec_clear(vtp_jobspec *j);
 
 /* Parses one JSON object of len bytes into j, which is initialised here
  * (anything it held before is not freed). On success every field is set
- * (audio to "copy" if not given). Bad JSON, unknown keys, wrong types and
+ * (audio to "auto" if not given). Bad JSON, unknown keys, wrong types and
  * out-of-range values give VTP_ERR_USAGE with a one-line reason naming the
  * key in why; running out of memory gives VTP_ERR_NOMEM. On failure j is
  * left as vtp_jobspec_init() makes it. */

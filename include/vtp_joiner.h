@@ -28,7 +28,7 @@
 typedef struct vtp_join_cfg {
     const char *output;         /* final path */
     int overwrite;              /* -y */
-    const char *audio;          /* "copy", "none" or an audio encoder name */
+    const char *audio;          /* "auto", "copy", "none" or an encoder name */
     const char *temp_tag;       /* names the temporary file; NULL: the process id */
     int skip_errors;            /* --on-error skip: drop damaged copied packets */
 } vtp_join_cfg;
@@ -41,14 +41,19 @@ typedef struct vtp_joiner vtp_joiner;
 vtp_joiner *vtp_joiner_new(AVFormatContext *in, int video_index, const vtp_join_cfg *cfg,
                            int *err, char *why, size_t why_size);
 
-/* Whether the encoder must put parameter sets in extradata (the container
- * wants global headers). */
-int vtp_joiner_wants_global_header(const vtp_joiner *j);
-
-/* Whether the output container keeps a display matrix (MP4, MOV and their
- * kin): the input's rotation is then written as it is, and the frames stay
- * as they are stored. Elsewhere the frames must be turned. */
-int vtp_joiner_keeps_rotation(const vtp_joiner *j);
+/* What an output container takes, asked before any joiner exists (so that
+ * every setting is checked before the output is looked at):
+ *  - the muxer for OUTPUT's name, or NULL with VTP_ERR_USAGE and a reason;
+ *  - whether the encoder must put parameter sets in extradata;
+ *  - whether it keeps a display matrix (MP4, MOV and their kin): the input's
+ *    rotation is then written as it is, and the frames stay as they are
+ *    stored; elsewhere the frames must be turned;
+ *  - whether it takes the video of this encoder: 0, or VTP_ERR_USAGE. */
+const AVOutputFormat *vtp_joiner_format(const char *output, char *why, size_t why_size);
+int vtp_joiner_format_global_header(const AVOutputFormat *fmt);
+int vtp_joiner_format_keeps_rotation(const AVOutputFormat *fmt);
+int vtp_joiner_format_can_hold(const AVOutputFormat *fmt, const char *encoder, char *why,
+                               size_t why_size);
 
 /* HDR10 metadata for the video stream's side data (not owned; must outlive
  * the joiner). */
@@ -72,9 +77,6 @@ void vtp_joiner_destroy(vtp_joiner **self_p);
  * TAG", TAG the process id when NULL); malloc'd, NULL when out of memory. */
 char *vtp_joiner_temp_path(const char *output, const char *tag);
 
-/* Whether the container takes the video of this encoder. 0, or
- * VTP_ERR_USAGE with a reason. */
-int vtp_joiner_can_hold(const vtp_joiner *j, const char *encoder, char *why, size_t why_size);
 
 /* Copied packets dropped as damaged (--on-error skip). */
 int64_t vtp_joiner_skipped(const vtp_joiner *j);

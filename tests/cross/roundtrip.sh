@@ -51,7 +51,7 @@ digest() {
     name=${f##*/}
     run_vtpool encode "$f" -o "$tmp/$name.mkv" -c ffv1 -j 2 --segment 1 --progress none
     frame_sums "$tmp/$name.mkv" >"$out/$name.video"
-    if probe "$f" -select_streams a -show_entries stream=index -of csv=p=0 | grep -q .; then
+    if [[ -n "$(probe "$f" -select_streams a -show_entries stream=index -of csv=p=0)" ]]; then
       # Packet bytes and times of the copied audio. Durations are not
       # compared: FFmpeg 5.1's Matroska muxer writes no duration for the
       # last audio block (ffmpeg -c copy gives the same), 7.1 and later do.

@@ -34,8 +34,8 @@ static void assert_same_spec(const vtp_jobspec *a, const vtp_jobspec *b)
     ck_assert(same_str(a->output, b->output));
     ck_assert(same_str(a->opts.encoder, b->opts.encoder));
     ck_assert(same_str(a->opts.vf, b->opts.vf));
-    /* NULL audio (an initialised spec) means "copy". */
-    ck_assert(same_str(a->audio ? a->audio : "copy", b->audio ? b->audio : "copy"));
+    /* NULL audio (an initialised spec) means "auto". */
+    ck_assert(same_str(a->audio ? a->audio : "auto", b->audio ? b->audio : "auto"));
     ck_assert(a->segment_seconds == b->segment_seconds);
     ck_assert_int_eq(a->priority, b->priority);
     ck_assert_int_eq(a->overwrite, b->overwrite);
@@ -126,7 +126,7 @@ START_TEST(test_jobspec_defaults)
     ck_assert_ptr_null(j.opts.encoder);
     ck_assert_ptr_null(j.opts.vf);
     ck_assert_ptr_null(j.opts.codec_opts);
-    ck_assert_str_eq(j.audio, "copy");
+    ck_assert_str_eq(j.audio, "auto");
     ck_assert(j.segment_seconds == 10.0);
     ck_assert_int_eq(j.priority, 0);
     ck_assert_int_eq(j.overwrite, 0);
@@ -134,7 +134,7 @@ START_TEST(test_jobspec_defaults)
     char *text = vtp_jobspec_to_json(&j);
     ck_assert_ptr_nonnull(text);
     ck_assert_str_eq(text, "{\"input\":\"a.mkv\",\"output\":\"b.mp4\",\"options\":{},"
-                           "\"audio\":\"copy\",\"segment\":10.0,\"priority\":0,"
+                           "\"audio\":\"auto\",\"segment\":10.0,\"priority\":0,"
                            "\"overwrite\":false,\"on_error\":\"fail\"}");
     free(text);
     assert_roundtrip(&j);
@@ -157,13 +157,13 @@ START_TEST(test_jobspec_defaults)
     assert_roundtrip(&j);
     vtp_jobspec_clear(&j);
 
-    /* A struct that was only initialised writes "copy" for audio. */
+    /* A struct that was only initialised writes "auto" for audio. */
     vtp_jobspec_init(&j);
     ck_assert_ptr_null(vtp_jobspec_to_json(&j));    /* no input/output */
     j.input = strdup("x");
     j.output = strdup("y");
     text = vtp_jobspec_to_json(&j);
-    ck_assert_ptr_nonnull(strstr(text, "\"audio\":\"copy\""));
+    ck_assert_ptr_nonnull(strstr(text, "\"audio\":\"auto\""));
     free(text);
     vtp_jobspec_clear(&j);
     vtp_jobspec_clear(&j);   /* twice is fine */
