@@ -85,6 +85,64 @@ int vtp_segment_init(vtp_segment *s)
     return s->par ? 0 : VTP_ERR_NOMEM;
 }
 
+/* Reads a big-endian NAL length of n bytes. */
+static uint32_t nal_length(const uint8_t *p, int n)
+{
+    uint32_t v = 0;
+    for (int i = 0; i < n; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* Whether a NAL unit header starts a coded picture (a VCL NAL unit). */
+static int vcl_nal(enum AVCodecID id, uint8_t header)
+{
+    if (id == AV_CODEC_ID_H264) {
+        int type = header & 0x1f;
+        return type >= 1 && type <= 5;
+    }
+    return ((header >> 1) & 0x3f) < 32;     /* HEVC */
+}
+
+/* Whether an H.264 or HEVC packet holds a picture: an access unit of only
+ * delimiters, parameter sets or SEI gives no frame (the decoder says
+ * "missing picture in access unit"), which ffmpeg drops too. NAL units are
+ * length-prefixed (avcC/hvcC extradata says how long the prefix is) or
+ * Annex B. Anything unreadable counts as a picture. */
+static int has_picture(const AVCodecParameters *par, const AVPacket *pkt)
+{
+    const uint8_t *d = pkt->data, *end = pkt->data + pkt->size;
+    const uint8_t *x = par->extradata;
+    int n = 0;
+
+    if (par->codec_id == AV_CODEC_ID_H264 && par->extradata_size >= 7 && x[0] == 1)
+        n = (x[4] & 3) + 1;
+    else if (par->codec_id == AV_CODEC_ID_HEVC && par->extradata_size >= 23 && x[0] == 1)
+        n = (x[21] & 3) + 1;
+    if (n) {
+        while (end - d > n) {
+            uint32_t len = nal_length(d, n);
+            d += n;
+            if (len == 0 || len > (uint32_t)(end - d))
+                return 1;
+            if (vcl_nal(par->codec_id, d[0]))
+                return 1;
+            d += len;
+        }
+        return d != end;
+    }
+    int seen = 0;
+    for (; end - d > 3; d++) {
+        if (d[0] == 0 && d[1] == 0 && d[2] == 1) {
+            seen = 1;
+            if (vcl_nal(par->codec_id, d[3]))
+                return 1;
+            d += 2;
+        }
+    }
+    return !seen;
+}
+
 void vtp_segment_count_frames(vtp_segment *s, int first)
 {
     int i0 = 0;
@@ -100,8 +158,11 @@ void vtp_segment_count_frames(vtp_segment *s, int first)
     int64_t n = 0;
     for (int i = i0; i < s->pkts.n; i++) {
         const AVPacket *pkt = s->pkts.v[i];
-        if (pkt->size == 0)
-            continue;           /* a dropped frame: its gap, no picture */
+        if (pkt->size == 0 || (pkt->flags & AV_PKT_FLAG_DISCARD))
+            continue;           /* a dropped frame's gap, or one an edit list drops */
+        if ((s->par->codec_id == AV_CODEC_ID_H264 || s->par->codec_id == AV_CODEC_ID_HEVC) &&
+            !has_picture(s->par, pkt))
+            continue;
         if (pkt->pts == AV_NOPTS_VALUE)
             return;
         n += pkt->pts >= s->count_start && pkt->pts < s->cut_end;

@@ -96,8 +96,9 @@ int vtp_segment_add_frame(vtp_segment *s, const AVFrame *frame);
 void vtp_segment_clear(vtp_segment *s);   /* frees everything; NULL-safe */
 
 /* Sets count_start and frames_expected of a PACKETS segment from its
- * packets: those with data and a pts in the range, from the first keyframe
- * on when first is set. frames_expected is -1 when a packet there has no
+ * packets: those with a picture (data, not marked discard by an edit list,
+ * for H.264 and HEVC a coded slice) and a pts in the range, from the first
+ * keyframe on when first is set. frames_expected is -1 when a packet there has no
  * pts, or the first segment no keyframe. */
 void vtp_segment_count_frames(vtp_segment *s, int first);
 

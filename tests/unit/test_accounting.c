@@ -86,6 +86,44 @@ START_TEST(test_accounting_first_segment_counts_from_its_keyframe)
 }
 END_TEST
 
+START_TEST(test_accounting_skips_packets_without_a_picture)
+{
+    /* An edit list's dropped packet (AV_PKT_FLAG_DISCARD), and H.264 access
+     * units with no coded slice (a delimiter and SEI only, length-prefixed
+     * as in MP4, and the same in Annex B) give no frame. */
+    static const uint8_t avcc[] = {1, 0x64, 0, 0x1f, 0xff, 0xe0, 0};
+    static const uint8_t aud_sei[] = {0, 0, 0, 2, 0x09, 0xf0, 0, 0, 0, 3, 0x06, 0x05, 0x00};
+    static const uint8_t idr[] = {0, 0, 0, 3, 0x65, 0x88, 0x80};
+    static const uint8_t annexb_aud[] = {0, 0, 0, 1, 0x09, 0xf0};
+    vtp_segment s;
+    ck_assert_int_eq(vtp_segment_init(&s), 0);
+    s.par->codec_id = AV_CODEC_ID_H264;
+    s.par->extradata = av_mallocz(sizeof(avcc) + AV_INPUT_BUFFER_PADDING_SIZE);
+    memcpy(s.par->extradata, avcc, sizeof(avcc));
+    s.par->extradata_size = sizeof(avcc);
+    add_packet(&s, 0, sizeof(idr), 1);
+    memcpy(s.pkts.v[0]->data, idr, sizeof(idr));
+    add_packet(&s, 1, sizeof(aud_sei), 0);
+    memcpy(s.pkts.v[1]->data, aud_sei, sizeof(aud_sei));
+    add_packet(&s, 2, sizeof(idr), 0);
+    memcpy(s.pkts.v[2]->data, idr, sizeof(idr));
+    s.pkts.v[2]->flags |= AV_PKT_FLAG_DISCARD;
+    vtp_segment_count_frames(&s, 0);
+    ck_assert_int_eq(s.frames_expected, 1);
+
+    /* Annex B (no avcC): the same. */
+    av_freep(&s.par->extradata);
+    s.par->extradata_size = 0;
+    add_packet(&s, 3, sizeof(annexb_aud), 0);
+    memcpy(s.pkts.v[3]->data, annexb_aud, sizeof(annexb_aud));
+    vtp_segment_count_frames(&s, 0);
+    /* Without avcC the length-prefixed packets are read as Annex B: no
+     * start code in them, so they count as pictures (never too few). */
+    ck_assert_int_eq(s.frames_expected, 2);
+    vtp_segment_clear(&s);
+}
+END_TEST
+
 START_TEST(test_accounting_unknown_without_times)
 {
     vtp_segment s;
@@ -209,6 +247,7 @@ Suite *accounting_suite(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_accounting_counts_packets_in_range);
     tcase_add_test(tc, test_accounting_first_segment_counts_from_its_keyframe);
+    tcase_add_test(tc, test_accounting_skips_packets_without_a_picture);
     tcase_add_test(tc, test_accounting_unknown_without_times);
     tcase_add_test(tc, test_accounting_accepts_a_whole_segment);
     tcase_add_test(tc, test_accounting_missing_frame_is_damage);
