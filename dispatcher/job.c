@@ -121,7 +121,6 @@ static int open_input(vtp_job *j, char *why, size_t ws)
         return fail(why, ws, VTP_ERR_INPUT, "'%s' is not a media file vtpool can read (%s%s%s)",
                     path, av_err2str(ret), *d ? ": " : "", d);
     }
-    j->in->flags |= AVFMT_FLAG_GENPTS;
     if ((ret = avformat_find_stream_info(j->in, NULL)) < 0)
         return fail(why, ws, VTP_ERR_INPUT, "cannot read stream information of '%s': %s", path,
                     av_err2str(ret));
@@ -145,6 +144,13 @@ static int open_input(vtp_job *j, char *why, size_t ws)
     if (par->width <= 0 || par->height <= 0 || par->format < 0)
         return fail(why, ws, VTP_ERR_INPUT, "'%s': cannot tell the video's size or pixel format",
                     path);
+    /* Containers that store decode times only (AVI): with frames reordered
+     * (B-frames) libavformat works out presentation times from the packets
+     * that follow; without reordering they are the decode times, which the
+     * splitter copies (libavformat's guess would move the first frame onto
+     * the second's time when a dropped frame leaves a gap after it). */
+    if (par->video_delay > 0)
+        j->in->flags |= AVFMT_FLAG_GENPTS;
     return 0;
 }
 

@@ -46,6 +46,7 @@ struct vtp_splitter {
     int nready;
     int eof;
     int64_t end_us;             /* furthest packet end seen, AV_TIME_BASE units */
+    int64_t last_dts, last_gap; /* of video packets, for those of unknown length */
     int64_t skipped;            /* damage dropped (--on-error skip) */
 
     /* Decode mode. */
@@ -134,6 +135,7 @@ vtp_splitter *vtp_splitter_new(AVFormatContext *in, int video_index, const vtp_s
     s->st = in->streams[video_index];
     s->cfg = *cfg;
     s->end_us = AV_NOPTS_VALUE;
+    s->last_dts = AV_NOPTS_VALUE;
     AVRational tb = s->st->time_base;
     s->target = av_rescale_q((int64_t)(cfg->segment_seconds * 1e6), AV_TIME_BASE_Q, tb);
     int64_t long_gop = av_rescale_q((int64_t)(cfg->long_gop_seconds * 1e6), AV_TIME_BASE_Q, tb);
@@ -322,8 +324,12 @@ static int decode_backlog(vtp_splitter *s)
 
 static int place_video(vtp_splitter *s, AVPacket *pkt)
 {
-    int64_t ts = pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts;
     int events, ret;
+
+    /* A stream without reordering shows each frame at its decode time. */
+    if (pkt->pts == AV_NOPTS_VALUE && s->st->codecpar->video_delay == 0)
+        pkt->pts = pkt->dts;
+    int64_t ts = pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts;
 
     if (pkt->flags & AV_PKT_FLAG_CORRUPT) {
         if (!s->cfg.skip_errors)
@@ -402,8 +408,18 @@ static void note_end(vtp_splitter *s, const AVPacket *pkt)
     int64_t ts = pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts;
     if (ts == AV_NOPTS_VALUE)
         return;
-    AVRational tb = s->in->streams[pkt->stream_index]->time_base;
-    int64_t end = av_rescale_q(ts + (pkt->duration > 0 ? pkt->duration : 0), tb, AV_TIME_BASE_Q);
+    const AVStream *st = s->in->streams[pkt->stream_index];
+    int64_t duration = pkt->duration;
+    /* A video packet of unknown duration (FLV, ASF) lasts as long as the
+     * gap before it. */
+    if (pkt->stream_index == s->vidx && pkt->dts != AV_NOPTS_VALUE) {
+        if (s->last_dts != AV_NOPTS_VALUE && pkt->dts > s->last_dts)
+            s->last_gap = pkt->dts - s->last_dts;
+        s->last_dts = pkt->dts;
+        if (duration <= 0)
+            duration = s->last_gap;
+    }
+    int64_t end = av_rescale_q(ts + FFMAX(duration, 0), st->time_base, AV_TIME_BASE_Q);
     if (s->end_us == AV_NOPTS_VALUE || end > s->end_us)
         s->end_us = end;
 }
