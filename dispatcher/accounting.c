@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "vtp_error.h"
 
@@ -94,4 +95,30 @@ int vtp_account_check(const vtp_seg_account *a, const vtp_result *res, int64_t *
     }
     free(pts);
     return ret;
+}
+
+static int cmp_pkt_pts(const void *x, const void *y)
+{
+    const AVPacket *a = *(AVPacket *const *)x, *b = *(AVPacket *const *)y;
+    return (a->pts > b->pts) - (a->pts < b->pts);
+}
+
+void vtp_account_fill_durations(const vtp_seg_account *a, vtp_result *res)
+{
+    int n = res->pkts.n;
+    AVPacket **by_pts = n > 0 ? malloc(sizeof(*by_pts) * (size_t)n) : NULL;
+    if (!by_pts)
+        return;     /* durations are a courtesy to the muxer */
+    memcpy(by_pts, res->pkts.v, sizeof(*by_pts) * (size_t)n);
+    qsort(by_pts, (size_t)n, sizeof(*by_pts), cmp_pkt_pts);
+    int64_t gap = 0;
+    for (int i = 0; i < n; i++) {
+        AVPacket *p = by_pts[i];
+        int64_t next = i + 1 < n ? by_pts[i + 1]->pts : a->cut_end;
+        if (next != VTP_PTS_MAX)
+            gap = next - p->pts;
+        if (p->duration <= 0 && gap > 0)
+            p->duration = gap;
+    }
+    free(by_pts);
 }

@@ -59,8 +59,16 @@ static int pick_rate(const AVCodec *c, int want)
     return best;
 }
 
-static int pick_layout(const AVCodec *c, const AVChannelLayout *want, AVChannelLayout *out)
+static int pick_layout(const AVCodec *c, const AVChannelLayout *in, AVChannelLayout *out)
 {
+    /* A layout that only counts channels (AVI's PCM, say) is taken for the
+     * usual one of that count, as ffmpeg guesses it. */
+    AVChannelLayout guessed = {0};
+    const AVChannelLayout *want = in;
+    if (in->order == AV_CHANNEL_ORDER_UNSPEC) {
+        av_channel_layout_default(&guessed, in->nb_channels);
+        want = &guessed;
+    }
     const AVChannelLayout *layouts = vtp_codec_ch_layouts(c);
     if (!layouts)
         return av_channel_layout_copy(out, want);

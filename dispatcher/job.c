@@ -797,6 +797,7 @@ int vtp_job_result(vtp_job *j, uint64_t tag, vtp_result *res, char *why, size_t 
                    ? fail(why, ws, ret, "'%s' is corrupt: %s", j->input, bad)
                    : fail(why, ws, ret, "%s", bad);
     }
+    vtp_account_fill_durations(&acct, res);
     if (dropped > 0)
         vtp_log(VTP_LOG_WARNING, "segment %u: %lld frames could not be decoded; dropped", idx,
                 (long long)dropped);

@@ -36,4 +36,11 @@ typedef struct vtp_seg_account {
 int vtp_account_check(const vtp_seg_account *a, const vtp_result *res, int64_t *dropped,
                       char *why, size_t why_size);
 
+/* Gives every encoded packet of an accepted result a duration where the
+ * encoder left none: the gap to the next frame, the last frame's up to
+ * cut_end (where the next segment's first frame is), or for the end of the
+ * input the gap before it. A container that keeps sample durations (MP4)
+ * would otherwise end the track at the last frame's start and lose it. */
+void vtp_account_fill_durations(const vtp_seg_account *a, vtp_result *res);
+
 #endif

@@ -1,0 +1,58 @@
+# shellcheck shell=bash
+# Real clips from Debian packages (tests/integration/real/clips.txt: 29
+# files, 9 containers, 14 video codecs), fetched once and cached. Each
+# "exact" clip: vtpool's lossless round trip (FFV1, 2 workers, 1 s segments)
+# decodes to the frames of ffmpeg's own FFV1 transcode of the same file at
+# the input's frame times, and its x264 encode has the input's frame times
+# too (or is refused up front where ffmpeg's own x264 encode fails). Each
+# "refused" clip is an open defect: vtpool must refuse it cleanly (exit 3,
+# one line, nothing written), never finish with frames lost.
+
+real=$(cd "$(dirname "${BASH_SOURCE[0]}")/../real" && pwd)
+cache=${XDG_CACHE_HOME:-$HOME/.cache}/vtpool/real
+list=$("$real/fetch.sh" "$cache") || fail "fetching the real clips failed"
+present=$(grep -vc '^missing ' <<<"$list" || true)
+((present >= 12)) || fail "only $present real clips could be fetched: $(grep '^missing ' <<<"$list" | tr '\n' ' ')"
+while read -r word name; do
+  [[ "$word" == missing ]] && log "not in this release's packages: $name"
+done <<<"$list"
+
+exact=0 refused=0
+while read -r name expect; do
+  [[ "$name" == missing ]] && continue
+  clip=$cache/clips/$name
+  case "$expect" in
+    exact)
+      gen -i "$clip" -map 0:v:0 -c:v ffv1 -fps_mode passthrough "ref-$name.mkv"
+      run_vtpool encode "$clip" -o "vt-$name.mkv" -c ffv1 -j 2 --segment 1 --progress none
+      # Pixels as ffmpeg's transcode has them (the same pixel format
+      # conversion), times as the input has them (ffmpeg's own encode rounds
+      # variable frame rates to its encoder's time base).
+      [[ "$(frame_md5s "ref-$name.mkv")" == "$(frame_md5s "vt-$name.mkv")" ]] ||
+        fail "$name: the decoded frames differ from ffmpeg's FFV1 transcode"
+      assert_same_frame_times "$clip" "vt-$name.mkv"
+      # Lossy: where ffmpeg's own x264 encode works, vtpool's has its frame
+      # times; where it does not (x264 takes no odd height in 4:2:0),
+      # vtpool refuses up front.
+      if ffmpeg "${FFMPEG_Q[@]}" -y -i "$clip" -map 0:v:0 -frames:v 1 -c:v libx264 \
+        -preset ultrafast "ref-$name.mp4" 2>/dev/null; then
+        run_vtpool encode "$clip" -o "vt-$name.mp4" -c libx264 --preset ultrafast -j 2 \
+          --segment 1 --progress none
+        # (From the first frame: audio encoded for MP4 starts with priming
+        # before it, which moves the default origin.)
+        VTP_TIME_REF=first assert_same_frame_times "$clip" "vt-$name.mp4"
+      else
+        assert_fails 2 "vt-$name.mp4" vtpool encode "$clip" -o "vt-$name.mp4" -c libx264 \
+          --preset ultrafast --progress none
+      fi
+      rm -f "ref-$name.mkv" "vt-$name.mkv" "ref-$name.mp4" "vt-$name.mp4"
+      exact=$((exact + 1)) ;;
+    refused:*)
+      assert_fails 3 "vt-$name.mkv" vtpool encode "$clip" -o "vt-$name.mkv" -c ffv1 -j 2 \
+        --segment 1 --progress none
+      log "$name: refused (${expect#refused:}), an open defect"
+      refused=$((refused + 1)) ;;
+    *) fail "clips.txt: unknown expectation '$expect' for $name" ;;
+  esac
+done <<<"$list"
+log "real clips: $exact frame-exact, $refused refused cleanly (open defects)"
