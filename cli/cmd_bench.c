@@ -11,7 +11,8 @@
 
 static const char usage[] =
     "usage: vtpool bench INPUT [--cores 1,2,4,...] [encode options] [--baseline]\n"
-    "                    [--repeat N] [--json FILE] [--csv FILE]\n"
+    "                    [--repeat N] [--json FILE] [--csv FILE] [-o NAME.EXT]\n"
+    "       vtpool bench INPUT --quality LENGTHS [encode options]\n"
     "\n"
     "Runs the same encode with each worker count and prints, per count: frames per\n"
     "second, speedup over one worker, efficiency (fps at N / (N x fps at 1)), CPU\n"

@@ -258,6 +258,10 @@ static int parse_client(int argc, char **argv, const char *cmd, int need_id, cli
             a->json = 1;
             break;
         case OPT_STATE:
+            if (strcmp(optarg, "queued") && strcmp(optarg, "running") && strcmp(optarg, "done") &&
+                strcmp(optarg, "failed") && strcmp(optarg, "cancelled"))
+                return vtp_cli_usage_error(cmd, "--state takes queued, running, done, failed "
+                                                "or cancelled, not '%s'", optarg);
             a->state = optarg;
             break;
         case OPT_LIMIT:
@@ -303,6 +307,8 @@ static int parse_client(int argc, char **argv, const char *cmd, int need_id, cli
     return -1;
 }
 
+static const char header[] = "ID     STATE      DONE  INPUT -> OUTPUT";
+
 static void print_job(const json_t *job)
 {
     const json_t *spec = json_object_get(job, "spec");
@@ -335,9 +341,12 @@ static int show(const client_args *a, const json_t *answer, const char *key)
     } else if (json_is_array(v)) {
         size_t i;
         const json_t *job;
+        if (json_array_size(v) > 0)
+            puts(header);
         json_array_foreach(v, i, job)
             print_job(job);
     } else {
+        puts(header);
         print_job(v);
     }
     return VTP_EXIT_OK;

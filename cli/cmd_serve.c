@@ -60,7 +60,8 @@ static const struct option options[] = {
 
 static const char serve_usage[] =
     "usage: vtpool serve [--listen ENDPOINT] [--control ENDPOINT] [--db FILE]\n"
-    "                    [--workdir DIR] [-j N] [--heartbeat MS] [--liveness N] [-v]\n"
+    "                    [--workdir DIR] [-j N] [--heartbeat MS] [--liveness N]\n"
+    "                    [--key FILE --authorized DIR] [--insecure] [--root DIR]... [-v]\n"
     "\n"
     "Runs the job queue: clients submit jobs on --control, workers connect to --listen,\n"
     "and the jobs in the SQLite database --db run in priority, then arrival order.\n"
@@ -84,7 +85,8 @@ static const char serve_usage[] =
     "  -v                     log jobs starting and ending (-vv: segments too)\n";
 
 static const char worker_usage[] =
-    "usage: vtpool worker --connect ENDPOINT [-j N] [--heartbeat MS] [--liveness N] [-v]\n"
+    "usage: vtpool worker --connect ENDPOINT [-j N] [--heartbeat MS] [--liveness N]\n"
+    "                     [--key FILE --server-key FILE] [-v]\n"
     "\n"
     "Encodes segments for a 'vtpool serve' on this or another machine. It needs no\n"
     "shared filesystem: segments and results travel over the connection. It keeps\n"
@@ -95,7 +97,8 @@ static const char worker_usage[] =
     "  --heartbeat MS         heartbeat interval (default 1000; use the service's)\n"
     "  --liveness N           intervals of silence before reconnecting (default 3)\n"
     "  --key FILE             this worker's key pair, with --server-key\n"
-    "  --server-key FILE      the service's public key (its .pub file)\n";
+    "  --server-key FILE      the service's public key (its .pub file)\n"
+    "  -v                     more detail in the log (-vv: each segment)\n";
 
 /* Parses the options of serve (serve = 1) or worker. -1 to go on, else the
  * exit status. */

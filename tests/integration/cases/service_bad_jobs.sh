@@ -99,6 +99,18 @@ out=$(svc_client cancel "$idg") || fail "vtpool cancel $idg (done) failed"
 assert_eq "$(svc_field "$idg" state)" "done" "state of done job $idg after a cancel"
 assert_eq "$(njobs)" 3 "jobs in the queue"
 
+# `list` for people: a header row, then one line a job; a state it does not
+# know is a usage error in the user's words.
+table=$(svc_client list) || fail "vtpool list failed"
+[[ "$(head -1 <<<"$table")" == "ID     STATE      DONE  INPUT -> OUTPUT" ]] ||
+  fail "vtpool list has no header row: $(head -1 <<<"$table")"
+assert_eq "$(($(wc -l <<<"$table") - 1))" 3 "job lines of vtpool list"
+rc=0
+err=$(svc_client list --state bogus 2>&1) || rc=$?
+((rc == 2)) || fail "vtpool list --state bogus: exit $rc (expected 2): $err"
+[[ "$err" == *"--state takes queued, running, done, failed or cancelled, not 'bogus'"* ]] ||
+  fail "vtpool list --state bogus: unclear refusal: $err"
+
 # ---- no service ----
 port=$(svc_pick_port)
 t0=$(date +%s%N)
