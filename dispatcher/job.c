@@ -32,6 +32,7 @@
 #include "vtp_proto.h"
 #include "vtp_queue.h"
 #include "vtp_splitter.h"
+#include "vtp_timeline.h"
 #include "vtp_zsock.h"
 
 #define VTP_LONG_GOP_FACTOR 1.5         /* x segment length without keyframe */
@@ -144,12 +145,12 @@ static int open_input(vtp_job *j, char *why, size_t ws)
     if (par->width <= 0 || par->height <= 0 || par->format < 0)
         return fail(why, ws, VTP_ERR_INPUT, "'%s': cannot tell the video's size or pixel format",
                     path);
-    /* Containers that store decode times only (AVI): with frames reordered
-     * (B-frames) libavformat works out presentation times from the packets
-     * that follow; without reordering they are the decode times, which the
-     * splitter copies (libavformat's guess would move the first frame onto
-     * the second's time when a dropped frame leaves a gap after it). */
-    if (par->video_delay > 0)
+    /* Containers that store decode times only (AVI): the splitter's
+     * timeline gives frames their presentation times (vtp_timeline.h), and
+     * libavformat guesses them only for reordered codecs it does not time
+     * (its guess would move the first frame onto the second's time when a
+     * dropped frame leaves a gap after it). */
+    if (vtp_timeline_wants_genpts(par, vtp_timeline_dts_only(j->in->iformat)))
         j->in->flags |= AVFMT_FLAG_GENPTS;
     return 0;
 }

@@ -25,6 +25,7 @@
 #include "vtp_cutter.h"
 #include "vtp_error.h"
 #include "vtp_log.h"
+#include "vtp_timeline.h"
 
 #define READY_MAX 16                         /* complete segments held */
 #define VTP_FRAME_SEGMENT_MAX_BYTES (512LL << 20)
@@ -33,6 +34,9 @@ struct vtp_splitter {
     AVFormatContext *in;        /* not owned */
     int vidx;
     AVStream *st;
+    vtp_timeline *timeline;     /* demuxer -> timeline -> cutter */
+    const AVCodecParameters *vpar;  /* the video's, as its packets need them */
+    AVPacket *vpkt;             /* a video packet out of the timeline */
     vtp_split_cfg cfg;
     vtp_cutter cutter;
     AVPacket *pkt;
@@ -81,7 +85,7 @@ static vtp_segment *new_segment(vtp_splitter *s, int kind, int64_t cut_start)
     if (seg->frame_rate.num <= 0 || seg->frame_rate.den <= 0)
         seg->frame_rate = (AVRational){0, 1};
     if (kind == VTP_SEG_PACKETS) {
-        if (avcodec_parameters_copy(seg->par, s->st->codecpar) < 0)
+        if (avcodec_parameters_copy(seg->par, s->vpar) < 0)
             goto fail;
     } else {
         seg->par->codec_type = AVMEDIA_TYPE_VIDEO;
@@ -149,8 +153,12 @@ vtp_splitter *vtp_splitter_new(AVFormatContext *in, int video_index, const vtp_s
         s->cutter.end = av_rescale_q(start + in->duration, AV_TIME_BASE_Q, tb);
     }
     if (!(s->pkt = av_packet_alloc()) || !(s->cut_key = av_packet_alloc()) ||
-        !(s->frame = av_frame_alloc()))
+        !(s->vpkt = av_packet_alloc()) || !(s->frame = av_frame_alloc()) ||
+        !(s->timeline = vtp_timeline_new(s->st, vtp_timeline_dts_only(in->iformat)))) {
         vtp_splitter_destroy(&s);
+        return NULL;
+    }
+    s->vpar = vtp_timeline_par(s->timeline);
     return s;
 }
 
@@ -166,6 +174,8 @@ void vtp_splitter_destroy(vtp_splitter **self_p)
         free_segment(&s->ready[i]);
     avcodec_free_context(&s->dec);
     av_frame_free(&s->frame);
+    vtp_timeline_destroy(&s->timeline);
+    av_packet_free(&s->vpkt);
     av_packet_free(&s->pkt);
     av_packet_free(&s->cut_key);
     free(s);
@@ -271,12 +281,12 @@ static int decode(vtp_splitter *s, const AVPacket *pkt)
  * and everything from its cut on becomes frame segments. */
 static int start_decoding(vtp_splitter *s)
 {
-    const AVCodec *dc = avcodec_find_decoder(s->st->codecpar->codec_id);
+    const AVCodec *dc = avcodec_find_decoder(s->vpar->codec_id);
     int ret;
 
     if (!dc || !(s->dec = avcodec_alloc_context3(dc)))
         return VTP_ERR_INPUT;
-    if ((ret = avcodec_parameters_to_context(s->dec, s->st->codecpar)) < 0)
+    if ((ret = avcodec_parameters_to_context(s->dec, s->vpar)) < 0)
         return ret;
     s->dec->pkt_timebase = s->st->time_base;
     s->dec->thread_count = 1;
@@ -325,10 +335,6 @@ static int decode_backlog(vtp_splitter *s)
 static int place_video(vtp_splitter *s, AVPacket *pkt)
 {
     int events, ret;
-
-    /* A stream without reordering shows each frame at its decode time. */
-    if (pkt->pts == AV_NOPTS_VALUE && s->st->codecpar->video_delay == 0)
-        pkt->pts = pkt->dts;
     int64_t ts = pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts;
 
     if (pkt->flags & AV_PKT_FLAG_CORRUPT) {
@@ -445,10 +451,25 @@ static int check_complete(vtp_splitter *s)
     return 0;
 }
 
+/* Moves the video packets the timeline has ready to the cutter. */
+static int place_ready(vtp_splitter *s)
+{
+    int ret;
+    while (vtp_timeline_pull(s->timeline, s->vpkt) > 0) {
+        ret = place_video(s, s->vpkt);
+        av_packet_unref(s->vpkt);
+        if (ret < 0)
+            return ret;
+    }
+    return 0;
+}
+
 static int finish(vtp_splitter *s)
 {
     int ret;
     s->eof = 1;
+    if ((ret = vtp_timeline_push(s->timeline, NULL)) < 0 || (ret = place_ready(s)) < 0)
+        return ret;
     while ((ret = decode_backlog(s)) > 0)
         ;
     if (ret < 0)
@@ -490,9 +511,10 @@ int vtp_splitter_next(vtp_splitter *s, vtp_segment **seg)
         if (ret < 0)
             return ret == AVERROR(EIO) || ret == AVERROR_INVALIDDATA ? VTP_ERR_TRUNCATED : ret;
         note_end(s, s->pkt);
-        if (s->pkt->stream_index == s->vidx)
-            ret = place_video(s, s->pkt);
-        else
+        if (s->pkt->stream_index == s->vidx) {
+            if ((ret = vtp_timeline_push(s->timeline, s->pkt)) >= 0)
+                ret = place_ready(s);
+        } else
             ret = s->cfg.side(s->cfg.opaque, s->pkt);
         av_packet_unref(s->pkt);
         if (ret < 0)

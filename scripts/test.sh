@@ -25,6 +25,7 @@ run_suite() {
   scripts/build.sh "${build_args[@]}"
   echo "test.sh: running the tests in $dir"
   ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:halt_on_error=1" \
+  LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0" \
   UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1" \
   TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tests/tsan.supp" \
     ctest --test-dir "$dir" --output-on-failure -j2
