@@ -111,6 +111,8 @@ static int vcl_nal(enum AVCodecID id, uint8_t header)
  * Annex B. Anything unreadable counts as a picture. */
 static int has_picture(const AVCodecParameters *par, const AVPacket *pkt)
 {
+    if (par->codec_id != AV_CODEC_ID_H264 && par->codec_id != AV_CODEC_ID_HEVC)
+        return 1;
     const uint8_t *d = pkt->data, *end = pkt->data + pkt->size;
     const uint8_t *x = par->extradata;
     int n = 0;
@@ -143,6 +145,12 @@ static int has_picture(const AVCodecParameters *par, const AVPacket *pkt)
     return !seen;
 }
 
+int vtp_packet_has_picture(const AVCodecParameters *par, const AVPacket *pkt)
+{
+    /* An empty packet is a dropped frame's gap; an edit list discards some. */
+    return pkt->size > 0 && !(pkt->flags & AV_PKT_FLAG_DISCARD) && has_picture(par, pkt);
+}
+
 void vtp_segment_count_frames(vtp_segment *s, int first)
 {
     int i0 = 0;
@@ -158,10 +166,7 @@ void vtp_segment_count_frames(vtp_segment *s, int first)
     int64_t n = 0;
     for (int i = i0; i < s->pkts.n; i++) {
         const AVPacket *pkt = s->pkts.v[i];
-        if (pkt->size == 0 || (pkt->flags & AV_PKT_FLAG_DISCARD))
-            continue;           /* a dropped frame's gap, or one an edit list drops */
-        if ((s->par->codec_id == AV_CODEC_ID_H264 || s->par->codec_id == AV_CODEC_ID_HEVC) &&
-            !has_picture(s->par, pkt))
+        if (!vtp_packet_has_picture(s->par, pkt))
             continue;
         if (pkt->pts == AV_NOPTS_VALUE)
             return;

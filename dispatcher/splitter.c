@@ -64,6 +64,8 @@ struct vtp_splitter {
     int64_t frame_seg_start;    /* pts of the open frame segment's first frame */
     int64_t frame_seg_len;      /* and its length (shorter in the tail) */
     int64_t target;             /* segment length in stream time base */
+    int64_t dec_expected;       /* pictures sent to the decoder at or after drop_before */
+    int64_t dec_got;            /* frames it gave there */
 };
 
 static vtp_segment *new_segment(vtp_splitter *s, int kind, int64_t cut_start)
@@ -219,6 +221,7 @@ static int take_frame(vtp_splitter *s, AVFrame *f)
         return 0;
     }
     f->pts = ts;
+    s->dec_got++;
     if (s->open && (ts - s->frame_seg_start >= s->frame_seg_len ||
                     s->open->frame_wire.len >= VTP_FRAME_SEGMENT_MAX_BYTES)) {
         if ((ret = push_ready(s, &s->open, ts)) < 0)
@@ -249,6 +252,9 @@ static int take_frame(vtp_splitter *s, AVFrame *f)
 
 static int decode(vtp_splitter *s, const AVPacket *pkt)
 {
+    if (pkt && pkt->pts != AV_NOPTS_VALUE && vtp_packet_has_picture(s->vpar, pkt) &&
+        (s->drop_before == AV_NOPTS_VALUE || pkt->pts >= s->drop_before))
+        s->dec_expected++;
     int ret = avcodec_send_packet(s->dec, pkt);
     if (ret < 0 && ret != AVERROR_EOF) {
         if (!s->cfg.skip_errors)
@@ -345,6 +351,11 @@ static int place_video(vtp_splitter *s, AVPacket *pkt)
         return 0;
     }
     if (s->dec) {
+        /* Packets that come while the packets read before the switch are
+         * still being decoded (the timeline gives several at once) queue
+         * behind them: the decoder takes them in decode order. */
+        if (s->backlog)
+            return vtp_pktlist_move(&s->backlog->pkts, pkt);
         ret = decode(s, pkt);
         av_packet_unref(pkt);
         return ret;
@@ -477,6 +488,15 @@ static int finish(vtp_splitter *s)
     if (s->dec) {
         if ((ret = decode(s, NULL)) < 0)
             return ret;
+        /* Every picture decoded here came out as a frame, or the input is
+         * damaged: frames are never lost quietly. */
+        if (s->dec_got < s->dec_expected) {
+            vtp_log(VTP_LOG_WARNING, "the input's decoder gave %lld frames for %lld pictures",
+                    (long long)s->dec_got, (long long)s->dec_expected);
+            if (!s->cfg.skip_errors)
+                return VTP_ERR_TRUNCATED;
+            s->skipped += s->dec_expected - s->dec_got;
+        }
     }
     if ((ret = push_ready(s, &s->closing, s->closing ? s->closing->cut_end : 0)) < 0 ||
         (ret = push_ready(s, &s->open, VTP_PTS_MAX)) < 0)

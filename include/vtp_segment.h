@@ -102,6 +102,11 @@ void vtp_segment_clear(vtp_segment *s);   /* frees everything; NULL-safe */
  * pts, or the first segment no keyframe. */
 void vtp_segment_count_frames(vtp_segment *s, int first);
 
+/* Whether a packet of a stream with these parameters gives a frame: it has
+ * data, no edit list discards it, and for H.264 and HEVC it holds a coded
+ * slice. */
+int vtp_packet_has_picture(const AVCodecParameters *par, const AVPacket *pkt);
+
 typedef struct vtp_result {
     uint64_t job_id;
     uint32_t index;
