@@ -1,6 +1,9 @@
 /* error.c -- vtpool's error table (see vtp_error.h). */
 #include "vtp_error.h"
 
+#include <stdarg.h>
+#include <stdio.h>
+
 #include <libavutil/error.h>
 
 static const char *const messages[] = {
@@ -57,4 +60,13 @@ int vtp_exit_status(int err)
     default:
         return err > 0 ? VTP_EXIT_OK : VTP_EXIT_INTERNAL;
     }
+}
+
+int vtp_why(char *why, size_t size, int err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, size, fmt, ap);
+    va_end(ap);
+    return err;
 }

@@ -1,23 +1,11 @@
 /* accounting.c -- frames counted end to end (see vtp_accounting.h). */
 #include "vtp_accounting.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "vtp_error.h"
-
-static int set_why(char *why, size_t size, int err, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int set_why(char *why, size_t size, int err, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, size, fmt, ap);
-    va_end(ap);
-    return err;
-}
 
 /* A cut in seconds, for messages. */
 static void at(char *buf, size_t size, int64_t ts, AVRational tb)
@@ -45,7 +33,7 @@ int vtp_account_check(const vtp_seg_account *a, const vtp_result *res, int64_t *
     if (a->frames_expected >= 0 && res->frames_counted != a->frames_expected) {
         int64_t missing = a->frames_expected - res->frames_counted;
         if (!a->skip_errors || missing < 0)
-            return set_why(why, why_size, VTP_ERR_TRUNCATED,
+            return vtp_why(why, why_size, VTP_ERR_TRUNCATED,
                            "segment %u (%s to %s) decoded to %lld frames, but its packets "
                            "hold %lld", a->index, from, to, (long long)res->frames_counted,
                            (long long)a->frames_expected);
@@ -53,23 +41,23 @@ int vtp_account_check(const vtp_seg_account *a, const vtp_result *res, int64_t *
         *dropped = missing > res->skipped ? missing - res->skipped : 0;
     }
     if (res->pkts.n != res->frames)
-        return set_why(why, why_size, VTP_ERR_MISMATCH,
+        return vtp_why(why, why_size, VTP_ERR_MISMATCH,
                        "segment %u (%s to %s): the encoder gave %d packets for %lld frames",
                        a->index, from, to, res->pkts.n, (long long)res->frames);
     if (res->pkts.n == 0)
         return 0;
     if (av_cmp_q(res->time_base, a->time_base) != 0)
-        return set_why(why, why_size, VTP_ERR_MISMATCH, "segment %u has another time base",
+        return vtp_why(why, why_size, VTP_ERR_MISMATCH, "segment %u has another time base",
                        a->index);
 
     int64_t *pts = malloc(sizeof(*pts) * (size_t)res->pkts.n);
     if (!pts)
-        return set_why(why, why_size, VTP_ERR_NOMEM, "out of memory");
+        return vtp_why(why, why_size, VTP_ERR_NOMEM, "out of memory");
     int ret = 0;
     for (int i = 0; i < res->pkts.n && !ret; i++) {
         pts[i] = res->pkts.v[i]->pts;
         if (pts[i] == AV_NOPTS_VALUE)
-            ret = set_why(why, why_size, VTP_ERR_MISMATCH,
+            ret = vtp_why(why, why_size, VTP_ERR_MISMATCH,
                           "segment %u (%s to %s): an encoded frame has no time", a->index, from,
                           to);
     }
@@ -79,7 +67,7 @@ int vtp_account_check(const vtp_seg_account *a, const vtp_result *res, int64_t *
         if (first < a->cut_start || last >= a->cut_end) {
             char t[32];
             at(t, sizeof(t), first < a->cut_start ? first : last, a->time_base);
-            ret = set_why(why, why_size, VTP_ERR_MISMATCH,
+            ret = vtp_why(why, why_size, VTP_ERR_MISMATCH,
                           "segment %u (%s to %s) has an encoded frame at %s, outside its range "
                           "(a filter that changes frame times?)", a->index, from, to, t);
         }
@@ -87,7 +75,7 @@ int vtp_account_check(const vtp_seg_account *a, const vtp_result *res, int64_t *
             if (pts[i] == pts[i - 1]) {
                 char t[32];
                 at(t, sizeof(t), pts[i], a->time_base);
-                ret = set_why(why, why_size, VTP_ERR_MISMATCH,
+                ret = vtp_why(why, why_size, VTP_ERR_MISMATCH,
                               "segment %u (%s to %s) has two encoded frames at %s", a->index,
                               from, to, t);
             }

@@ -51,17 +51,6 @@ struct vtp_joiner {
     int side_head;              /* first unwritten entry of side */
 };
 
-static int set_why(char *why, size_t size, int err, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int set_why(char *why, size_t size, int err, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, size, fmt, ap);
-    va_end(ap);
-    return err;
-}
-
 /* "DIR/.NAME.vtpool-tmp-TAG": next to the output (same filesystem, so the
  * final rename is atomic), hidden, and named by the job when it has a tag,
  * so a restarted job writes over what a crashed run left. */
@@ -152,7 +141,7 @@ static int add_stream(vtp_joiner *j, int i, const vtp_join_cfg *cfg, char *why, 
         if (type == AVMEDIA_TYPE_AUDIO &&
             (ipar->sample_rate <= 0 || ipar->ch_layout.nb_channels <= 0)) {
             if (!cfg->skip_errors)
-                return set_why(why, why_size, VTP_ERR_TRUNCATED,
+                return vtp_why(why, why_size, VTP_ERR_TRUNCATED,
                                "audio stream #%d of the input is damaged (no sample rate or "
                                "channels); --on-error skip leaves it out", i);
             vtp_log(VTP_LOG_WARNING, "damaged audio stream #%d left out", i);
@@ -169,13 +158,13 @@ static int add_stream(vtp_joiner *j, int i, const vtp_join_cfg *cfg, char *why, 
             /* --audio copy is a promise: refused before any work. The
              * default (auto) encodes, and says so. */
             if (copy)
-                return set_why(why, why_size, VTP_ERR_USAGE,
+                return vtp_why(why, why_size, VTP_ERR_USAGE,
                                "--audio copy: %s files cannot hold the input's %s audio "
                                "(stream #%d); use --audio auto or name an audio encoder",
                                fmt->name, avcodec_get_name(ipar->codec_id), i);
             const AVCodec *c = avcodec_find_encoder(fmt->audio_codec);
             if (!c || fmt->audio_codec == AV_CODEC_ID_NONE)
-                return set_why(why, why_size, VTP_ERR_USAGE,
+                return vtp_why(why, why_size, VTP_ERR_USAGE,
                                "%s files cannot hold %s audio and have no usual audio codec "
                                "(--audio none leaves it out)", fmt->name,
                                avcodec_get_name(ipar->codec_id));
@@ -232,7 +221,7 @@ vtp_joiner *vtp_joiner_new(AVFormatContext *in, int video_index, const vtp_join_
     j->last_dts = AV_NOPTS_VALUE;
     j->video_end = AV_NOPTS_VALUE;
     if (!fmt) {
-        ret = set_why(why, why_size, VTP_ERR_USAGE,
+        ret = vtp_why(why, why_size, VTP_ERR_USAGE,
                       "cannot tell the output format from '%s' (use .mkv, .mp4, .mov, .webm or .ts)",
                       cfg->output);
         goto fail;
@@ -242,12 +231,12 @@ vtp_joiner *vtp_joiner_new(AVFormatContext *in, int video_index, const vtp_join_
     struct stat in_st, out_st;
     if (in->url && stat(in->url, &in_st) == 0 && stat(cfg->output, &out_st) == 0 &&
         in_st.st_dev == out_st.st_dev && in_st.st_ino == out_st.st_ino) {
-        ret = set_why(why, why_size, VTP_ERR_USAGE,
+        ret = vtp_why(why, why_size, VTP_ERR_USAGE,
                       "'%s' is the input: vtpool will not write over what it reads", cfg->output);
         goto fail;
     }
     if (!cfg->overwrite && access(cfg->output, F_OK) == 0) {
-        ret = set_why(why, why_size, VTP_ERR_EXISTS, "'%s' exists (use -y to overwrite)",
+        ret = vtp_why(why, why_size, VTP_ERR_EXISTS, "'%s' exists (use -y to overwrite)",
                       cfg->output);
         goto fail;
     }
@@ -280,7 +269,7 @@ vtp_joiner *vtp_joiner_new(AVFormatContext *in, int video_index, const vtp_join_
     if (!(fmt->flags & AVFMT_NOFILE)) {
         ret = avio_open(&j->out->pb, j->tmp_path, AVIO_FLAG_WRITE);
         if (ret < 0) {
-            ret = set_why(why, why_size, VTP_ERR_OUTPUT, "cannot write '%s': %s", cfg->output,
+            ret = vtp_why(why, why_size, VTP_ERR_OUTPUT, "cannot write '%s': %s", cfg->output,
                           av_err2str(ret));
             goto fail_quiet;
         }
@@ -289,7 +278,7 @@ vtp_joiner *vtp_joiner_new(AVFormatContext *in, int video_index, const vtp_join_
 
 fail:
     if (!why[0])
-        set_why(why, why_size, ret, "preparing output '%s': %s", cfg->output, vtp_strerror(ret));
+        vtp_why(why, why_size, ret, "preparing output '%s': %s", cfg->output, vtp_strerror(ret));
 fail_quiet:
     *err = ret < 0 ? ret : VTP_ERR_OUTPUT;
     vtp_joiner_destroy(&j);
@@ -300,7 +289,7 @@ const AVOutputFormat *vtp_joiner_format(const char *output, char *why, size_t wh
 {
     const AVOutputFormat *fmt = av_guess_format(NULL, output, NULL);
     if (!fmt)
-        set_why(why, why_size, VTP_ERR_USAGE,
+        vtp_why(why, why_size, VTP_ERR_USAGE,
                 "cannot tell the output format from '%s' (use .mkv, .mp4, .mov, .webm or .ts)",
                 output);
     return fmt;
@@ -346,7 +335,7 @@ static int write_out(vtp_joiner *j, AVPacket *pkt, char *why, size_t why_size)
 {
     int ret = av_interleaved_write_frame(j->out, pkt);
     if (ret < 0)
-        return set_why(why, why_size, ret == AVERROR(ENOSPC) ? ret : VTP_ERR_OUTPUT,
+        return vtp_why(why, why_size, ret == AVERROR(ENOSPC) ? ret : VTP_ERR_OUTPUT,
                        "writing '%s': %s", j->final_path, av_err2str(ret));
     return 0;
 }
@@ -381,12 +370,12 @@ static int write_side(vtp_joiner *j, AVPacket *pkt, char *why, size_t why_size)
         e.tb = (AVRational){1, j->out->streams[o]->codecpar->sample_rate};
         int ret = vtp_audio_send(j->audio[i], pkt, emit_audio, &e);
         if (ret == VTP_ERR_TRUNCATED && !why[0])
-            ret = set_why(why, why_size, ret,
+            ret = vtp_why(why, why_size, ret,
                           "audio stream #%d is damaged near %.3f s (--on-error skip drops what "
                           "does not decode)", i,
                           pkt->pts != AV_NOPTS_VALUE ? (double)pkt->pts * av_q2d(itb) : 0.0);
         else if (ret < 0 && !why[0])
-            ret = set_why(why, why_size, VTP_ERR_INPUT, "audio stream #%d: %s", i,
+            ret = vtp_why(why, why_size, VTP_ERR_INPUT, "audio stream #%d: %s", i,
                           av_err2str(ret));
         return ret < 0 ? ret : 0;
     }
@@ -402,7 +391,7 @@ static int write_side(vtp_joiner *j, AVPacket *pkt, char *why, size_t why_size)
             j->skipped++;
             return 0;
         }
-        return set_why(why, why_size, VTP_ERR_TRUNCATED,
+        return vtp_why(why, why_size, VTP_ERR_TRUNCATED,
                        "stream #%d of the input is damaged: its timestamps go backwards near %.3f s",
                        i, (double)pkt->dts * av_q2d(j->out->streams[o]->time_base));
     }
@@ -459,11 +448,11 @@ static int write_header(vtp_joiner *j, const vtp_result *res, char *why, size_t 
      * muxer that finds them invalid (FFmpeg 8 checks more of them) reports
      * a damaged input, not an output that cannot be written. */
     if (ret == AVERROR_INVALIDDATA)
-        return set_why(why, why_size, VTP_ERR_TRUNCATED,
+        return vtp_why(why, why_size, VTP_ERR_TRUNCATED,
                        "the input's streams are damaged: the %s muxer refuses them: %s",
                        j->out->oformat->name, av_err2str(ret));
     if (ret < 0)
-        return set_why(why, why_size, VTP_ERR_OUTPUT, "writing the %s header of '%s': %s",
+        return vtp_why(why, why_size, VTP_ERR_OUTPUT, "writing the %s header of '%s': %s",
                        j->out->oformat->name, j->final_path, av_err2str(ret));
     j->header_written = 1;
     return 0;
@@ -488,12 +477,12 @@ int vtp_joiner_write(vtp_joiner *j, vtp_result *res, int64_t end, char *why, siz
         if ((ret = write_header(j, res, why, why_size)) < 0)
             return ret;
     } else if (!same_config(j->first, res->par)) {
-        return set_why(why, why_size, VTP_ERR_MISMATCH,
+        return vtp_why(why, why_size, VTP_ERR_MISMATCH,
                        "segment %u's encoder configuration differs from the first segment's "
                        "(size, pixel format or extradata)", res->index);
     }
     if (av_cmp_q(res->time_base, j->video_tb) != 0)
-        return set_why(why, why_size, VTP_ERR_MISMATCH, "segment %u has another time base",
+        return vtp_why(why, why_size, VTP_ERR_MISMATCH, "segment %u has another time base",
                        res->index);
 
     int o = j->map[j->vidx];
@@ -512,7 +501,7 @@ int vtp_joiner_write(vtp_joiner *j, vtp_result *res, int64_t end, char *why, siz
         if (pkt->dts != AV_NOPTS_VALUE && j->last_dts != AV_NOPTS_VALUE && pkt->dts <= j->last_dts)
             pkt->dts = j->last_dts + 1;
         if (pkt->dts != AV_NOPTS_VALUE && pkt->pts != AV_NOPTS_VALUE && pkt->dts > pkt->pts)
-            return set_why(why, why_size, VTP_ERR_INPUT,
+            return vtp_why(why, why_size, VTP_ERR_INPUT,
                            "the input's timestamps repeat or go backwards near %.3f s; vtpool "
                            "keeps timestamps as they are and cannot write these",
                            (double)pkt->pts * av_q2d(otb));
@@ -530,7 +519,7 @@ int vtp_joiner_finish(vtp_joiner *j, char *why, size_t why_size)
     int ret;
 
     if (!j->header_written)
-        return set_why(why, why_size, VTP_ERR_TRUNCATED, "no video frame could be decoded");
+        return vtp_why(why, why_size, VTP_ERR_TRUNCATED, "no video frame could be decoded");
     if ((ret = flush_side(j, VTP_PTS_MAX, why, why_size)) < 0)
         return ret;
     for (unsigned i = 0; i < j->in->nb_streams; i++) {
@@ -539,16 +528,16 @@ int vtp_joiner_finish(vtp_joiner *j, char *why, size_t why_size)
         int o = j->map[i];
         emit_ctx e = {j, o, {1, j->out->streams[o]->codecpar->sample_rate}, why, why_size};
         if ((ret = vtp_audio_send(j->audio[i], NULL, emit_audio, &e)) < 0)
-            return why[0] ? ret : set_why(why, why_size, ret, "audio: %s", av_err2str(ret));
+            return why[0] ? ret : vtp_why(why, why_size, ret, "audio: %s", av_err2str(ret));
     }
     if ((ret = av_write_trailer(j->out)) < 0)
-        return set_why(why, why_size, VTP_ERR_OUTPUT, "finishing '%s': %s", j->final_path,
+        return vtp_why(why, why_size, VTP_ERR_OUTPUT, "finishing '%s': %s", j->final_path,
                        av_err2str(ret));
     if (j->out->pb && ((ret = avio_closep(&j->out->pb)) < 0))
-        return set_why(why, why_size, VTP_ERR_OUTPUT, "writing '%s': %s", j->final_path,
+        return vtp_why(why, why_size, VTP_ERR_OUTPUT, "writing '%s': %s", j->final_path,
                        av_err2str(ret));
     if (rename(j->tmp_path, j->final_path) != 0)
-        return set_why(why, why_size, VTP_ERR_OUTPUT, "renaming into '%s': %s", j->final_path,
+        return vtp_why(why, why_size, VTP_ERR_OUTPUT, "renaming into '%s': %s", j->final_path,
                        strerror(errno));
     j->finished = 1;
     return 0;
@@ -582,7 +571,7 @@ int vtp_joiner_format_can_hold(const AVOutputFormat *fmt, const char *encoder, c
 {
     const AVCodec *c = avcodec_find_encoder_by_name(encoder);
     if (c && !can_hold(fmt, c->id))
-        return set_why(why, why_size, VTP_ERR_USAGE, "%s files cannot hold %s video (from %s)",
+        return vtp_why(why, why_size, VTP_ERR_USAGE, "%s files cannot hold %s video (from %s)",
                        fmt->name, avcodec_get_name(c->id), encoder);
     return 0;
 }

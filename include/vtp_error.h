@@ -10,6 +10,8 @@
 #ifndef VTP_ERROR_H
 #define VTP_ERROR_H
 
+#include <stddef.h>
+
 enum {
     VTP_ERR_BASE = -0x5654500,   /* 'VTP' */
     VTP_ERR_USAGE,               /* bad command line, option or value */
@@ -45,5 +47,10 @@ const char *vtp_strerror(int err);
 
 /* The exit status for err (0 for err >= 0). */
 int vtp_exit_status(int err);
+
+/* Writes a one-line reason into why (size bytes) and returns err: for
+ * "return vtp_why(why, size, VTP_ERR_..., "...", ...);". */
+int vtp_why(char *why, size_t size, int err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 #endif
