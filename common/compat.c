@@ -20,6 +20,12 @@ const uint8_t *vtp_stream_side_data(const AVStream *st, enum AVPacketSideDataTyp
 #endif
 }
 
+const int32_t *vtp_stream_display_matrix(const AVStream *st)
+{
+    return (const int32_t *)vtp_stream_side_data(st, AV_PKT_DATA_DISPLAYMATRIX,
+                                                 9 * sizeof(int32_t));
+}
+
 int vtp_stream_add_side_data(AVStream *st, enum AVPacketSideDataType type, const void *data,
                              size_t size)
 {

@@ -114,11 +114,7 @@ int vtp_stream_add_side_data(AVStream *st, enum AVPacketSideDataType type, const
                              size_t size);
 
 /* A stream's display matrix (9 int32, see libavutil/display.h), or NULL. */
-static inline const int32_t *vtp_stream_display_matrix(const AVStream *st)
-{
-    return (const int32_t *)vtp_stream_side_data(st, AV_PKT_DATA_DISPLAYMATRIX,
-                                                 9 * sizeof(int32_t));
-}
+const int32_t *vtp_stream_display_matrix(const AVStream *st);
 
 /* What an encoder accepts, each list ended as FFmpeg ends it (AV_PIX_FMT_NONE,
  * AV_SAMPLE_FMT_NONE, 0, a zeroed layout); NULL means anything. */
