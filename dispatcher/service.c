@@ -311,6 +311,25 @@ static int check_spec(const service *s, vtp_jobspec *spec, char *why, size_t ws)
     why[0] = 0;
     if (spec->opts.encoder && (ret = vtp_enc_opts_validate(&spec->opts, why, ws)) < 0)
         return ret;
+    /* What encode refuses before any work, submit refuses too: an output
+     * name without a container, a video codec the container cannot hold
+     * (libx264 into .webm), an audio encoder that does not exist. */
+    const AVOutputFormat *fmt = vtp_joiner_format(spec->output, why, ws);
+    if (!fmt)
+        return VTP_ERR_USAGE;
+    const AVCodec *dflt = avcodec_find_encoder(fmt->video_codec);
+    const char *encoder = spec->opts.encoder ? spec->opts.encoder : dflt ? dflt->name : NULL;
+    if (encoder && (ret = vtp_joiner_format_can_hold(fmt, encoder, why, ws)) < 0)
+        return ret;
+    const char *audio = spec->audio ? spec->audio : "auto";
+    if (strcmp(audio, "auto") && strcmp(audio, "copy") && strcmp(audio, "none")) {
+        const AVCodec *a = avcodec_find_encoder_by_name(audio);
+        if (!a || a->type != AVMEDIA_TYPE_AUDIO) {
+            snprintf(why, ws, "unknown audio encoder '%s' (auto, copy, none, or see "
+                     "'ffmpeg -encoders')", audio);
+            return VTP_ERR_USAGE;
+        }
+    }
     return 0;
 }
 

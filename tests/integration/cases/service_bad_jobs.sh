@@ -31,6 +31,13 @@ assert_fails 3 "$PWD/out/r1.mkv" svc_client submit "$PWD/in/missing.mkv" -o "$PW
 assert_fails 2 "$PWD/out/r2.mkv" svc_client submit "$PWD/in/good.mkv" -o "$PWD/out/r2.mkv" -c nosuchcodec
 assert_fails 2 "$PWD/out/r3.mkv" svc_client submit "$PWD/in/good.mkv" -o "$PWD/out/r3.mkv" \
   -c libx264 -x nosuchoption=1
+# What encode refuses before any work, submit refuses too.
+assert_fails 2 "$PWD/out/r4.webm" svc_client submit "$PWD/in/good.mkv" -o "$PWD/out/r4.webm" \
+  -c libx264
+assert_fails 2 "$PWD/out/r5.nosuchformat" svc_client submit "$PWD/in/good.mkv" \
+  -o "$PWD/out/r5.nosuchformat" -c ffv1
+assert_fails 2 "$PWD/out/r6.mkv" svc_client submit "$PWD/in/good.mkv" -o "$PWD/out/r6.mkv" \
+  -c ffv1 --audio nosuchcodec
 cp "$PWD/in/good.mkv" "$PWD/out/exists.mkv"
 assert_fails_keeps 4 "$PWD/out/exists.mkv" svc_client submit "$PWD/in/good.mkv" \
   -o "$PWD/out/exists.mkv" -c ffv1
