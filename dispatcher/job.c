@@ -227,6 +227,29 @@ static int apply_hdr(vtp_job *j, char *why, size_t ws)
     return 0;
 }
 
+/* Interlaced input is encoded interlaced by the encoders that can (x264
+ * and MPEG-2 code field pairs: interlaced DCT, and MPEG-2 also interlaced
+ * motion estimation), unless the user chose; the others code the woven
+ * frames, and every output is marked with the input's field order. */
+static int apply_interlace(vtp_job *j, char *why, size_t ws)
+{
+    enum AVFieldOrder order = j->in->streams[j->vidx]->codecpar->field_order;
+    const char *enc = j->opts.encoder;
+    const char *flags = !strcmp(enc, "libx264") ? "+ildct"
+                        : !strcmp(enc, "mpeg2video") ? "+ildct+ilme" : NULL;
+    if (order == AV_FIELD_UNKNOWN || order == AV_FIELD_PROGRESSIVE || !flags)
+        return 0;
+    const AVDictionaryEntry *e = av_dict_get(j->opts.codec_opts, "flags", NULL, 0);
+    const AVDictionaryEntry *p = av_dict_get(j->opts.codec_opts, "x264-params", NULL, 0);
+    if ((e && strstr(e->value, "ildct")) || (p && strstr(p->value, "interlace")))
+        return 0;
+    if (av_dict_set(&j->opts.codec_opts, "flags", flags, AV_DICT_APPEND) < 0)
+        return fail(why, ws, VTP_ERR_NOMEM, "out of memory");
+    vtp_log(VTP_LOG_WARNING, "the input is interlaced (%s field first): %s encodes it interlaced",
+            order == AV_FIELD_TT || order == AV_FIELD_TB ? "top" : "bottom", enc);
+    return 0;
+}
+
 /* --audio names auto, copy, none or an audio encoder, whether or not the
  * input has audio. */
 static int check_audio(const vtp_job *j, char *why, size_t ws)
@@ -252,7 +275,8 @@ static int check_settings(vtp_job *j, char *why, size_t ws)
         return fail(why, ws, ret, "out of memory");
     if (!j->opts.encoder && !(j->opts.encoder = strdup(default_encoder(j->output))))
         return fail(why, ws, VTP_ERR_NOMEM, "out of memory");
-    if ((ret = apply_rotation(j, why, ws)) < 0 || (ret = apply_hdr(j, why, ws)) < 0)
+    if ((ret = apply_rotation(j, why, ws)) < 0 || (ret = apply_hdr(j, why, ws)) < 0 ||
+        (ret = apply_interlace(j, why, ws)) < 0)
         return ret;
     if (vtp_joiner_format_global_header(j->ofmt) &&
         av_dict_set(&j->opts.codec_opts, "flags", "+global_header", AV_DICT_APPEND) < 0)

@@ -15,10 +15,12 @@ need=()
 for p in "${pkgs[@]}"; do
   compgen -G "$dir/debs/${p}_*.deb" >/dev/null || need+=("$p")
 done
-if ((${#need[@]})); then
-  echo "fetch.sh: downloading ${need[*]}" >&2
-  (cd "$dir/debs" && apt-get download -qq "${need[@]}" 2>&1 | grep -v '^W: Download is performed unsandboxed' >&2) || true
-fi
+# One at a time: a package this release lacks must not stop the others.
+for p in "${need[@]}"; do
+  echo "fetch.sh: downloading $p" >&2
+  (cd "$dir/debs" && apt-get download -qq "$p" 2>&1 |
+    grep -v '^W: Download is performed unsandboxed' >&2) || true
+done
 while read -r pkg path expect; do
   [[ -z "$pkg" || "$pkg" == \#* ]] && continue
   name=${path##*/}
