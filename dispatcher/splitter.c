@@ -66,6 +66,7 @@ struct vtp_splitter {
     int64_t target;             /* segment length in stream time base */
     int64_t dec_expected;       /* pictures sent to the decoder at or after drop_before */
     int64_t dec_got;            /* frames it gave there */
+    int64_t dec_failed;         /* of those pictures, dropped as damaged (skip) */
 };
 
 static vtp_segment *new_segment(vtp_splitter *s, int kind, int64_t cut_start)
@@ -260,6 +261,7 @@ static int decode(vtp_splitter *s, const AVPacket *pkt)
         if (!s->cfg.skip_errors)
             return VTP_ERR_TRUNCATED;
         s->skipped++;
+        s->dec_failed++;
     }
     for (;;) {
         ret = avcodec_receive_frame(s->dec, s->frame);
@@ -269,6 +271,7 @@ static int decode(vtp_splitter *s, const AVPacket *pkt)
             if (!s->cfg.skip_errors)
                 return VTP_ERR_TRUNCATED;
             s->skipped++;
+            s->dec_failed++;
             continue;
         }
         if (s->frame->decode_error_flags || (s->frame->flags & AV_FRAME_FLAG_CORRUPT)) {
@@ -276,6 +279,7 @@ static int decode(vtp_splitter *s, const AVPacket *pkt)
             if (!s->cfg.skip_errors)
                 return VTP_ERR_TRUNCATED;
             s->skipped++;
+            s->dec_failed++;
             continue;
         }
         if ((ret = take_frame(s, s->frame)) < 0)
@@ -490,12 +494,13 @@ static int finish(vtp_splitter *s)
             return ret;
         /* Every picture decoded here came out as a frame, or the input is
          * damaged: frames are never lost quietly. */
-        if (s->dec_got < s->dec_expected) {
+        if (s->dec_got + s->dec_failed < s->dec_expected) {
             vtp_log(VTP_LOG_WARNING, "the input's decoder gave %lld frames for %lld pictures",
                     (long long)s->dec_got, (long long)s->dec_expected);
             if (!s->cfg.skip_errors)
                 return VTP_ERR_TRUNCATED;
-            s->skipped += s->dec_expected - s->dec_got;
+            /* Damage already counted as skipped is not counted twice. */
+            s->skipped += s->dec_expected - s->dec_got - s->dec_failed;
         }
     }
     if ((ret = push_ready(s, &s->closing, s->closing ? s->closing->cut_end : 0)) < 0 ||
