@@ -41,7 +41,7 @@ int vtp_proto_type(const void *data, size_t len, int *type)
     uint16_t version = vtp_rbuf_u16(&r);
     uint16_t t = vtp_rbuf_u16(&r);
     if (!vtp_rbuf_ok(&r) || magic != VTP_PROTO_MAGIC || version != VTP_PROTO_VERSION ||
-        t < VTP_MSG_READY || t > VTP_MSG_HEARTBEAT)
+        t < VTP_MSG_READY || t > VTP_MSG_PROGRESS)
         return VTP_ERR_PROTO;
     *type = t;
     return 0;
@@ -336,6 +336,30 @@ void vtp_proto_write_result(vtp_wbuf *b, const vtp_result *res)
     vtp_wbuf_u32(b, (uint32_t)res->pkts.n);
     for (int i = 0; i < res->pkts.n; i++)
         write_packet(b, res->pkts.v[i]);
+}
+
+void vtp_proto_write_progress(vtp_wbuf *b, const vtp_progress_msg *m)
+{
+    vtp_proto_header(b, VTP_MSG_PROGRESS);
+    vtp_wbuf_u64(b, m->job_id);
+    vtp_wbuf_u32(b, m->index);
+    vtp_wbuf_i64(b, m->frames);
+}
+
+int vtp_proto_read_progress(const void *data, size_t len, vtp_progress_msg *m)
+{
+    vtp_rbuf r;
+    memset(m, 0, sizeof(*m));
+    if (open_body(&r, data, len, VTP_MSG_PROGRESS) < 0)
+        return VTP_ERR_PROTO;
+    m->job_id = vtp_rbuf_u64(&r);
+    m->index = vtp_rbuf_u32(&r);
+    m->frames = vtp_rbuf_i64(&r);
+    if (!vtp_rbuf_ok(&r) || vtp_rbuf_left(&r) != 0 || m->frames < 0) {
+        memset(m, 0, sizeof(*m));
+        return VTP_ERR_PROTO;
+    }
+    return 0;
 }
 
 int vtp_proto_read_result(const void *data, size_t len, vtp_result *res)

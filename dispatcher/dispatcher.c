@@ -310,6 +310,16 @@ static void on_result(vtp_dispatcher *d, peer *p, zmq_msg_t *body)
         end_job(d, i, 0, "");
 }
 
+static void on_progress(vtp_dispatcher *d, peer *p, zmq_msg_t *body)
+{
+    vtp_progress_msg m;
+    if (vtp_proto_read_progress(zmq_msg_data(body), zmq_msg_size(body), &m) < 0)
+        return;
+    int i = find_job(d, (int64_t)m.job_id);
+    if (i >= 0)
+        vtp_job_progress_note(d->jobs[i].job, p->tag, m.index, m.frames);
+}
+
 /* Takes one message; 0 when none was waiting. */
 static int take_message(vtp_dispatcher *d)
 {
@@ -348,6 +358,8 @@ static int take_message(vtp_dispatcher *d)
     p->last_seen = vtp_clock_ms();
     if (type == VTP_MSG_RESULT)
         on_result(d, p, &body);
+    else if (type == VTP_MSG_PROGRESS)
+        on_progress(d, p, &body);
 end:
     zmq_msg_close(&id);
     zmq_msg_close(&body);

@@ -50,6 +50,7 @@ typedef struct slot {
     int threads;                /* codec threads of the current lease */
     int attempts;               /* failed or lost leases */
     int lost;                   /* of which lost with their worker */
+    int64_t encoded;            /* frames: SENT, so far (PROGRESS); DONE, all */
     vtp_result *res;            /* DONE, in memory */
 } slot;
 
@@ -84,7 +85,7 @@ static int fail(char *why, size_t size, int err, const char *fmt, ...)
     return err;
 }
 
-static slot *slot_of(vtp_job *j, uint32_t index)
+static slot *slot_of(const vtp_job *j, uint32_t index)
 {
     return &j->slots[index % (uint32_t)j->window];
 }
@@ -652,6 +653,7 @@ static int lease(vtp_job *j, slot *s, uint64_t tag, int free_slots, vtp_job_send
     s->threads = threads;
     s->state = SLOT_SENT;
     s->lease = tag;
+    s->encoded = 0;
     out->index = s->index;
     out->threads = threads;
     out->alone = suspect(s);
@@ -829,6 +831,7 @@ int vtp_job_result(vtp_job *j, uint64_t tag, vtp_result *res, char *why, size_t 
     av_buffer_unref(&s->head);
     av_buffer_unref(&s->frames);
     s->state = SLOT_DONE;
+    s->encoded = res->frames;
     j->skipped += res->skipped + dropped;
     if (j->spill_dir) {
         ret = store(j, s, res, why, ws);
@@ -840,6 +843,16 @@ int vtp_job_result(vtp_job *j, uint64_t tag, vtp_result *res, char *why, size_t 
         s->res = res;
     }
     return write_ready(j, why, ws);
+}
+
+void vtp_job_progress_note(vtp_job *j, uint64_t tag, uint32_t idx, int64_t frames)
+{
+    if (idx - j->next_write >= j->next_read - j->next_write)
+        return;
+    slot *s = slot_of(j, idx);
+    if (s->state == SLOT_SENT && s->lease == tag && s->index == idx &&
+        (s->frames_expected < 0 || frames <= s->frames_expected))
+        s->encoded = frames;
 }
 
 int vtp_job_lost(vtp_job *j, uint64_t tag, char *why, size_t ws)
@@ -859,6 +872,22 @@ void vtp_job_progress_get(const vtp_job *j, vtp_job_progress *p)
 {
     p->frames = vtp_joiner_frames(j->joiner);
     p->media_seconds = vtp_joiner_video_seconds(j->joiner);
+    if (p->media_seconds > 0)
+        p->media_seconds -= (double)vtp_splitter_start(j->splitter) / AV_TIME_BASE;
+    /* And what workers have encoded beyond it: finished segments waiting
+     * for an earlier one, and those still encoding (PROGRESS), at the
+     * input's frame rate. */
+    int64_t ahead = 0;
+    for (uint32_t i = j->next_write; i != j->next_read; i++) {
+        const slot *s = slot_of(j, i);
+        if (s->state == SLOT_SENT || s->state == SLOT_DONE)
+            ahead += s->encoded;
+    }
+    const AVStream *st = j->in->streams[j->vidx];
+    AVRational rate = st->avg_frame_rate.num > 0 ? st->avg_frame_rate : st->r_frame_rate;
+    p->frames += ahead;
+    if (rate.num > 0 && rate.den > 0)
+        p->media_seconds = FFMAX(p->media_seconds, 0) + (double)ahead / av_q2d(rate);
     p->total_seconds = j->in->duration > 0 ? (double)j->in->duration / AV_TIME_BASE : 0;
     p->segments_written = j->next_write;
     p->decoding = vtp_splitter_decoding(j->splitter);

@@ -27,6 +27,13 @@
 #include "vtp_error.h"
 #include "vtp_log.h"
 
+/* A stream copied as it is. */
+typedef struct side_copy {
+    int64_t dts;                /* the last written, output time base */
+    int played;                 /* a packet not marked discard came */
+    AVPacket *preroll;          /* the last packet marked discard before it */
+} side_copy;
+
 struct vtp_joiner {
     AVFormatContext *in;        /* not owned */
     AVFormatContext *out;
@@ -43,7 +50,7 @@ struct vtp_joiner {
     int64_t last_dts;           /* output video stream time base */
     int64_t frames;
     int64_t video_end;          /* furthest video pts + duration, video_tb */
-    int64_t *side_dts;          /* per input stream: last dts written (copied streams) */
+    side_copy *copies;          /* per input stream (copied streams) */
     int skip_errors;            /* --on-error skip: drop what the muxer cannot take */
     int64_t skipped;
     const vtp_hdr *hdr;         /* not owned */
@@ -247,12 +254,12 @@ vtp_joiner *vtp_joiner_new(AVFormatContext *in, int video_index, const vtp_join_
     if ((ret = avformat_alloc_output_context2(&j->out, fmt, NULL, cfg->output)) < 0)
         goto fail;
     j->skip_errors = cfg->skip_errors;
-    if (!(j->side_dts = malloc(in->nb_streams * sizeof(*j->side_dts)))) {
+    if (!(j->copies = calloc(in->nb_streams, sizeof(*j->copies)))) {
         ret = VTP_ERR_NOMEM;
         goto fail;
     }
     for (unsigned i = 0; i < in->nb_streams; i++)
-        j->side_dts[i] = AV_NOPTS_VALUE;
+        j->copies[i].dts = AV_NOPTS_VALUE;
     j->global_header = !!(fmt->flags & AVFMT_GLOBALHEADER);
 
     for (unsigned i = 0; i < in->nb_streams; i++)
@@ -356,6 +363,9 @@ static int emit_audio(void *opaque, AVPacket *pkt)
     return write_out(e->j, pkt, e->why, e->why_size);
 }
 
+static int copy_side(vtp_joiner *j, side_copy *c, int o, AVRational itb, AVPacket *pkt,
+                     char *why, size_t why_size);
+
 static int write_side(vtp_joiner *j, AVPacket *pkt, char *why, size_t why_size)
 {
     int i = pkt->stream_index;
@@ -379,14 +389,47 @@ static int write_side(vtp_joiner *j, AVPacket *pkt, char *why, size_t why_size)
                           av_err2str(ret));
         return ret < 0 ? ret : 0;
     }
+    /* Packets the demuxer marks to be discarded (an MP4 cut without
+     * re-encoding: before its edit list's start, or after its end) are
+     * decoded but never played, and a copy has no decoder to drop them:
+     * they are not copied, except the last before the first played one,
+     * which a decoder needs to start (AAC priming, MP3's bit reservoir),
+     * as the input had it. */
+    side_copy *c = &j->copies[i];
+    if (pkt->flags & AV_PKT_FLAG_DISCARD) {
+        if (!c->played) {
+            if (!c->preroll && !(c->preroll = av_packet_alloc()))
+                return VTP_ERR_NOMEM;
+            av_packet_unref(c->preroll);
+            av_packet_move_ref(c->preroll, pkt);
+        }
+        return 0;
+    }
+    if (!c->played) {
+        c->played = 1;
+        if (c->preroll && (c->preroll->data || c->preroll->side_data_elems)) {
+            int ret = copy_side(j, c, o, itb, c->preroll, why, why_size);
+            av_packet_free(&c->preroll);
+            if (ret < 0)
+                return ret;
+        }
+    }
+    return copy_side(j, c, o, itb, pkt, why, why_size);
+}
+
+/* Writes a packet of a copied stream. */
+static int copy_side(vtp_joiner *j, side_copy *c, int o, AVRational itb, AVPacket *pkt,
+                     char *why, size_t why_size)
+{
+    int i = pkt->stream_index;
     pkt->stream_index = o;
     pkt->pos = -1;
     av_packet_rescale_ts(pkt, itb, j->out->streams[o]->time_base);
     /* Copied packets keep their timestamps: a stream whose decode times go
      * backwards is damaged input, which no container takes. */
     int strict = !(j->out->oformat->flags & AVFMT_TS_NONSTRICT);
-    if (pkt->dts != AV_NOPTS_VALUE && j->side_dts[i] != AV_NOPTS_VALUE &&
-        (pkt->dts < j->side_dts[i] || (strict && pkt->dts == j->side_dts[i]))) {
+    if (pkt->dts != AV_NOPTS_VALUE && c->dts != AV_NOPTS_VALUE &&
+        (pkt->dts < c->dts || (strict && pkt->dts == c->dts))) {
         if (j->skip_errors) {
             j->skipped++;
             return 0;
@@ -396,7 +439,7 @@ static int write_side(vtp_joiner *j, AVPacket *pkt, char *why, size_t why_size)
                        i, (double)pkt->dts * av_q2d(j->out->streams[o]->time_base));
     }
     if (pkt->dts != AV_NOPTS_VALUE)
-        j->side_dts[i] = pkt->dts;
+        c->dts = pkt->dts;
     return write_out(j, pkt, why, why_size);
 }
 
@@ -559,7 +602,9 @@ void vtp_joiner_destroy(vtp_joiner **self_p)
     vtp_pktlist_clear(&j->side);
     free(j->audio);
     free(j->map);
-    free(j->side_dts);
+    for (unsigned i = 0; j->copies && i < j->in->nb_streams; i++)
+        av_packet_free(&j->copies[i].preroll);
+    free(j->copies);
     free(j->tmp_path);
     free(j->final_path);
     free(j);
@@ -594,7 +639,5 @@ double vtp_joiner_video_seconds(const vtp_joiner *j)
 {
     if (j->video_end == AV_NOPTS_VALUE)
         return 0;
-    const AVStream *ist = j->in->streams[j->vidx];
-    int64_t start = ist->start_time != AV_NOPTS_VALUE ? ist->start_time : 0;
-    return av_q2d(j->video_tb) * (double)j->video_end - av_q2d(ist->time_base) * (double)start;
+    return av_q2d(j->video_tb) * (double)j->video_end;
 }

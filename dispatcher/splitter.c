@@ -26,6 +26,7 @@
 #include "vtp_error.h"
 #include "vtp_log.h"
 #include "vtp_timeline.h"
+#include "vtp_tsjoin.h"
 
 #define READY_MAX 16                         /* complete segments held */
 #define VTP_FRAME_SEGMENT_MAX_BYTES (512LL << 20)
@@ -34,9 +35,13 @@ struct vtp_splitter {
     AVFormatContext *in;        /* not owned */
     int vidx;
     AVStream *st;
-    vtp_timeline *timeline;     /* demuxer -> timeline -> cutter */
+    vtp_tsjoin *tsjoin;         /* demuxer -> tsjoin -> (video) timeline -> cutter */
+    vtp_timeline *timeline;
     const AVCodecParameters *vpar;  /* the video's, as its packets need them */
     AVPacket *vpkt;             /* a video packet out of the timeline */
+    vtp_pktlist held;           /* video from a packet flagged corrupt on,
+                                   waiting: see take_video() */
+    int64_t held_joins;         /* joins when the first came */
     vtp_split_cfg cfg;
     vtp_cutter cutter;
     AVPacket *pkt;
@@ -149,19 +154,18 @@ vtp_splitter *vtp_splitter_new(AVFormatContext *in, int video_index, const vtp_s
     vtp_cutter_init(&s->cutter, s->target, long_gop);
     s->cutter.min_len = av_rescale_q((int64_t)(cfg->tail_min_seconds * 1e6), AV_TIME_BASE_Q, tb);
     s->cutter.workers = cfg->workers;
-    /* Only a duration the container states gives a tail to cut finer: one
-     * guessed from the bitrate may be far off. */
-    if (in->duration > 0 && in->duration_estimation_method != AVFMT_DURATION_FROM_BITRATE) {
-        int64_t start = in->start_time != AV_NOPTS_VALUE ? in->start_time : 0;
-        s->cutter.end = av_rescale_q(start + in->duration, AV_TIME_BASE_Q, tb);
-    }
-    if (!(s->pkt = av_packet_alloc()) || !(s->cut_key = av_packet_alloc()) ||
+    if (!(s->tsjoin = vtp_tsjoin_new(in)) ||
+        !(s->pkt = av_packet_alloc()) || !(s->cut_key = av_packet_alloc()) ||
         !(s->vpkt = av_packet_alloc()) || !(s->frame = av_frame_alloc()) ||
         !(s->timeline = vtp_timeline_new(s->st, vtp_timeline_dts_only(in->iformat)))) {
         vtp_splitter_destroy(&s);
         return NULL;
     }
     s->vpar = vtp_timeline_par(s->timeline);
+    /* Only a duration the container states gives a tail to cut finer: one
+     * guessed from the bitrate may be far off. */
+    if (in->duration > 0 && in->duration_estimation_method != AVFMT_DURATION_FROM_BITRATE)
+        s->cutter.end = av_rescale_q(vtp_splitter_start(s) + in->duration, AV_TIME_BASE_Q, tb);
     return s;
 }
 
@@ -178,7 +182,9 @@ void vtp_splitter_destroy(vtp_splitter **self_p)
     avcodec_free_context(&s->dec);
     av_frame_free(&s->frame);
     vtp_timeline_destroy(&s->timeline);
+    vtp_tsjoin_destroy(&s->tsjoin);
     av_packet_free(&s->vpkt);
+    vtp_pktlist_clear(&s->held);
     av_packet_free(&s->pkt);
     av_packet_free(&s->cut_key);
     free(s);
@@ -200,12 +206,16 @@ int vtp_splitter_decoding(const vtp_splitter *s)
     return s->dec != NULL;
 }
 
+int64_t vtp_splitter_start(const vtp_splitter *s)
+{
+    return vtp_tsjoin_start(s->tsjoin, s->in);
+}
+
 double vtp_splitter_position(const vtp_splitter *s)
 {
     if (s->end_us == AV_NOPTS_VALUE)
         return 0;
-    int64_t start = s->in->start_time != AV_NOPTS_VALUE ? s->in->start_time : 0;
-    return (double)(s->end_us - start) / AV_TIME_BASE;
+    return (double)(s->end_us - vtp_splitter_start(s)) / AV_TIME_BASE;
 }
 
 /* ---- decode mode ---- */
@@ -449,7 +459,7 @@ static void note_end(vtp_splitter *s, const AVPacket *pkt)
 static int check_complete(vtp_splitter *s)
 {
     int64_t dur = s->in->duration;
-    int64_t start = s->in->start_time != AV_NOPTS_VALUE ? s->in->start_time : 0;
+    int64_t start = vtp_splitter_start(s);
     /* A duration guessed from the bitrate (MPEG-TS, say) promises nothing. */
     if (dur <= 0 || s->end_us == AV_NOPTS_VALUE ||
         s->in->duration_estimation_method == AVFMT_DURATION_FROM_BITRATE)
@@ -479,12 +489,62 @@ static int place_ready(vtp_splitter *s)
     return 0;
 }
 
+/* Takes a video packet into the timeline (NULL: the end of the input).
+ *
+ * MPEG-TS flags a packet corrupt when the continuity counter of its stream
+ * jumps. Where two recordings were written back to back, every stream's
+ * counter restarts with the second, and the flag lands on one of the last
+ * whole packets of the first (the demuxer sees the jump only when the next
+ * packet starts, and its parser gives frames one late); the timestamps
+ * restart a packet or two later. So in such an input, a packet flagged
+ * corrupt waits with the video after it: if a discontinuity is joined
+ * (vtp_tsjoin) within HELD_MAX packets, the flag was the restart's and is
+ * dropped; otherwise the packet is damaged, as flagged. */
+#define HELD_MAX 3
+
+static int release_held(vtp_splitter *s)
+{
+    int joined = vtp_tsjoin_joins(s->tsjoin) > s->held_joins, ret = 0;
+    for (int i = 0; i < s->held.n && ret >= 0; i++) {
+        if (joined)
+            s->held.v[i]->flags &= ~AV_PKT_FLAG_CORRUPT;
+        if ((ret = vtp_timeline_push(s->timeline, s->held.v[i])) >= 0)
+            ret = place_ready(s);
+    }
+    vtp_pktlist_clear(&s->held);
+    return ret;
+}
+
+/* NULL releases what waits (at the end of the input). */
+static int take_video(vtp_splitter *s, AVPacket *pkt)
+{
+    int ret;
+    if (!pkt)
+        return release_held(s);
+    int suspect = (pkt->flags & AV_PKT_FLAG_CORRUPT) && (s->in->iformat->flags & AVFMT_TS_DISCONT);
+    if (!s->held.n && !suspect) {
+        if ((ret = vtp_timeline_push(s->timeline, pkt)) < 0)
+            return ret;
+        return place_ready(s);
+    }
+    if (!s->held.n)
+        s->held_joins = vtp_tsjoin_joins(s->tsjoin);
+    if ((ret = vtp_pktlist_move(&s->held, pkt)) < 0)
+        return ret;
+    if (s->held.n <= HELD_MAX && vtp_tsjoin_joins(s->tsjoin) == s->held_joins)
+        return 0;
+    return release_held(s);
+}
+
 static int finish(vtp_splitter *s)
 {
     int ret;
     s->eof = 1;
-    if ((ret = vtp_timeline_push(s->timeline, NULL)) < 0 || (ret = place_ready(s)) < 0)
+    if ((ret = take_video(s, NULL)) < 0 || (ret = vtp_timeline_push(s->timeline, NULL)) < 0 ||
+        (ret = place_ready(s)) < 0)
         return ret;
+    if (!vtp_timeline_drained(s->timeline))
+        return AVERROR_BUG;
     while ((ret = decode_backlog(s)) > 0)
         ;
     if (ret < 0)
@@ -535,11 +595,14 @@ int vtp_splitter_next(vtp_splitter *s, vtp_segment **seg)
         }
         if (ret < 0)
             return ret == AVERROR(EIO) || ret == AVERROR_INVALIDDATA ? VTP_ERR_TRUNCATED : ret;
+        if ((ret = vtp_tsjoin_apply(s->tsjoin, s->in, s->pkt)) < 0) {
+            av_packet_unref(s->pkt);
+            return ret;
+        }
         note_end(s, s->pkt);
-        if (s->pkt->stream_index == s->vidx) {
-            if ((ret = vtp_timeline_push(s->timeline, s->pkt)) >= 0)
-                ret = place_ready(s);
-        } else
+        if (s->pkt->stream_index == s->vidx)
+            ret = take_video(s, s->pkt);
+        else
             ret = s->cfg.side(s->cfg.opaque, s->pkt);
         av_packet_unref(s->pkt);
         if (ret < 0)

@@ -3,10 +3,10 @@
  *
  * DESIGN
  * Packets wait in a FIFO in decode order until their presentation time is
- * known; only dts-only MPEG-4 needs waiting, and for one reference frame at
- * most. MPEG-4 Part 2 has no B-pyramids: a decoder shows a B-frame as soon
- * as it is decoded and holds each reference frame until the next one
- * arrives. Frame k in display order takes the k-th smallest decode time of
+ * known; only dts-only MPEG-1/2/4 needs waiting, and for one reference
+ * frame at most. These codecs have no B-pyramids: a decoder shows a
+ * B-frame as soon as it is decoded and holds each reference frame until
+ * the next one arrives. Frame k in display order takes the k-th smallest decode time of
  * the frames so far, which is always the oldest time not yet given out.
  */
 #include "vtp_timeline.h"
@@ -32,17 +32,33 @@ struct vtp_timeline {
     int64_t times[TIMES_MAX];           /* decode times not yet given to a frame */
     int ntimes;
     int64_t last_dts;                   /* the container's, of the last packet */
+    int64_t frame_dur;                  /* at the frame rate, stream time base; 0: unknown */
+    int64_t synth_dts;                  /* the decode time a packet with none gets */
     AVPacket *tmp;
 };
 
 int vtp_timeline_dts_only(const AVInputFormat *fmt)
 {
-    return fmt && strcmp(fmt->name, "avi") == 0;
+    /* Raw MPEG-1/2 and MPEG-4 Part 2 elementary streams have no times at
+     * all: libavformat counts decode times from the frame rate (and gives
+     * some of them as presentation times, wrongly where B-frames follow). */
+    static const char *const names[] = {"avi", "mpegvideo", "m4v"};
+    for (size_t i = 0; fmt && i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcmp(fmt->name, names[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* Codecs whose reordering this module knows: no B-pyramids, and the
+ * picture type in the bitstream. */
+static int times_reorder(enum AVCodecID id)
+{
+    return id == AV_CODEC_ID_MPEG4 || id == AV_CODEC_ID_MPEG1VIDEO || id == AV_CODEC_ID_MPEG2VIDEO;
 }
 
 int vtp_timeline_wants_genpts(const AVCodecParameters *par, int dts_only)
 {
-    return par->video_delay > 0 && !(dts_only && par->codec_id == AV_CODEC_ID_MPEG4);
+    return par->video_delay > 0 && !(dts_only && times_reorder(par->codec_id));
 }
 
 vtp_timeline *vtp_timeline_new(const AVStream *st, int dts_only)
@@ -54,6 +70,9 @@ vtp_timeline *vtp_timeline_new(const AVStream *st, int dts_only)
     t->dts_only = dts_only;
     t->last_dts = AV_NOPTS_VALUE;
     t->held = -1;
+    AVRational rate = st->avg_frame_rate.num > 0 ? st->avg_frame_rate : st->r_frame_rate;
+    if (rate.num > 0 && rate.den > 0)
+        t->frame_dur = FFMAX(av_rescale_q(1, av_inv_q(rate), st->time_base), 1);
     if (st->codecpar->codec_id == AV_CODEC_ID_MPEG4) {
         const AVBitStreamFilter *f = av_bsf_get_by_name("mpeg4_unpack_bframes");
         if (!f || av_bsf_alloc(f, &t->unpack) < 0 ||
@@ -87,14 +106,21 @@ const AVCodecParameters *vtp_timeline_par(const vtp_timeline *t)
     return t->par;
 }
 
-/* The MPEG-4 picture type of a packet: 'B', 'R' (a reference: I, P, S) or
- * 0 when it holds no picture. */
-static int vop_type(const AVPacket *pkt)
+/* The picture type of a packet: 'B', 'R' (a reference: I, P, S, D) or 0
+ * when it holds no picture. MPEG-4 Part 2: a VOP start code, then two
+ * bits of coding type (2: B). MPEG-1/2: a picture start code, ten bits of
+ * temporal reference, three of coding type (3: B). */
+static int picture_type(enum AVCodecID id, const AVPacket *pkt)
 {
     const uint8_t *d = pkt->data;
-    for (int i = 0; i + 4 < pkt->size; i++)
-        if (d[i] == 0 && d[i + 1] == 0 && d[i + 2] == 1 && d[i + 3] == 0xB6)
+    for (int i = 0; i + 5 < pkt->size; i++) {
+        if (d[i] != 0 || d[i + 1] != 0 || d[i + 2] != 1)
+            continue;
+        if (id == AV_CODEC_ID_MPEG4 && d[i + 3] == 0xB6)
             return (d[i + 4] >> 6) == 2 ? 'B' : 'R';
+        if (id != AV_CODEC_ID_MPEG4 && d[i + 3] == 0x00)
+            return ((d[i + 5] >> 3) & 7) == 3 ? 'B' : 'R';
+    }
     return 0;
 }
 
@@ -105,16 +131,16 @@ static int64_t oldest_time(vtp_timeline *t)
     return v;
 }
 
-/* Gives a dts-only MPEG-4 packet (the last in the queue) its time, and
+/* Gives a dts-only packet (the last in the queue) its time, and
  * the held reference frame its own when this one is a reference. The
  * container's times are display slots; a packet's decode time becomes the
  * slot before its own, so that no frame is decoded after it is shown (a
  * B-frame takes the slot before the reference decoded ahead of it). */
-static int time_mpeg4(vtp_timeline *t)
+static int time_reordered(vtp_timeline *t)
 {
     int i = t->queue.n - 1;
     AVPacket *p = t->queue.v[i];
-    int type = p->size > 0 ? vop_type(p) : 0;
+    int type = p->size > 0 ? picture_type(t->par->codec_id, p) : 0;
     int64_t slot = p->dts;
 
     if (slot == AV_NOPTS_VALUE)
@@ -163,13 +189,22 @@ static int enqueue(vtp_timeline *t, AVPacket *pkt)
     if (ret < 0)
         return ret;
     AVPacket *p = t->queue.v[t->queue.n - 1];
-    if (t->par->video_delay == 0 && (t->dts_only || p->pts == AV_NOPTS_VALUE)) {
+    int dts_only = t->dts_only;
+    if (p->pts == AV_NOPTS_VALUE && p->dts == AV_NOPTS_VALUE && t->frame_dur > 0) {
+        /* No time at all (an MPEG program stream that carries none): one
+         * frame after the last, at the stream's frame rate. */
+        p->dts = t->synth_dts;
+        dts_only = 1;
+    }
+    if (p->dts != AV_NOPTS_VALUE)
+        t->synth_dts = p->dts + (p->duration > 0 ? p->duration : t->frame_dur);
+    if (t->par->video_delay == 0 && (dts_only || p->pts == AV_NOPTS_VALUE)) {
         p->pts = p->dts;                /* no reordering: shown when decoded */
         return 0;
     }
-    if (t->dts_only && t->par->codec_id == AV_CODEC_ID_MPEG4) {
+    if (dts_only && times_reorder(t->par->codec_id)) {
         p->pts = AV_NOPTS_VALUE;
-        return time_mpeg4(t);
+        return time_reordered(t);
     }
     return 0;
 }
@@ -208,4 +243,9 @@ int vtp_timeline_pull(vtp_timeline *t, AVPacket *pkt)
     t->head++;
     av_packet_move_ref(pkt, p);
     return 1;
+}
+
+int vtp_timeline_drained(const vtp_timeline *t)
+{
+    return t->eof && t->head == t->queue.n;
 }

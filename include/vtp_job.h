@@ -114,6 +114,10 @@ int vtp_job_can_send(const vtp_job *j);
  * results count as an attempt. 0, or negative if the job has failed. */
 int vtp_job_result(vtp_job *j, uint64_t lease_tag, vtp_result *res, char *why, size_t why_size);
 
+/* A PROGRESS from the worker holding lease_tag: segment idx has frames
+ * encoded so far (for the progress shown; other leases' are ignored). */
+void vtp_job_progress_note(vtp_job *j, uint64_t lease_tag, uint32_t idx, int64_t frames);
+
 /* The worker holding lease_tag is gone: its segments are to be sent again
  * (each loss counts as an attempt). 0, or negative if the job has failed. */
 int vtp_job_lost(vtp_job *j, uint64_t lease_tag, char *why, size_t why_size);

@@ -83,6 +83,7 @@ int64_t vtp_joiner_skipped(const vtp_joiner *j);
 
 /* Video frames and bytes written so far. */
 int64_t vtp_joiner_frames(const vtp_joiner *j);
+/* Where the video written so far ends, in seconds of the input's timeline. */
 double vtp_joiner_video_seconds(const vtp_joiner *j);
 
 #endif

@@ -23,6 +23,18 @@
  * next frame with VTP_ERR_INTERRUPTED. cancel may be NULL. */
 int vtp_pipeline_run(const vtp_segment *seg, vtp_result *res, const atomic_int *cancel);
 
+/* How often a run reports its progress, at most. */
+#define VTP_PROGRESS_MS 250
+
+/* Called from the encoding thread with the frames encoded so far (packets
+ * out of the encoder, which lag the frames put in by its lookahead). */
+typedef void (*vtp_progress_fn)(void *opaque, int64_t frames);
+
+/* As vtp_pipeline_run(), reporting progress to progress(opaque, frames) at
+ * most every VTP_PROGRESS_MS while it encodes. */
+int vtp_pipeline_run_progress(const vtp_segment *seg, vtp_result *res, const atomic_int *cancel,
+                              vtp_progress_fn progress, void *opaque);
+
 /* Builds the filter graph the pipeline would use for frames of the given
  * properties and opens the encoder behind it once, then frees both: a
  * check, run before any work, that --vf parses and links and that the

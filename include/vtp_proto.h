@@ -11,7 +11,8 @@
  *
  * The exchange is the load-balancing pattern of the ZeroMQ guide: a worker
  * (DEALER) says READY once, the dispatcher (ROUTER) sends it a SEGMENT, the
- * worker answers with a RESULT, which also means it is ready again. STOP
+ * worker answers with a RESULT, which also means it is ready again. While
+ * it encodes, it sends PROGRESS now and then (frames encoded so far). STOP
  * ends a worker.
  */
 #ifndef VTP_PROTO_H
@@ -24,7 +25,7 @@
 #include "vtp_segment.h"
 
 #define VTP_PROTO_MAGIC 0x31505456u     /* "VTP1" */
-#define VTP_PROTO_VERSION 2   /* 2: frames counted end to end */
+#define VTP_PROTO_VERSION 3   /* 2: frames counted end to end; 3: PROGRESS */
 #define VTP_PROTO_HEADER_SIZE 8         /* bytes */
 #define VTP_MAX_PACKETS 1000000         /* per message */
 #define VTP_MAX_PACKET_SIZE (256 << 20) /* bytes */
@@ -38,7 +39,14 @@ enum vtp_msg_type {
     VTP_MSG_RESULT = 3,     /* worker -> dispatcher */
     VTP_MSG_STOP = 4,       /* dispatcher -> worker */
     VTP_MSG_HEARTBEAT = 5,  /* both ways, between nodes and the dispatcher */
+    VTP_MSG_PROGRESS = 6,   /* worker -> dispatcher, while encoding */
 };
+
+typedef struct vtp_progress_msg {
+    uint64_t job_id;
+    uint32_t index;         /* the segment */
+    int64_t frames;         /* encoded so far */
+} vtp_progress_msg;
 
 typedef struct vtp_ready {
     uint32_t threads;       /* segments this peer can take at once */
@@ -67,6 +75,7 @@ int vtp_proto_set_segment_threads(uint8_t *msg, size_t len, int threads);
  * second message part straight from s->frame_wire (no copy). */
 void vtp_proto_write_segment_head(vtp_wbuf *b, const vtp_segment *s);
 void vtp_proto_write_result(vtp_wbuf *b, const vtp_result *res);
+void vtp_proto_write_progress(vtp_wbuf *b, const vtp_progress_msg *m);
 
 /* Decode a whole message (header included) into an initialised struct.
  * 0, VTP_ERR_PROTO or VTP_ERR_NOMEM; on error the struct is cleared. */
@@ -81,5 +90,6 @@ int vtp_proto_read_segment_ref(const void *data, size_t len, AVBufferRef *owner,
                                const void *frames, size_t frames_len, AVBufferRef *frames_owner,
                                vtp_segment *s);
 int vtp_proto_read_result(const void *data, size_t len, vtp_result *res);
+int vtp_proto_read_progress(const void *data, size_t len, vtp_progress_msg *m);
 
 #endif

@@ -3,7 +3,9 @@
  * The splitter owns the reading position of the input: each call of
  * vtp_splitter_next() reads packets (front to back, never seeking) until one
  * segment is complete, and hands every packet of the other streams to the
- * side callback as it goes, so audio and subtitles are never cut.
+ * side callback as it goes, so audio and subtitles are never cut. Every
+ * packet's times are first put on one rising timeline (vtp_tsjoin): the
+ * times the rest of vtpool sees.
  *
  * Video is cut at keyframes (vtp_cutter). When keyframes are too far apart
  * to keep the workers busy (a long-GOP or single-keyframe input), the
@@ -56,6 +58,9 @@ int vtp_splitter_decoding(const vtp_splitter *s);
 
 /* Damaged packets or frames dropped so far (--on-error skip). */
 int64_t vtp_splitter_skipped(const vtp_splitter *s);
+
+/* Where the input starts on that timeline, AV_TIME_BASE units. */
+int64_t vtp_splitter_start(const vtp_splitter *s);
 
 /* How far the input has been read, in seconds of media (for progress). */
 double vtp_splitter_position(const vtp_splitter *s);

@@ -4,7 +4,7 @@
  * One thread, two sockets: `up` (DEALER to the dispatcher) and `local`
  * (ROUTER the pool's threads connect to). Messages pass through unchanged
  * and without copies: a SEGMENT goes to the thread that has waited longest,
- * a RESULT goes up. Segments that arrive while every thread is busy (after
+ * a RESULT or a PROGRESS goes up. Segments that arrive while every thread is busy (after
  * a reconnect, the threads may still be finishing work the dispatcher has
  * already given to others) wait in a small queue.
  *
@@ -251,6 +251,8 @@ static void from_local(node *n)
         } else if (type == VTP_MSG_RESULT && p) {
             p->busy = 0;
             VTP_TSAN_RELEASE(zmq_msg_data(&parts[1]));
+            zmq_msg_send(&parts[1], n->up, ZMQ_DONTWAIT);
+        } else if (type == VTP_MSG_PROGRESS && p && p->busy) {
             zmq_msg_send(&parts[1], n->up, ZMQ_DONTWAIT);
         }
     }

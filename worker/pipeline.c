@@ -44,12 +44,16 @@ typedef struct seg_run {
     AVFilterGraph *graph;
     AVFilterContext *src;
     AVFilterContext *sink;
+    int graph_w, graph_h, graph_fmt;    /* the frames the graph takes */
     AVCodecContext *enc;
     const AVCodec *codec;
     AVFrame *frame;             /* decoded */
     AVFrame *filtered;
     AVPacket *pkt;
     const atomic_int *cancel;
+    vtp_progress_fn progress;   /* may be NULL */
+    void *opaque;
+    int64_t reported_ms;        /* when progress was last reported */
     int64_t frames_in;          /* frames handed to the encoder */
     int64_t frames_counted;     /* decoded in [count_start, cut_end) */
     int64_t last_ts;            /* of the last frame in range, or AV_NOPTS_VALUE */
@@ -77,10 +81,16 @@ static int fail(seg_run *p, int err, const char *fmt, ...)
     return err;
 }
 
-/* The graph: [user filters,]format=<what the encoder takes>. */
+/* The graph: [scale to the input's picture,][user filters,]format=<what
+ * the encoder takes>. pin (may be NULL) is the input's picture as the
+ * stream starts: frames of another size or pixel format (the input changes
+ * them midway, as concatenated recordings do) are converted back to it, so
+ * that every segment encodes the same picture, as ffmpeg keeps its
+ * encoder's first size and format. */
 static int build_graph(AVFilterGraph **graph_p, AVFilterContext **src_p, AVFilterContext **sink_p,
                        const vtp_enc_opts *opts, const AVCodec *codec, int width, int height,
-                       int format, AVRational sar, AVRational tb, AVRational rate)
+                       int format, AVRational sar, AVRational tb, AVRational rate,
+                       const AVCodecParameters *pin)
 {
     char args[512], desc[8192];
     AVFilterInOut *in = NULL, *out = NULL;
@@ -103,6 +113,10 @@ static int build_graph(AVFilterGraph **graph_p, AVFilterContext **src_p, AVFilte
         goto end;
 
     desc[0] = 0;
+    if (pin && pin->width > 0 && pin->height > 0 && pin->format >= 0 &&
+        (pin->width != width || pin->height != height || pin->format != format))
+        av_strlcatf(desc, sizeof(desc), "scale=%d:%d,format=%s,", pin->width, pin->height,
+                    av_get_pix_fmt_name(pin->format));
     if (opts->vf && *opts->vf)
         av_strlcatf(desc, sizeof(desc), "%s,", opts->vf);
     const enum AVPixelFormat *fmts = codec ? vtp_codec_pix_fmts(codec) : NULL;
@@ -200,7 +214,7 @@ int vtp_pipeline_check(const vtp_enc_opts *opts, const AVCodecParameters *par,
         return VTP_ERR_ENCODER;
     vtp_log_clear_av_error();
     int ret = build_graph(&graph, &src, &sink, opts, codec, par->width, par->height, par->format,
-                          par->sample_aspect_ratio, time_base, frame_rate);
+                          par->sample_aspect_ratio, time_base, frame_rate, NULL);
     if (ret < 0) {
         const char *detail = vtp_log_last_av_error();
         snprintf(why, why_size, "invalid filter graph '%s': %s%s%s", opts->vf ? opts->vf : "",
@@ -383,6 +397,13 @@ static int encode(seg_run *p, AVFrame *f)
         f->pict_type = p->frames_in == 0 ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
         vtp_frame_set_key(f, p->frames_in == 0);
         p->frames_in++;
+        if (p->progress) {
+            int64_t now = vtp_clock_ms();
+            if (now - p->reported_ms >= VTP_PROGRESS_MS) {
+                p->reported_ms = now;
+                p->progress(p->opaque, p->res->pkts.n);     /* out of the encoder */
+            }
+        }
     } else if (!p->enc) {
         return 0;           /* nothing was in range */
     }
@@ -447,11 +468,31 @@ static int take_frame(seg_run *p, AVFrame *f)
     p->frames_counted += ts >= seg->count_start;
     f->pts = ts;
 
+    if (p->graph && (f->width != p->graph_w || f->height != p->graph_h ||
+                     f->format != p->graph_fmt)) {
+        /* The picture changed: what the old graph holds is encoded, and a
+         * new one converts from the new picture. */
+        if ((ret = av_buffersrc_add_frame(p->src, NULL)) < 0)
+            return fail(p, ret, "filtering");
+        if ((ret = drain_filters(p)) < 0)
+            return ret;
+        avfilter_graph_free(&p->graph);
+    }
     if (!p->graph) {
+        const AVCodecParameters *pin = seg->par;
+        if (pin->width > 0 && (f->width != pin->width || f->height != pin->height ||
+                               f->format != pin->format))
+            vtp_log(VTP_LOG_INFO, "segment %u: pictures of %dx%d %s from %.3f s, converted to the "
+                    "input's %dx%d %s", seg->index, f->width, f->height,
+                    av_get_pix_fmt_name(f->format), (double)ts * av_q2d(seg->time_base),
+                    pin->width, pin->height, av_get_pix_fmt_name(pin->format));
         ret = build_graph(&p->graph, &p->src, &p->sink, &seg->opts, p->codec, f->width, f->height,
-                          f->format, f->sample_aspect_ratio, seg->time_base, seg->frame_rate);
+                          f->format, f->sample_aspect_ratio, seg->time_base, seg->frame_rate, pin);
         if (ret < 0)
             return fail(p, ret, "building filter graph");
+        p->graph_w = f->width;
+        p->graph_h = f->height;
+        p->graph_fmt = f->format;
     }
     if ((ret = av_buffersrc_add_frame_flags(p->src, f, AV_BUFFERSRC_FLAG_KEEP_REF)) < 0)
         return fail(p, ret, "filtering");
@@ -599,7 +640,14 @@ static int take_new_extradata(vtp_result *res)
 
 int vtp_pipeline_run(const vtp_segment *seg, vtp_result *res, const atomic_int *cancel)
 {
-    seg_run p = {.seg = seg, .res = res, .cancel = cancel, .last_ts = AV_NOPTS_VALUE};
+    return vtp_pipeline_run_progress(seg, res, cancel, NULL, NULL);
+}
+
+int vtp_pipeline_run_progress(const vtp_segment *seg, vtp_result *res, const atomic_int *cancel,
+                              vtp_progress_fn progress, void *opaque)
+{
+    seg_run p = {.seg = seg, .res = res, .cancel = cancel, .last_ts = AV_NOPTS_VALUE,
+                 .progress = progress, .opaque = opaque, .reported_ms = vtp_clock_ms()};
     double cpu0 = vtp_clock_thread_cpu();
     int ret;
 

@@ -87,6 +87,24 @@ static AVBufferRef *msg_buffer(zmq_msg_t *msg)
     return buf;
 }
 
+typedef struct progress_ctx {
+    void *sock;
+    uint64_t job_id;
+    uint32_t index;
+} progress_ctx;
+
+/* Tells the dispatcher how far the segment is; dropped when the socket
+ * cannot take it at once (progress is a hint, never worth waiting for). */
+static void send_progress(void *opaque, int64_t frames)
+{
+    progress_ctx *c = opaque;
+    vtp_progress_msg m = {c->job_id, c->index, frames};
+    vtp_wbuf out;
+    vtp_wbuf_init(&out);
+    vtp_proto_write_progress(&out, &m);
+    vtp_zsock_send_buf(c->sock, &out, ZMQ_DONTWAIT);
+}
+
 /* Encodes the segment in msg (and part, its frames, when not NULL) and
  * sends the result. */
 static int serve_segment(vtp_pool *pool, void *sock, zmq_msg_t *msg, zmq_msg_t *part)
@@ -115,7 +133,8 @@ static int serve_segment(vtp_pool *pool, void *sock, zmq_msg_t *msg, zmq_msg_t *
         res.status = ret;
         res.error = strdup("malformed segment message");
     } else {
-        vtp_pipeline_run(&seg, &res, &pool->cancel);
+        progress_ctx pc = {sock, seg.job_id, seg.index};
+        vtp_pipeline_run_progress(&seg, &res, &pool->cancel, send_progress, &pc);
     }
     vtp_segment_clear(&seg);
 

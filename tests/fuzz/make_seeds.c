@@ -3,7 +3,7 @@
  *   make_seeds CORPUS_DIR     (CORPUS_DIR/proto and CORPUS_DIR/jobspec must exist)
  *
  * The proto seeds are real messages made by the library's own writers:
- * READY, STOP, HEARTBEAT, SEGMENT of packets (with extradata and options),
+ * READY, STOP, HEARTBEAT, PROGRESS, SEGMENT of packets (with extradata and options),
  * SEGMENT of frames inline and with the frames as a second part (joined by
  * the marker fuzz_proto.c splits at), RESULT ok and failed. The job spec
  * seeds are JSON: minimal, full, with options, the canonical form, and a few
@@ -167,6 +167,9 @@ static void proto_seeds(void)
     vtp_wbuf_init(&b);
     vtp_proto_header(&b, VTP_MSG_HEARTBEAT);
     save_wbuf("heartbeat.bin", &b);
+    vtp_wbuf_init(&b);
+    vtp_proto_write_progress(&b, &(vtp_progress_msg){.job_id = 7, .index = 2, .frames = 25});
+    save_wbuf("progress.bin", &b);
 
     /* Packets, with extradata, options and a filter graph. */
     vtp_segment *s = segment(VTP_SEG_PACKETS);

@@ -38,3 +38,27 @@ vtpool encode in.mp4 -o out2.mkv -c libx264 --preset ultrafast -j 2 --segment 1 
 [[ ! -s none.out ]] || fail "--progress none printed on stdout: $(_oneline none.out)"
 [[ ! -s none.err ]] || fail "--progress none printed on stderr: $(_oneline none.err)"
 assert_eq "$(count_frames out2.mkv)" 100 "frames in out2.mkv"
+
+# Progress moves while the first segment is still being encoded: workers
+# report the frames they have encoded (one segment here, and a slow preset).
+gen -f lavfi -i "testsrc2=size=640x360:rate=25:duration=4" -c:v libx264 -preset veryfast \
+  -pix_fmt yuv420p -g 100 one.mp4
+log "vtpool encode one.mp4 -o one.mkv -c libx264 --preset veryslow -j 1 --segment 100 --progress json"
+rc=0
+vtpool encode one.mp4 -o one.mkv -c libx264 --preset veryslow -j 1 --segment 100 --progress json \
+  >one.out 2>one.err || rc=$?
+((rc == 0)) || fail "one segment: exited $rc: $(_oneline one.err)"
+err=$(python3 -c '
+import json, sys
+objs = [json.loads(l) for l in sys.stdin.read().splitlines() if l.strip()]
+early = [o for o in objs if o["segments"] == 0 and o["frames"] > 0 and 0 < o["percent"] < 100]
+if not early:
+    print("no line shows frames before the first segment is done: %r" % objs[:3])
+    sys.exit(1)
+frames = [o["frames"] for o in objs]
+if frames != sorted(frames) or frames[-1] != 100:
+    print("frames should rise to 100: %r" % frames)
+    sys.exit(1)
+print(len(early))
+' <one.out) || fail "progress of one segment: $err"
+log "progress of one segment: $err lines before it was done"
