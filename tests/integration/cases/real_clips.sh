@@ -1,12 +1,15 @@
 # shellcheck shell=bash
-# Real clips from Debian packages (tests/integration/real/clips.txt: 31
-# files, 9 containers, 14 video codecs), fetched once and cached. Each
+# Real clips from Debian packages (tests/integration/real/clips.txt: 35
+# files, 11 containers read by 9 demuxers, 15 video codecs), fetched once
+# and cached. Each
 # "exact" clip: vtpool's lossless round trip (FFV1, 2 workers, 1 s segments)
 # decodes to the input's frames (or, where FFV1 needs another pixel format,
-# those of ffmpeg's own FFV1 transcode) at the input's frame times, and its x264 encode has the input's frame times
-# too (or is refused up front where ffmpeg's own x264 encode fails). Each
-# "refused" clip is an open defect: vtpool must refuse it cleanly (exit 3,
-# one line, nothing written), never finish with frames lost.
+# those of ffmpeg's own FFV1 transcode) at the input's frame times, with its
+# audio copied; and its x264 encode has the input's frame times too (or is
+# refused up front where ffmpeg's own x264 encode fails). A "damaged" clip
+# is refused, and encoded with the damage dropped under --on-error skip.
+# Each "refused" clip is an open defect: vtpool must refuse it cleanly
+# (exit 3, one line, nothing written), never finish with frames lost.
 
 real=$(cd "$(dirname "${BASH_SOURCE[0]}")/../real" && pwd)
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/vtpool/real
@@ -32,7 +35,7 @@ assert_rate_grid() {
     fail "$2: $res"
 }
 
-exact=0 refused=0
+exact=0 refused=0 damaged=0
 while read -r name expect; do
   [[ "$name" == missing ]] && continue
   clip=$cache/clips/$name
@@ -55,6 +58,9 @@ while read -r name expect; do
       else
         VTP_TIME_REF=$ref assert_same_frame_times "$clip" "vt-$name.mkv"
       fi
+      # Audio is copied: Matroska holds every codec of these clips.
+      ain=$(stream_field "$clip" a:0 codec_name)
+      assert_eq "$(stream_field "vt-$name.mkv" a:0 codec_name)" "$ain" "$name: audio codec"
       # Lossy: where ffmpeg's own x264 encode works, vtpool's has its frame
       # times; where it does not (x264 takes no odd height in 4:2:0),
       # vtpool refuses up front.
@@ -75,6 +81,17 @@ while read -r name expect; do
       fi
       rm -f "ref-$name.mkv" "vt-$name.mkv" "ref-$name.mp4" "vt-$name.mp4"
       exact=$((exact + 1)) ;;
+    damaged)
+      assert_fails 3 "vt-$name.mkv" vtpool encode "$clip" -o "vt-$name.mkv" -c ffv1 -j 2 \
+        --segment 1 --progress none
+      err=$(vtpool encode "$clip" -o "vt-$name.mkv" -c ffv1 -j 2 --segment 1 --on-error skip \
+        --progress none 2>&1) || fail "$name with --on-error skip: $err"
+      [[ "$err" == *"(--on-error skip)"* ]] || fail "$name: nothing said about what was dropped"
+      frame_times "vt-$name.mkv" | awk 'NR > 1 && $1 <= p { exit 1 } { p = $1 }' ||
+        fail "$name with --on-error skip: frame times do not rise"
+      log "$name: damaged, refused; with skip $(frame_times "vt-$name.mkv" | wc -l) frames"
+      rm -f "vt-$name.mkv"
+      damaged=$((damaged + 1)) ;;
     refused:*)
       assert_fails 3 "vt-$name.mkv" vtpool encode "$clip" -o "vt-$name.mkv" -c ffv1 -j 2 \
         --segment 1 --progress none
@@ -83,4 +100,4 @@ while read -r name expect; do
     *) fail "clips.txt: unknown expectation '$expect' for $name" ;;
   esac
 done <<<"$list"
-log "real clips: $exact frame-exact, $refused refused cleanly (open defects)"
+log "real clips: $exact frame-exact, $damaged damaged and refused, $refused refused cleanly (open defects)"
