@@ -11,6 +11,7 @@
 #include "vtp_codecpar.h"
 #include "vtp_compat.h"
 #include "vtp_error.h"
+#include "vtp_log.h"
 
 #define PROBE_MAX_PACKETS 256   /* read before giving up on the first frame */
 
@@ -61,6 +62,9 @@ static void probe_first_frame(int vidx, const char *path, vtp_hdr *h)
                 take_mastering(h, (const AVMasteringDisplayMetadata *)sd->data);
             if ((sd = av_frame_get_side_data(f, AV_FRAME_DATA_CONTENT_LIGHT_LEVEL)))
                 take_light(h, (const AVContentLightMetadata *)sd->data);
+            h->dynamic |= av_frame_get_side_data(f, AV_FRAME_DATA_DYNAMIC_HDR_PLUS) != NULL;
+            h->dovi |= av_frame_get_side_data(f, AV_FRAME_DATA_DOVI_RPU_BUFFER) != NULL ||
+                       av_frame_get_side_data(f, AV_FRAME_DATA_DOVI_METADATA) != NULL;
             break;
         }
     }
@@ -80,6 +84,7 @@ void vtp_hdr_probe(const AVFormatContext *in, int vidx, const char *path, vtp_hd
                           sizeof(AVMasteringDisplayMetadata)));
     take_light(h, (const AVContentLightMetadata *)vtp_stream_side_data(
                       st, AV_PKT_DATA_CONTENT_LIGHT_LEVEL, sizeof(AVContentLightMetadata)));
+    h->dovi = vtp_stream_side_data(st, AV_PKT_DATA_DOVI_CONF, 1) != NULL;
     /* HDR video is PQ or HLG, at 10 bits or more; a container may not say
      * the transfer (FFmpeg 7 leaves it to the bitstream), so any deep video
      * without a stated SDR transfer is looked at too. */
@@ -87,8 +92,19 @@ void vtp_hdr_probe(const AVFormatContext *in, int vidx, const char *path, vtp_hd
     const AVPixFmtDescriptor *d = av_pix_fmt_desc_get(st->codecpar->format);
     int hdr_trc = trc == AVCOL_TRC_SMPTE2084 || trc == AVCOL_TRC_ARIB_STD_B67;
     int deep = d && d->comp[0].depth >= 10 && trc == AVCOL_TRC_UNSPECIFIED;
-    if ((!h->has_mastering || !h->has_light) && (hdr_trc || deep))
+    if (hdr_trc || deep)
         probe_first_frame(vidx, path, h);
+}
+
+void vtp_hdr_warn_dropped(const vtp_hdr *h, const char *encoder)
+{
+    if (h->dovi)
+        vtp_log(VTP_LOG_WARNING, "the input carries Dolby Vision metadata, which vtpool does not "
+                "pass to %s: the output has the base layer%s only", encoder,
+                h->has_mastering ? " and its HDR10 metadata" : "");
+    if (h->dynamic)
+        vtp_log(VTP_LOG_WARNING, "the input carries HDR10+ dynamic metadata, which vtpool does "
+                "not pass to %s: the output has the static HDR10 metadata only", encoder);
 }
 
 /* Appends "key=value" to the ':'-separated list in option `name`, unless

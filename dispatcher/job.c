@@ -216,6 +216,7 @@ static int apply_rotation(vtp_job *j, char *why, size_t ws)
 static int apply_hdr(vtp_job *j, char *why, size_t ws)
 {
     vtp_hdr_probe(j->in, j->vidx, j->input, &j->hdr);
+    vtp_hdr_warn_dropped(&j->hdr, j->opts.encoder);
     if (!j->hdr.has_mastering && !j->hdr.has_light)
         return 0;
     int ret = vtp_hdr_encoder_opts(&j->hdr, j->opts.encoder, &j->opts.codec_opts);
@@ -238,8 +239,15 @@ static int apply_interlace(vtp_job *j, char *why, size_t ws)
     const char *enc = j->opts.encoder;
     const char *flags = !strcmp(enc, "libx264") ? "+ildct"
                         : !strcmp(enc, "mpeg2video") ? "+ildct+ilme" : NULL;
-    if (order == AV_FIELD_UNKNOWN || order == AV_FIELD_PROGRESSIVE || !flags)
+    if (order == AV_FIELD_UNKNOWN || order == AV_FIELD_PROGRESSIVE)
         return 0;
+    if (!flags) {
+        /* x265 codes fields only as separate pictures of half height, which
+         * FFmpeg's wrapper does not give it; the others have no field tools. */
+        vtp_log(VTP_LOG_WARNING, "the input is interlaced: %s codes the woven frames as "
+                "progressive pictures, marked with the field order", enc);
+        return 0;
+    }
     const AVDictionaryEntry *e = av_dict_get(j->opts.codec_opts, "flags", NULL, 0);
     const AVDictionaryEntry *p = av_dict_get(j->opts.codec_opts, "x264-params", NULL, 0);
     if ((e && strstr(e->value, "ildct")) || (p && strstr(p->value, "interlace")))

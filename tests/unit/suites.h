@@ -16,5 +16,6 @@ Suite *jobspec_suite(void);
 Suite *queue_suite(void);
 Suite *security_suite(void);
 Suite *accounting_suite(void);
+Suite *hdr_suite(void);
 
 #endif

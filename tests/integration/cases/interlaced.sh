@@ -2,7 +2,8 @@
 # Interlaced input, top and bottom field first: through libx264 it is
 # encoded interlaced (the frames say so, with the input's field dominance),
 # the container is marked with the input's field order, and every frame is
-# there at its time; -v says so.
+# there at its time; -v says so. Through libx265 the frames are coded
+# woven, with a warning, and the field order is still marked.
 
 # fields FILE: "ORDER INTERLACED TFF" of the stream and its first frame.
 fields() {
@@ -30,3 +31,12 @@ for top in 1 0; do
   assert_eq "$(fields "$name.mkv")" "$want" "$name.mkv fields"
   assert_same_frame_times "$name.ts" "$name.mkv"
 done
+
+# x265 has no way to take the woven frames as fields here: -v says so, and
+# the container still carries the field order.
+err=$(vtpool encode top1.ts -o x265.mkv -c libx265 --preset ultrafast -j 2 --segment 1 -v \
+  --progress none 2>&1) || fail "vtpool encode top1.ts with libx265 failed: $err"
+[[ "$err" == *"is interlaced: libx265 codes the woven frames as progressive pictures"* ]] ||
+  fail "x265 on interlaced input: no warning: $err"
+assert_eq "$(stream_field x265.mkv v:0 field_order)" tt "x265.mkv field order"
+assert_same_frame_times top1.ts x265.mkv
