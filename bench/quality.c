@@ -6,6 +6,7 @@
  * bitrate (from the packets), and PSNR and SSIM averaged over all frames
  * (libavfilter's psnr and ssim filters, reading both files with `movie`).
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include <libavfilter/buffersink.h>
 #include <libavformat/avformat.h>
 #include <libavutil/avstring.h>
+
 
 #include "vtp_bench.h"
 #include "vtp_encode.h"
@@ -168,6 +170,161 @@ int vtp_bench_quality(const vtp_bench_cfg *cfg, const double *lengths, int nleng
         unlink(out);
     }
     unlink(out);
+    unlink(ref);
+    rmdir(dir);
+    return ret;
+}
+
+/* ---- the default plan at equal quality: BD-rate ---- */
+
+/* c[0..3] of the cubic through the 4 points (x[i], y[i]), in powers of
+ * (x - x0). 0, or -1 when two x are equal. */
+static int cubic_through(const double *x, const double *y, double x0, double c[4])
+{
+    double m[4][5];
+    for (int i = 0; i < 4; i++) {
+        double p = 1, d = x[i] - x0;
+        for (int k = 0; k < 4; k++, p *= d)
+            m[i][k] = p;
+        m[i][4] = y[i];
+    }
+    for (int col = 0; col < 4; col++) {
+        int best = col;
+        for (int r = col + 1; r < 4; r++)
+            if (fabs(m[r][col]) > fabs(m[best][col]))
+                best = r;
+        if (fabs(m[best][col]) < 1e-12)
+            return -1;
+        for (int k = 0; k < 5; k++) {
+            double t = m[col][k];
+            m[col][k] = m[best][k];
+            m[best][k] = t;
+        }
+        for (int r = 0; r < 4; r++) {
+            if (r == col)
+                continue;
+            double f = m[r][col] / m[col][col];
+            for (int k = col; k < 5; k++)
+                m[r][k] -= f * m[col][k];
+        }
+    }
+    for (int k = 0; k < 4; k++)
+        c[k] = m[k][4] / m[k][k];
+    return 0;
+}
+
+/* The integral of the cubic c (around x0) from a to b. */
+static double cubic_integral(const double c[4], double x0, double a, double b)
+{
+    double s = 0;
+    for (int k = 0; k < 4; k++)
+        s += c[k] * (pow(b - x0, k + 1) - pow(a - x0, k + 1)) / (k + 1);
+    return s;
+}
+
+double vtp_bd_rate(const double *rate_a, const double *q_a, const double *rate_b,
+                   const double *q_b)
+{
+    double la[4], lb[4], ca[4], cb[4];
+    double lo_a = q_a[0], hi_a = q_a[0], lo_b = q_b[0], hi_b = q_b[0], x0 = 0;
+    for (int i = 0; i < 4; i++) {
+        if (!(rate_a[i] > 0) || !(rate_b[i] > 0))
+            return NAN;
+        la[i] = log10(rate_a[i]);
+        lb[i] = log10(rate_b[i]);
+        lo_a = fmin(lo_a, q_a[i]), hi_a = fmax(hi_a, q_a[i]);
+        lo_b = fmin(lo_b, q_b[i]), hi_b = fmax(hi_b, q_b[i]);
+        x0 += (q_a[i] + q_b[i]) / 8;
+    }
+    double lo = fmax(lo_a, lo_b), hi = fmin(hi_a, hi_b);
+    if (!(hi > lo) || cubic_through(q_a, la, x0, ca) < 0 || cubic_through(q_b, lb, x0, cb) < 0)
+        return NAN;
+    double diff = (cubic_integral(cb, x0, lo, hi) - cubic_integral(ca, x0, lo, hi)) / (hi - lo);
+    return (pow(10, diff) - 1) * 100;
+}
+
+/* One encode of a quality point: the input at crf, as cfg says. */
+static int quality_point(const vtp_bench_cfg *cfg, const char *out, const char *ref, int crf,
+                         int jobs, int whole, double *kbps, double *psnr, double *ssim,
+                         char *why, size_t ws)
+{
+    vtp_enc_opts opts;
+    char v[16];
+    vtp_enc_opts_init(&opts);
+    snprintf(v, sizeof(v), "%d", crf);
+    int ret = vtp_enc_opts_copy(&opts, &cfg->opts);
+    if (ret >= 0 && av_dict_set(&opts.codec_opts, "crf", v, 0) < 0)
+        ret = VTP_ERR_NOMEM;
+    vtp_encode_cfg ec = {
+        .input = cfg->input,
+        .output = out,
+        .opts = opts,
+        .audio = "none",
+        .jobs = jobs,
+        .segment_seconds = whole ? 86400 : 0,
+        .fixed_segments = whole,
+        .overwrite = 1,
+    };
+    if (ret >= 0 && (ret = vtp_encode_run(&ec, why, ws)) >= 0 &&
+        (ret = video_bitrate(out, kbps)) >= 0)
+        ret = compare(out, ref, psnr, ssim, why, ws);
+    vtp_enc_opts_clear(&opts);
+    unlink(out);
+    return ret;
+}
+
+int vtp_bench_quality_plan(const vtp_bench_cfg *cfg, const int *workers, int nworkers, char *why,
+                           size_t ws)
+{
+    static const int crfs[4] = {19, 23, 27, 31};
+    char dir[] = "/tmp/vtpool-quality-XXXXXX", out[128], ref[160];
+    double kbps[VTP_BENCH_MAX_COUNTS + 1][4], psnr[VTP_BENCH_MAX_COUNTS + 1][4],
+        ssim[VTP_BENCH_MAX_COUNTS + 1][4];
+    int ret = 0;
+
+    if (!mkdtemp(dir)) {
+        snprintf(why, ws, "cannot make a temporary directory");
+        return VTP_ERR_OUTPUT;
+    }
+    char *abs_in = realpath(cfg->input, NULL);
+    snprintf(ref, sizeof(ref), "%s/ref", dir);
+    if (!abs_in || symlink(abs_in, ref) != 0) {
+        free(abs_in);
+        rmdir(dir);
+        snprintf(why, ws, "cannot read '%s'", cfg->input);
+        return VTP_ERR_INPUT;
+    }
+    free(abs_in);
+    snprintf(out, sizeof(out), "%s/q.mkv", dir);
+    printf("%10s %4s %10s %8s %8s\n", "workers", "crf", "kbps", "PSNR dB", "SSIM");
+    /* Row 0: one encoder, one thread, the whole input; then each count
+     * with the default plan. */
+    for (int w = 0; w <= nworkers && ret >= 0; w++) {
+        for (int k = 0; k < 4 && ret >= 0; k++) {
+            ret = quality_point(cfg, out, ref, crfs[k], w ? workers[w - 1] : 1, !w, &kbps[w][k],
+                                &psnr[w][k], &ssim[w][k], why, ws);
+            if (ret >= 0) {
+                char label[16];
+                snprintf(label, sizeof(label), "%d", w ? workers[w - 1] : 0);
+                printf("%10s %4d %10.1f %8.3f %8.5f\n", w ? label : "whole", crfs[k],
+                       kbps[w][k], psnr[w][k], ssim[w][k]);
+                fflush(stdout);
+            }
+        }
+    }
+    if (ret >= 0) {
+        printf("\n%10s %14s %14s\n", "workers", "BD-rate PSNR", "BD-rate SSIM");
+        for (int w = 1; w <= nworkers; w++) {
+            double ss0[4], ssw[4];
+            for (int k = 0; k < 4; k++) {     /* SSIM in dB, as x264 reports it */
+                ss0[k] = -10 * log10(fmax(1 - ssim[0][k], 1e-10));
+                ssw[k] = -10 * log10(fmax(1 - ssim[w][k], 1e-10));
+            }
+            printf("%10d %+13.2f%% %+13.2f%%\n", workers[w - 1],
+                   vtp_bd_rate(kbps[0], psnr[0], kbps[w], psnr[w]),
+                   vtp_bd_rate(kbps[0], ss0, kbps[w], ssw));
+        }
+    }
     unlink(ref);
     rmdir(dir);
     return ret;

@@ -13,6 +13,7 @@ static const char usage[] =
     "usage: vtpool bench INPUT [--cores 1,2,4,...] [encode options] [--baseline]\n"
     "                    [--repeat N] [--json FILE] [--csv FILE] [-o NAME.EXT]\n"
     "       vtpool bench INPUT --quality LENGTHS [encode options]\n"
+    "       vtpool bench INPUT --quality plan [--cores 2,16] [encode options]\n"
     "\n"
     "Runs the same encode with each worker count and prints, per count: frames per\n"
     "second, speedup over one worker, efficiency (fps at N / (N x fps at 1)), CPU\n"
@@ -31,6 +32,12 @@ static const char usage[] =
     "                         segment and once per segment length (e.g. 2,10,60),\n"
     "                         every segment with one codec thread and none cut finer,\n"
     "                         and prints bitrate, PSNR and SSIM against the input\n"
+    "  --quality plan         instead: the price of the default plan at equal quality.\n"
+    "                         Encodes at crf 19, 23, 27, 31 once whole (one encoder,\n"
+    "                         one thread) and as 'vtpool encode' does with each count\n"
+    "                         of --cores (default 2,16; more than this machine has is\n"
+    "                         allowed: it changes time, not bits); prints each point\n"
+    "                         and the BD-rate against the whole encode\n"
     "  encode options         -c, --crf, -b, --preset, -x, --vf, --audio, --segment as\n"
     "                         for 'vtpool encode' (see 'vtpool encode --help')\n";
 
@@ -48,6 +55,26 @@ static int parse_lengths(const char *list, double *lengths, int max)
             return -1;
         }
         n++;
+    }
+    free(copy);
+    return n;
+}
+
+/* Worker counts for --quality plan: any positive number, this machine's
+ * cores or not. Their count, or -1 after printing why. */
+static int parse_workers(const char *list, int *workers)
+{
+    char *copy = strdup(list), *save = NULL;
+    int n = 0;
+    for (char *tok = copy ? strtok_r(copy, ",", &save) : NULL; tok;
+         tok = strtok_r(NULL, ",", &save)) {
+        double v;
+        if (n == VTP_BENCH_MAX_COUNTS || vtp_cli_number(tok, 1, 4096, &v) < 0 || v != (int)v) {
+            free(copy);
+            vtp_cli_usage_error("bench", "--cores takes whole numbers like 2,16, not '%s'", list);
+            return -1;
+        }
+        workers[n++] = (int)v;
     }
     free(copy);
     return n;
@@ -96,7 +123,8 @@ int vtp_cmd_bench(int argc, char **argv)
     if (status >= 0)
         goto end;
     vtp_log_init(extra.verbose ? VTP_LOG_WARNING : VTP_LOG_ERROR);
-    if ((status = parse_cores(extra.cores, &cfg)) != 0)
+    int plan = extra.quality && !strcmp(extra.quality, "plan");
+    if (!plan && (status = parse_cores(extra.cores, &cfg)) != 0)
         goto end;
     if (!spec.opts.encoder && !(spec.opts.encoder = strdup("libx264"))) {
         status = VTP_EXIT_INTERNAL;
@@ -113,6 +141,19 @@ int vtp_cmd_bench(int argc, char **argv)
     if (spec.output) {
         const char *dot = strrchr(spec.output, '.');
         cfg.container = dot && dot[1] ? dot + 1 : NULL;
+    }
+    if (plan) {
+        int workers[VTP_BENCH_MAX_COUNTS] = {2, 16}, n = 2;
+        if (extra.cores && (n = parse_workers(extra.cores, workers)) <= 0) {
+            status = VTP_EXIT_USAGE;
+            goto end;
+        }
+        cfg.opts = spec.opts;
+        ret = vtp_bench_quality_plan(&cfg, workers, n, why, sizeof(why));
+        if (ret < 0)
+            vtp_log_line("bench: %s", why);
+        status = ret < 0 ? vtp_exit_status(ret) : VTP_EXIT_OK;
+        goto end;
     }
     if (extra.quality) {
         double lengths[VTP_BENCH_MAX_COUNTS];

@@ -1,6 +1,8 @@
 /* segment.c -- lifecycles of segments, results and their packet lists. */
 #include "vtp_segment.h"
 
+#include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -104,45 +106,174 @@ static int vcl_nal(enum AVCodecID id, uint8_t header)
     return ((header >> 1) & 0x3f) < 32;     /* HEVC */
 }
 
-/* Whether an H.264 or HEVC packet holds a picture: an access unit of only
- * delimiters, parameter sets or SEI gives no frame (the decoder says
- * "missing picture in access unit"), which ffmpeg drops too. NAL units are
- * length-prefixed (avcC/hvcC extradata says how long the prefix is) or
- * Annex B. Anything unreadable counts as a picture. */
-static int has_picture(const AVCodecParameters *par, const AVPacket *pkt)
+/* Whether an H.264 SEI NAL unit (header byte included) holds a recovery
+ * point message: an I-frame with one is where an open GOP starts (x264's
+ * open-gop), as clean as an IDR once its leading pictures, which belong to
+ * the segment before, are left out. Payloads are skipped by their stated
+ * size, so that a message after another is found too. */
+static int has_recovery_point(const uint8_t *d, size_t len)
 {
-    if (par->codec_id != AV_CODEC_ID_H264 && par->codec_id != AV_CODEC_ID_HEVC)
-        return 1;
-    const uint8_t *d = pkt->data, *end = pkt->data + pkt->size;
-    const uint8_t *x = par->extradata;
-    int n = 0;
+    size_t i = 1;
+    while (i < len && d[i] != 0x80) {       /* 0x80: the trailing bits */
+        unsigned type = 0, size = 0;
+        while (i < len && d[i] == 0xFF)
+            type += d[i++];
+        if (i >= len)
+            return 0;
+        type += d[i++];
+        while (i < len && d[i] == 0xFF)
+            size += d[i++];
+        if (i >= len)
+            return 0;
+        size += d[i++];
+        if (type == 6)
+            return 1;
+        i += size;
+    }
+    return 0;
+}
 
+/* Whether a NAL unit starts a clean random access point: an H.264 IDR
+ * picture or recovery point, or an HEVC IRAP picture (IDR, CRA, BLA; the
+ * RASL pictures after a CRA lie before it and are the segment before's). */
+static int irap_nal(enum AVCodecID id, const uint8_t *d, size_t len, void *opaque)
+{
+    (void)opaque;
+    if (id == AV_CODEC_ID_H264)
+        return (d[0] & 0x1f) == 5 || ((d[0] & 0x1f) == 6 && has_recovery_point(d, len));
+    int type = (d[0] >> 1) & 0x3f;
+    return type >= 16 && type <= 23;
+}
+
+/* Whether a NAL unit starts a coded picture (a VCL NAL unit). */
+static int vcl_nal_unit(enum AVCodecID id, const uint8_t *d, size_t len, void *opaque)
+{
+    (void)len;
+    (void)opaque;
+    return vcl_nal(id, d[0]);
+}
+
+/* Whether any NAL unit of an H.264 or HEVC packet matches: 1, 0, or -1
+ * when the packet cannot be read as NAL units. NAL units are length-
+ * prefixed (avcC/hvcC extradata says how long the prefix is) or Annex B. */
+/* The length of the prefix before each NAL unit: from avcC/hvcC
+ * extradata, or 0 for Annex B start codes. */
+static int nal_prefix(const AVCodecParameters *par)
+{
+    const uint8_t *x = par->extradata;
     if (par->codec_id == AV_CODEC_ID_H264 && par->extradata_size >= 7 && x[0] == 1)
-        n = (x[4] & 3) + 1;
-    else if (par->codec_id == AV_CODEC_ID_HEVC && par->extradata_size >= 23 && x[0] == 1)
-        n = (x[21] & 3) + 1;
+        return (x[4] & 3) + 1;
+    if (par->codec_id == AV_CODEC_ID_HEVC && par->extradata_size >= 23 && x[0] == 1)
+        return (x[21] & 3) + 1;
+    return 0;
+}
+
+static int any_nal(const AVCodecParameters *par, const AVPacket *pkt,
+                   int (*match)(enum AVCodecID, const uint8_t *, size_t, void *), void *opaque)
+{
+    const uint8_t *d = pkt->data, *end = pkt->data + pkt->size;
+    int n = nal_prefix(par);
+
     if (n) {
         while (end - d > n) {
             uint32_t len = nal_length(d, n);
             d += n;
             if (len == 0 || len > (uint32_t)(end - d))
-                return 1;
-            if (vcl_nal(par->codec_id, d[0]))
+                return -1;
+            if (match(par->codec_id, d, len, opaque))
                 return 1;
             d += len;
         }
-        return d != end;
+        return d != end ? -1 : 0;
     }
-    int seen = 0;
+    const uint8_t *nal = NULL;
     for (; end - d > 3; d++) {
         if (d[0] == 0 && d[1] == 0 && d[2] == 1) {
-            seen = 1;
-            if (vcl_nal(par->codec_id, d[3]))
+            if (nal && match(par->codec_id, nal, (size_t)(d - nal), opaque))
                 return 1;
+            nal = d + 3;
             d += 2;
         }
     }
-    return !seen;
+    if (nal && end > nal && match(par->codec_id, nal, (size_t)(end - nal), opaque))
+        return 1;
+    return nal ? 0 : -1;
+}
+
+/* Whether an H.264 or HEVC packet holds a picture: an access unit of only
+ * delimiters, parameter sets or SEI gives no frame (the decoder says
+ * "missing picture in access unit"), which ffmpeg drops too. Anything
+ * unreadable counts as a picture. */
+static int has_picture(const AVCodecParameters *par, const AVPacket *pkt)
+{
+    if (par->codec_id != AV_CODEC_ID_H264 && par->codec_id != AV_CODEC_ID_HEVC)
+        return 1;
+    return any_nal(par, pkt, vcl_nal_unit, NULL) != 0;
+}
+
+int vtp_packet_clean_start(const AVCodecParameters *par, const AVPacket *pkt)
+{
+    if (!(pkt->flags & AV_PKT_FLAG_KEY))
+        return 0;
+    if (par->codec_id != AV_CODEC_ID_H264 && par->codec_id != AV_CODEC_ID_HEVC)
+        return 1;
+    return any_nal(par, pkt, irap_nal, NULL) != 0;
+}
+
+typedef struct found_nal {
+    const uint8_t *d;
+    size_t len;
+} found_nal;
+
+/* An SEI NAL unit with x264's version string (user data unregistered). */
+static int x264_sei(enum AVCodecID id, const uint8_t *d, size_t len, void *opaque)
+{
+    static const char tag[] = "x264 - core ";
+    if (id != AV_CODEC_ID_H264 || (d[0] & 0x1f) != 6 || !memmem(d, len, tag, sizeof(tag) - 1))
+        return 0;
+    found_nal *f = opaque;
+    f->d = d;
+    f->len = len;
+    return 1;
+}
+
+int vtp_h264_encoder_sei(const AVCodecParameters *par, const AVPacket *pkt, uint8_t **nal,
+                         size_t *len)
+{
+    found_nal f = {0};
+    if (par->codec_id != AV_CODEC_ID_H264 || any_nal(par, pkt, x264_sei, &f) != 1)
+        return 0;
+    if (!(*nal = malloc(f.len)))
+        return VTP_ERR_NOMEM;
+    memcpy(*nal, f.d, f.len);
+    *len = f.len;
+    return 1;
+}
+
+int vtp_packet_with_nal(const AVCodecParameters *par, const AVPacket *src, const uint8_t *nal,
+                        size_t len, AVPacket *dst)
+{
+    int n = nal_prefix(par);
+    size_t head = (n ? (size_t)n : 4) + len;
+    if (len > UINT32_MAX / 2 || (size_t)src->size > INT_MAX - head ||
+        av_new_packet(dst, (int)(head + (size_t)src->size)) < 0)
+        return VTP_ERR_NOMEM;
+    if (av_packet_copy_props(dst, src) < 0) {
+        av_packet_unref(dst);
+        return VTP_ERR_NOMEM;
+    }
+    uint8_t *w = dst->data;
+    if (n) {
+        for (int i = n - 1; i >= 0; i--)
+            *w++ = (uint8_t)(len >> (8 * i));
+    } else {
+        static const uint8_t start[4] = {0, 0, 0, 1};
+        memcpy(w, start, 4);
+        w += 4;
+    }
+    memcpy(w, nal, len);
+    memcpy(w + len, src->data, (size_t)src->size);
+    return 0;
 }
 
 int vtp_packet_has_picture(const AVCodecParameters *par, const AVPacket *pkt)

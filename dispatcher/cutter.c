@@ -23,19 +23,29 @@ int64_t vtp_cutter_last_cut(const vtp_cutter *c)
 
 int64_t vtp_cutter_target_at(const vtp_cutter *c, int64_t start)
 {
-    if (c->workers <= 1 || c->end == NO_TS || start == NO_TS || c->min_len <= 0 ||
-        c->min_len >= c->target || c->end <= start)
-        return c->target;
-    int64_t left = c->end - start;
-    int64_t t = left / (2 * (int64_t)c->workers);
-    if (t < c->min_len)
-        t = c->min_len;
-    if (t > c->target)
-        t = c->target;
-    /* No crumb of a segment at the very end. */
-    if (left - t < c->min_len / 2)
-        t = left;
+    int64_t t = c->target;
+    if (c->workers > 1 && c->end != NO_TS && start != NO_TS && c->min_len > 0 &&
+        c->min_len < c->target && c->end > start) {
+        int64_t left = c->end - start;
+        t = left / ((int64_t)c->workers * (c->spread > 1 ? c->spread : 1));
+        if (t < c->min_len)
+            t = c->min_len;
+        if (t > c->target)
+            t = c->target;
+        if (c->grid > 0 && t >= c->grid)
+            t -= t % c->grid;
+        /* No crumb of a segment at the very end. */
+        if (left - t < c->min_len / 2)
+            t = left;
+    }
     return t;
+}
+
+/* Whether the open segment's length keeps the encoder's keyframes where
+ * one encoder of the whole input would put them. */
+static int on_grid(const vtp_cutter *c)
+{
+    return c->grid > 0 && c->open_target >= c->grid && c->open_target % c->grid == 0;
 }
 
 /* Whether the open segment lies in the tail (shorter than the target). */
@@ -104,8 +114,9 @@ int vtp_cutter_feed(vtp_cutter *c, int64_t ts, int64_t dts, int key, int *events
 
     if (key && ts != NO_TS && c->open_start != NO_TS) {
         /* In the tail a keyframe a little early beats decoding up to a cut
-         * between keyframes. */
-        int64_t need = in_tail(c) ? c->open_target - c->open_target / 4 : c->open_target;
+         * between keyframes; not where the cut keeps the encoder's rhythm. */
+        int64_t need = in_tail(c) && !on_grid(c) ? c->open_target - c->open_target / 4
+                                                 : c->open_target;
         int64_t elapsed = ts - c->open_start;
         if (elapsed > 0 && elapsed >= need && !(in_tail(c) && crumb_after(c, ts))) {
             cut_at(c, ts, 0);

@@ -298,17 +298,36 @@ static int check_settings(vtp_job *j, char *why, size_t ws)
     return vtp_pipeline_check(&j->opts, st->codecpar, st->time_base, rate, why, ws);
 }
 
-/* The target segment length: the user's, or by default VTP_SEGMENT_DEFAULT_S
- * shortened for inputs too short to give every worker two segments. */
-static double segment_length(const vtp_job *j, const vtp_job_cfg *cfg)
+/* A number in the ':'-separated KEY=VALUE list of codec option `name`. */
+static long param_number(const vtp_job *j, const char *name, const char *key)
 {
-    if (cfg->segment_seconds > 0)
-        return cfg->segment_seconds;
-    double seg = VTP_SEGMENT_DEFAULT_S;
-    double dur = j->in->duration > 0 ? (double)j->in->duration / AV_TIME_BASE : 0;
-    if (dur > 0 && cfg->parallelism > 0)
-        seg = FFMIN(seg, FFMAX(VTP_SEGMENT_MIN_AUTO_S, dur / (2.0 * cfg->parallelism)));
-    return seg;
+    const AVDictionaryEntry *e = av_dict_get(j->opts.codec_opts, name, NULL, 0);
+    size_t n = strlen(key);
+    for (const char *at = e ? e->value : NULL; at && *at; at = strchr(at, ':') ? strchr(at, ':') + 1 : NULL)
+        if (!strncmp(at, key, n) && at[n] == '=')
+            return strtol(at + n + 1, NULL, 10);
+    return 0;
+}
+
+/* The encoder's keyframe interval in seconds, 0 when unknown: -g or the
+ * encoder's own keyint as the user set them, else x264's and x265's
+ * default of 250 frames. */
+static double keyint_seconds(const vtp_job *j)
+{
+    const AVStream *st = j->in->streams[j->vidx];
+    AVRational rate = st->avg_frame_rate.num > 0 ? st->avg_frame_rate : st->r_frame_rate;
+    const char *enc = j->opts.encoder;
+    const AVDictionaryEntry *g = av_dict_get(j->opts.codec_opts, "g", NULL, 0);
+    long frames = g ? strtol(g->value, NULL, 10) : 0;
+    if (frames <= 0 && !strcmp(enc, "libx264"))
+        frames = param_number(j, "x264-params", "keyint");
+    if (frames <= 0 && !strcmp(enc, "libx265"))
+        frames = param_number(j, "x265-params", "keyint");
+    if (frames <= 0 && (!strcmp(enc, "libx264") || !strcmp(enc, "libx265")))
+        frames = 250;
+    if (frames <= 0 || rate.num <= 0 || rate.den <= 0)
+        return 0;
+    return (double)frames / av_q2d(rate);
 }
 
 static int side_packet(void *opaque, AVPacket *pkt)
@@ -348,13 +367,23 @@ vtp_job *vtp_job_open(const vtp_job_cfg *cfg, int *err, char *why, size_t ws)
         goto fail;
     if (j->hdr.has_mastering || j->hdr.has_light)
         vtp_joiner_set_hdr(j->joiner, &j->hdr);
-    double seg = segment_length(j, cfg);
-    vtp_log(VTP_LOG_INFO, "segments of %.2f s", seg);
+    /* By default the cuts are planned (vtp_cutter.h); --segment S sets the
+     * length, cut finer at the end. */
+    int planned = cfg->segment_seconds <= 0;
+    double seg = planned ? VTP_SEGMENT_DEFAULT_S : cfg->segment_seconds;
+    double grid = planned ? keyint_seconds(j) : 0;
+    if (planned)
+        vtp_log(VTP_LOG_INFO, "segments planned for %d workers, %.0f to %.0f s%s", cfg->parallelism,
+                VTP_PLAN_MIN_S, seg, grid > 0 ? ", whole keyframe intervals" : "");
+    else
+        vtp_log(VTP_LOG_INFO, "segments of %.2f s", seg);
     vtp_split_cfg sc = {
         .segment_seconds = seg,
-        .long_gop_seconds = seg * VTP_LONG_GOP_FACTOR,
+        .long_gop_seconds = planned ? VTP_LONG_GOP_S : seg * VTP_LONG_GOP_FACTOR,
         .workers = cfg->fixed_segments ? 0 : cfg->parallelism,
-        .tail_min_seconds = VTP_TAIL_MIN_S,
+        .tail_min_seconds = planned ? VTP_PLAN_MIN_S : VTP_TAIL_MIN_S,
+        .grid_seconds = grid,
+        .spread = planned ? 1 : 2,
         .job_id = (uint64_t)cfg->id,
         .opts = &j->opts,
         .skip_errors = cfg->skip_errors,

@@ -25,10 +25,14 @@
 #include "vtp_cutter.h"
 #include "vtp_error.h"
 #include "vtp_log.h"
+#include "vtp_scene.h"
 #include "vtp_timeline.h"
 #include "vtp_tsjoin.h"
 
 #define READY_MAX 16                         /* complete segments held */
+
+/* Why a cut fell where it did (counted, and said with -v). */
+enum { CUT_KEYFRAME, CUT_SCENE, CUT_BALANCE, CUT_SIZE, CUT_REASONS };
 #define VTP_FRAME_SEGMENT_MAX_BYTES (512LL << 20)
 
 struct vtp_splitter {
@@ -57,9 +61,14 @@ struct vtp_splitter {
     int64_t end_us;             /* furthest packet end seen, AV_TIME_BASE units */
     int64_t last_dts, last_gap; /* of video packets, for those of unknown length */
     int64_t skipped;            /* damage dropped (--on-error skip) */
+    int64_t cuts[CUT_REASONS];  /* where the cuts fell, by reason */
+    uint8_t *enc_sei;           /* x264's version SEI, for segments after the first */
+    size_t enc_sei_len;
+    int sei_looked;             /* video packets looked at for it */
 
     /* Decode mode. */
     AVCodecContext *dec;
+    vtp_scene scene;
     AVFrame *frame;
     int64_t drop_before;        /* frames before this pts belong to packet segments */
     int64_t first_cut;          /* cut_start of the first frame segment */
@@ -128,6 +137,18 @@ static int push_ready(vtp_splitter *s, vtp_segment **seg, int64_t cut_end)
     (*seg)->cut_end = cut_end;
     if ((*seg)->kind == VTP_SEG_PACKETS) {
         vtp_segment_count_frames(*seg, (*seg)->index == 0);
+        /* The decoder of a later segment learns x264's version too. */
+        if (s->enc_sei && (*seg)->index > 0 && (*seg)->pkts.n > 0) {
+            AVPacket *first = av_packet_alloc();
+            if (!first || vtp_packet_with_nal(s->vpar, (*seg)->pkts.v[0], s->enc_sei,
+                                              s->enc_sei_len, first) < 0) {
+                av_packet_free(&first);
+                return VTP_ERR_NOMEM;
+            }
+            (*seg)->pkts.bytes += first->size - (*seg)->pkts.v[0]->size;
+            av_packet_free(&(*seg)->pkts.v[0]);
+            (*seg)->pkts.v[0] = first;
+        }
     } else {
         (*seg)->count_start = (*seg)->cut_start;
         (*seg)->frames_expected = (int64_t)(*seg)->frame_count + (*seg)->frames.n;
@@ -153,6 +174,8 @@ vtp_splitter *vtp_splitter_new(AVFormatContext *in, int video_index, const vtp_s
     int64_t long_gop = av_rescale_q((int64_t)(cfg->long_gop_seconds * 1e6), AV_TIME_BASE_Q, tb);
     vtp_cutter_init(&s->cutter, s->target, long_gop);
     s->cutter.min_len = av_rescale_q((int64_t)(cfg->tail_min_seconds * 1e6), AV_TIME_BASE_Q, tb);
+    s->cutter.spread = cfg->spread;
+    s->cutter.grid = av_rescale_q((int64_t)(cfg->grid_seconds * 1e6), AV_TIME_BASE_Q, tb);
     s->cutter.workers = cfg->workers;
     if (!(s->tsjoin = vtp_tsjoin_new(in)) ||
         !(s->pkt = av_packet_alloc()) || !(s->cut_key = av_packet_alloc()) ||
@@ -185,6 +208,7 @@ void vtp_splitter_destroy(vtp_splitter **self_p)
     vtp_tsjoin_destroy(&s->tsjoin);
     av_packet_free(&s->vpkt);
     vtp_pktlist_clear(&s->held);
+    free(s->enc_sei);
     av_packet_free(&s->pkt);
     av_packet_free(&s->cut_key);
     free(s);
@@ -233,10 +257,20 @@ static int take_frame(vtp_splitter *s, AVFrame *f)
     }
     f->pts = ts;
     s->dec_got++;
-    if (s->open && (ts - s->frame_seg_start >= s->frame_seg_len ||
-                    s->open->frame_wire.len >= VTP_FRAME_SEGMENT_MAX_BYTES)) {
-        if ((ret = push_ready(s, &s->open, ts)) < 0)
-            return ret;
+    /* The planned length, or a scene change in its last third (where the
+     * encoder would put a keyframe anyway), or the size limit. */
+    int scene = vtp_scene_cut(&s->scene, f);
+    if (s->open) {
+        int64_t len = ts - s->frame_seg_start;
+        int why = len >= s->frame_seg_len ? CUT_BALANCE
+                  : scene && len >= s->frame_seg_len - s->frame_seg_len / 3 &&
+                          len >= s->cutter.min_len ? CUT_SCENE
+                  : s->open->frame_wire.len >= VTP_FRAME_SEGMENT_MAX_BYTES ? CUT_SIZE : -1;
+        if (why >= 0) {
+            s->cuts[why]++;
+            if ((ret = push_ready(s, &s->open, ts)) < 0)
+                return ret;
+        }
     }
     if (!s->open) {
         int64_t cut = ts;
@@ -375,9 +409,15 @@ static int place_video(vtp_splitter *s, AVPacket *pkt)
         return ret;
     }
 
+    if (s->sei_looked < 16 && !s->enc_sei) {
+        s->sei_looked++;
+        if ((ret = vtp_h264_encoder_sei(s->vpar, pkt, &s->enc_sei, &s->enc_sei_len)) < 0)
+            return ret;
+    }
+    int key = vtp_packet_clean_start(s->vpar, pkt);
     int place = vtp_cutter_feed(&s->cutter, ts == AV_NOPTS_VALUE ? VTP_CUT_NO_TS : ts,
-                                pkt->dts == AV_NOPTS_VALUE ? VTP_CUT_NO_TS : pkt->dts,
-                                !!(pkt->flags & AV_PKT_FLAG_KEY), &events);
+                                pkt->dts == AV_NOPTS_VALUE ? VTP_CUT_NO_TS : pkt->dts, key,
+                                &events);
     if ((events & VTP_CUT_EV_CLOSED) &&
         (ret = push_ready(s, &s->closing, s->closing ? s->closing->cut_end : 0)) < 0)
         return ret;
@@ -395,6 +435,7 @@ static int place_video(vtp_splitter *s, AVPacket *pkt)
         }
         return vtp_pktlist_move(&s->closing->pkts, pkt);
     case VTP_CUT_NEW:
+        s->cuts[CUT_KEYFRAME]++;
         s->open->cut_end = ts;
         s->closing = s->open;
         if (!(s->open = new_segment(s, VTP_SEG_PACKETS, ts)))
@@ -404,6 +445,7 @@ static int place_video(vtp_splitter *s, AVPacket *pkt)
             return ret;
         break;
     case VTP_CUT_SPLIT:
+        s->cuts[CUT_BALANCE]++;
         /* Between keyframes: the new segment decodes from the last keyframe
          * (sharing the packets), and the one ending here decodes this packet
          * too, for the frames after it in decode order but shown before it. */
@@ -427,7 +469,7 @@ static int place_video(vtp_splitter *s, AVPacket *pkt)
     }
     if ((ret = vtp_pktlist_move(&s->open->pkts, pkt)) < 0)
         return ret;
-    if (place == VTP_CUT_NEW || (s->open->pkts.v[s->open->pkts.n - 1]->flags & AV_PKT_FLAG_KEY))
+    if (place == VTP_CUT_NEW || key)
         s->open_key = s->open->pkts.n - 1;
     if (events & VTP_CUT_EV_LONG_GOP)
         return start_decoding(s);
@@ -566,6 +608,11 @@ static int finish(vtp_splitter *s)
     if ((ret = push_ready(s, &s->closing, s->closing ? s->closing->cut_end : 0)) < 0 ||
         (ret = push_ready(s, &s->open, VTP_PTS_MAX)) < 0)
         return ret;
+    int64_t n = s->cuts[CUT_KEYFRAME] + s->cuts[CUT_SCENE] + s->cuts[CUT_BALANCE] + s->cuts[CUT_SIZE];
+    vtp_log(VTP_LOG_WARNING, "%lld cuts: %lld at keyframes of the input, %lld at scene changes, "
+            "%lld between keyframes for balance, %lld where decoded frames filled a segment",
+            (long long)n, (long long)s->cuts[CUT_KEYFRAME], (long long)s->cuts[CUT_SCENE],
+            (long long)s->cuts[CUT_BALANCE], (long long)s->cuts[CUT_SIZE]);
     return check_complete(s);
 }
 

@@ -53,6 +53,21 @@ int vtp_bench_run(const vtp_bench_cfg *cfg, char *why, size_t why_size);
 int vtp_bench_quality(const vtp_bench_cfg *cfg, const double *lengths, int nlengths, char *why,
                       size_t why_size);
 
+/* The price of the default plan at equal quality: encodes the input at
+ * crf 19, 23, 27 and 31 once as one segment with one encoder thread (one
+ * single-threaded encode of the whole input), then as `vtpool encode` does
+ * by default with each number of workers (planned cuts, the end cut finer,
+ * idle cores as codec threads); prints bitrate, PSNR and SSIM of each, and
+ * each count's BD-rate against the single encode, by PSNR and by SSIM. */
+int vtp_bench_quality_plan(const vtp_bench_cfg *cfg, const int *workers, int nworkers, char *why,
+                           size_t why_size);
+
+/* Bjontegaard delta rate, in percent: the average bitrate difference of
+ * curve b against curve a over the quality range both cover (log-rate as a
+ * cubic of quality through 4 points each). NAN when they do not overlap. */
+double vtp_bd_rate(const double *rate_a, const double *quality_a, const double *rate_b,
+                   const double *quality_b);
+
 /* One libavcodec encoder with `threads` threads over the whole video of
  * input (decoder threads likewise); *frames receives the frames encoded. */
 int vtp_baseline_run(const char *input, const vtp_enc_opts *opts, int threads, int64_t *frames,

@@ -15,11 +15,18 @@
  *    least that long), the cutter says so once: keyframes are too rare to
  *    cut at, and the splitter switches to cutting decoded frames.
  *
- * The tail. With the stream's end and the number of workers known, the
- * last stretch is cut finer so that every worker finishes at about the same
- * time (factoring: each segment takes 1/(2 x workers) of what remains,
- * between `min_len` and `target`). Keyframes rarely fall where such short
- * segments should end, so there the cutter also cuts between keyframes:
+ * The plan. With the stream's end and the number of workers known, each
+ * segment takes 1/workers of what remains (guided self-scheduling; with
+ * `spread` 2, as for a length the user chose, half that), between
+ * `min_len` and `target`: as few cuts as keep every worker busy, long
+ * segments first and shorter ones towards the end, so that the workers
+ * finish together. Every cut costs a keyframe, except where the encoder
+ * would put one anyway: with `grid` (the encoder's keyframe interval) set,
+ * a segment at least that long is a whole number of intervals, so that
+ * inside it the encoder's own keyframes fall where one encoder of the
+ * whole input would put them. Keyframes of the input rarely fall where the
+ * plan's segments should end, so below `target` the cutter also cuts
+ * between keyframes:
  *  - at a packet that is not a keyframe but shows after every packet before
  *    it (a P-frame, not a B-frame), with known pts and dts, at most
  *    `long_gop` after the last keyframe;
@@ -59,8 +66,11 @@ typedef struct vtp_cutter {
     int64_t target;         /* segment length, in stream time base units */
     int64_t long_gop;       /* see above; <= 0 disables */
     int64_t end;            /* where the stream ends, or VTP_CUT_NO_TS if unknown */
-    int workers;            /* sharing the segments; <= 1: no finer tail */
-    int64_t min_len;        /* the shortest tail segment */
+    int workers;            /* sharing the segments; <= 1: no plan, target only */
+    int spread;             /* each segment takes 1/(workers x spread) of what
+                               remains; 0 or 1: 1/workers */
+    int64_t min_len;        /* the shortest planned segment */
+    int64_t grid;           /* the encoder's keyframe interval; 0: unknown */
     /* Private. */
     int started;
     int64_t open_start;     /* pts of the open segment's start */
@@ -83,7 +93,7 @@ int vtp_cutter_feed(vtp_cutter *c, int64_t ts, int64_t dts, int key, int *events
 /* The cut of the last VTP_CUT_NEW or VTP_CUT_SPLIT (the closing segment's end). */
 int64_t vtp_cutter_last_cut(const vtp_cutter *c);
 
-/* The length of a segment starting at start: target, or less in the tail. */
+/* The length of a segment starting at start: target, or less as planned. */
 int64_t vtp_cutter_target_at(const vtp_cutter *c, int64_t start);
 
 #endif

@@ -27,9 +27,10 @@
 struct vtp_queue;
 
 #define VTP_SEGMENT_ATTEMPTS 3          /* workers a segment may fail on */
-#define VTP_SEGMENT_DEFAULT_S 10.0      /* default target segment length */
-#define VTP_SEGMENT_MIN_AUTO_S 1.0      /* shortest the default shrinks to */
-#define VTP_TAIL_MIN_S 0.5              /* shortest segment of the finer tail */
+#define VTP_SEGMENT_DEFAULT_S 30.0      /* the plan's longest segment (vtp_cutter.h) */
+#define VTP_PLAN_MIN_S 2.0              /* ... and its shortest */
+#define VTP_LONG_GOP_S 15.0             /* planned: no keyframe for this long: decode */
+#define VTP_TAIL_MIN_S 0.5              /* --segment S: the shortest segment of the tail */
 
 typedef struct vtp_job_cfg {
     int64_t id;                         /* job id (1 for vtpool encode) */

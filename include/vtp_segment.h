@@ -107,6 +107,25 @@ void vtp_segment_count_frames(vtp_segment *s, int first);
  * slice. */
 int vtp_packet_has_picture(const AVCodecParameters *par, const AVPacket *pkt);
 
+/* Whether decoding can start cleanly at a packet the container marks as a
+ * keyframe: for H.264 only an IDR picture (files mark plain I-frames as
+ * sync samples too, and pictures after one may still reference pictures
+ * before it), for HEVC an IRAP picture; for other codecs the mark. */
+int vtp_packet_clean_start(const AVCodecParameters *par, const AVPacket *pkt);
+
+/* The SEI NAL unit in which x264 writes its version, when pkt (H.264) has
+ * one: 1 with a copy in *nal (malloc'd, *len bytes), 0, or VTP_ERR_NOMEM.
+ * FFmpeg's decoder reads the version to undo bugs of old x264 builds (4:4:4
+ * with 8x8 transforms before core 151): a segment decoded from a later
+ * keyframe than the first needs it too. */
+int vtp_h264_encoder_sei(const AVCodecParameters *par, const AVPacket *pkt, uint8_t **nal,
+                         size_t *len);
+
+/* dst (blank) becomes src with the NAL unit nal put first, in the stream's
+ * framing (length prefix or start code). 0 or VTP_ERR_NOMEM. */
+int vtp_packet_with_nal(const AVCodecParameters *par, const AVPacket *src, const uint8_t *nal,
+                        size_t len, AVPacket *dst);
+
 typedef struct vtp_result {
     uint64_t job_id;
     uint32_t index;

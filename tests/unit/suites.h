@@ -17,5 +17,6 @@ Suite *queue_suite(void);
 Suite *security_suite(void);
 Suite *accounting_suite(void);
 Suite *hdr_suite(void);
+Suite *bench_suite(void);
 
 #endif

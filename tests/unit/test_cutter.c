@@ -1,5 +1,7 @@
 /* test_cutter.c -- where to cut, packet by packet (include/vtp_cutter.h). */
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "suites.h"
 #include "vtp_cutter.h"
@@ -37,11 +39,12 @@ static void expect_d(vtp_cutter *c, int64_t ts, int64_t dts, int key, int place,
                   (long long)ts, (long long)dts, key, got, ev, place, events);
 }
 
-/* A cutter for the finer tail: 2 workers, segments of 100 down to 20. */
+/* A planned cutter: 4 workers (each segment a quarter of what remains),
+ * segments of 100 down to 20. */
 static void tail_cutter(vtp_cutter *c, int64_t end, int64_t long_gop)
 {
     vtp_cutter_init(c, 100, long_gop);
-    c->workers = 2;
+    c->workers = 4;
     c->min_len = 20;
     c->end = end;
 }
@@ -285,13 +288,20 @@ START_TEST(test_cutter_tail_targets)
     ck_assert_int_eq(vtp_cutter_target_at(&c, 900), 100);  /* one worker: nothing to even out */
     tail_cutter(&c, VTP_CUT_NO_TS, 0);
     ck_assert_int_eq(vtp_cutter_target_at(&c, 0), 100);    /* end unknown */
-    tail_cutter(&c, 1000, 0);
-    ck_assert_int_eq(vtp_cutter_target_at(&c, 0), 100);    /* 1000 / 4 = 250, at most 100 */
-    ck_assert_int_eq(vtp_cutter_target_at(&c, 600), 100);
-    ck_assert_int_eq(vtp_cutter_target_at(&c, 700), 75);   /* a quarter of what remains */
-    ck_assert_int_eq(vtp_cutter_target_at(&c, 900), 25);
-    ck_assert_int_eq(vtp_cutter_target_at(&c, 950), 20);   /* at least min_len */
+    tail_cutter(&c, 1000, 2);
+    c.workers = 2;
+    ck_assert_int_eq(vtp_cutter_target_at(&c, 0), 100);    /* 1000 / 2 = 500, at most 100 */
+    ck_assert_int_eq(vtp_cutter_target_at(&c, 800), 100);
+    ck_assert_int_eq(vtp_cutter_target_at(&c, 850), 75);   /* a half of what remains */
+    ck_assert_int_eq(vtp_cutter_target_at(&c, 900), 50);
+    ck_assert_int_eq(vtp_cutter_target_at(&c, 970), 20);   /* at least min_len */
     ck_assert_int_eq(vtp_cutter_target_at(&c, 975), 25);   /* no crumb of 5 at the end */
+    /* Whole keyframe intervals of 40 where a segment is at least one. */
+    c.grid = 40;
+    ck_assert_int_eq(vtp_cutter_target_at(&c, 0), 80);
+    ck_assert_int_eq(vtp_cutter_target_at(&c, 850), 40);
+    ck_assert_int_eq(vtp_cutter_target_at(&c, 940), 30);
+    c.grid = 0;
     ck_assert_int_eq(vtp_cutter_target_at(&c, 1000), 100); /* past the end: as if unknown */
     ck_assert_int_eq(vtp_cutter_target_at(&c, 2000), 100);
     c.min_len = 100;                                       /* nothing shorter allowed */
@@ -374,7 +384,7 @@ START_TEST(test_cutter_split_bounded_by_last_keyframe)
     /* A keyframe only at 0, long_gop 50: cutting at 60 would make the next
      * segment decode 60 of packets it drops. */
     vtp_cutter_init(&c, 100, 50);
-    c.workers = 2;
+    c.workers = 4;
     c.min_len = 20;
     c.end = 240;                               /* target 60 at 0 */
     expect_d(&c, 0, 0, 1, VTP_CUT_OPEN, 0);
@@ -403,6 +413,62 @@ START_TEST(test_cutter_tail_takes_an_early_keyframe)
 }
 END_TEST
 
+/* The plan as vtpool encode makes it by default (milliseconds here):
+ * segments of 2 to 30 s, x264's 250 frames at 25 fps as the keyframe
+ * interval; lengths from the start of the input to its end. */
+static int plan(int64_t end, int workers, int64_t grid, int64_t *len, int max)
+{
+    vtp_cutter c;
+    vtp_cutter_init(&c, 30000, 15000);
+    c.workers = workers;
+    c.min_len = 2000;
+    c.grid = grid;
+    c.end = end;
+    int n = 0;
+    for (int64_t at = 0; at < end && n < max; at += len[n++])
+        len[n] = vtp_cutter_target_at(&c, at);
+    return n;
+}
+
+static void expect_plan(int64_t end, int workers, int64_t grid, const int64_t *want, int nwant)
+{
+    int64_t got[512];
+    int n = plan(end, workers, grid, got, 512);
+    char g[4096] = "";
+    for (int i = 0; i < n; i++)
+        snprintf(g + strlen(g), sizeof(g) - strlen(g), " %lld", (long long)got[i]);
+    ck_assert_msg(n == nwant, "%lld ms, %d workers: %d segments:%s", (long long)end, workers, n,
+                  g);
+    for (int i = 0; i < n; i++)
+        ck_assert_msg(got[i] == want[i], "%lld ms, %d workers: segment %d is %lld:%s",
+                      (long long)end, workers, i, (long long)got[i], g);
+}
+
+START_TEST(test_cutter_plan)
+{
+    /* 30 s on 2 workers: two whole keyframe intervals, then halves of
+     * what remains; 4 cuts, 2 of them where x264 puts a keyframe anyway. */
+    expect_plan(30000, 2, 10000, (int64_t[]){10000, 10000, 5000, 2500, 2500}, 5);
+    /* Without a known interval: halves. */
+    expect_plan(30000, 2, 0, (int64_t[]){15000, 7500, 3750, 2000, 1750}, 5);
+    /* 80 s, 2 workers: 4 of 6 cuts on the interval grid. */
+    expect_plan(80000, 2, 10000, (int64_t[]){30000, 20000, 10000, 10000, 5000, 2500, 2500}, 7);
+    /* 8 s, 2 workers: half, then the rest in two so that both finish
+     * together. */
+    expect_plan(8000, 2, 10000, (int64_t[]){4000, 2000, 2000}, 3);
+    /* 14 s, 16 workers: as short as allowed, 7 segments for 16 cores (the
+     * idle ones become codec threads). */
+    expect_plan(14000, 16, 10000, (int64_t[]){2000, 2000, 2000, 2000, 2000, 2000, 2000}, 7);
+    /* An hour on 16 workers: 30 s segments until the last 8 minutes. */
+    int64_t len[512];
+    int n = plan(3600000, 16, 10000, len, 512);
+    for (int i = 0; i < 104; i++)
+        ck_assert_int_eq(len[i], 30000);
+    ck_assert_int_lt(n, 200);  /* 168: the last 8 minutes in 20, 10, then 9 down to 2 s */
+    ck_assert_int_ge(len[n - 1], 1000);        /* no crumb under half the minimum */
+}
+END_TEST
+
 Suite *cutter_suite(void)
 {
     Suite *s = suite_create("cutter");
@@ -426,6 +492,7 @@ Suite *cutter_suite(void)
     tcase_add_test(tc, test_cutter_split_needs_a_clean_point);
     tcase_add_test(tc, test_cutter_split_bounded_by_last_keyframe);
     tcase_add_test(tc, test_cutter_tail_takes_an_early_keyframe);
+    tcase_add_test(tc, test_cutter_plan);
     suite_add_tcase(s, tc);
     return s;
 }

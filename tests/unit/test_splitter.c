@@ -245,6 +245,7 @@ static void run_splitter_for(const char *path, double seg_s, double long_gop_s, 
                          .long_gop_seconds = long_gop_s,
                          .workers = workers,
                          .tail_min_seconds = 0.5,
+                         .spread = 2,   /* as for --segment: a quarter of what remains */
                          .job_id = 0xABCDEF,
                          .opts = &opts,
                          .side = on_side,
@@ -299,6 +300,21 @@ static int same_packet(const AVPacket *a, const AVPacket *b)
 {
     return a->pts == b->pts && a->size == b->size && (a->flags & AV_PKT_FLAG_KEY) ==
            (b->flags & AV_PKT_FLAG_KEY) && memcmp(a->data, b->data, (size_t)a->size) == 0;
+}
+
+/* The first packet of a later segment of x264's H.264: the input's packet
+ * b, with x264's version SEI (NAL type 6, 4-byte length prefix) before it. */
+static int same_packet_with_sei(const AVPacket *a, const AVPacket *b)
+{
+    if (a->pts != b->pts || a->size <= b->size + 5 || !(a->flags & AV_PKT_FLAG_KEY) !=
+        !(b->flags & AV_PKT_FLAG_KEY))
+        return 0;
+    size_t head = (size_t)(a->size - b->size);
+    uint32_t len = (uint32_t)a->data[0] << 24 | (uint32_t)a->data[1] << 16 |
+                   (uint32_t)a->data[2] << 8 | a->data[3];
+    return len + 4 == head && (a->data[4] & 0x1f) == 6 &&
+           memmem(a->data, head, "x264 - core ", 12) != NULL &&
+           memcmp(a->data + head, b->data, (size_t)b->size) == 0;
 }
 
 /* A FRAMES segment as a worker receives it: sent the way the scheduler
@@ -385,7 +401,9 @@ static void check_split(const split_run *r, const reference *ref)
             for (int k = 0; k < s->pkts.n; k++) {
                 int found = 0;
                 for (int j = 0; j < ref->npkts && !found; j++)
-                    if (same_packet(s->pkts.v[k], ref->pkts[j])) {
+                    if (same_packet(s->pkts.v[k], ref->pkts[j]) ||
+                        (i > 0 && k == 0 && s->par->codec_id == AV_CODEC_ID_H264 &&
+                         same_packet_with_sei(s->pkts.v[k], ref->pkts[j]))) {
                         used[j]++;
                         found = 1;
                     }

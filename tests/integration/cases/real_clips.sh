@@ -1,9 +1,9 @@
 # shellcheck shell=bash
 # Real clips from Debian packages (tests/integration/real/clips.txt: 35
 # files, 11 containers read by 9 demuxers, 15 video codecs), fetched once
-# and cached. Each
-# "exact" clip: vtpool's lossless round trip (FFV1, 2 workers, 1 s segments)
-# decodes to the input's frames (or, where FFV1 needs another pixel format,
+# and cached. Each "exact" clip: vtpool's lossless round trip (FFV1, 2
+# workers, 1 s segments, and again with the default plan) decodes to the
+# input's frames (or, where FFV1 needs another pixel format,
 # those of ffmpeg's own FFV1 transcode) at the input's frame times, with its
 # audio copied; and its x264 encode has the input's frame times too (or is
 # refused up front where ffmpeg's own x264 encode fails). A "damaged" clip
@@ -58,6 +58,12 @@ while read -r name expect; do
       else
         VTP_TIME_REF=$ref assert_same_frame_times "$clip" "vt-$name.mkv"
       fi
+      # The default plan (cuts between keyframes, from a keyframe far back)
+      # gives the same frames.
+      run_vtpool encode "$clip" -o "plan-$name.mkv" -c ffv1 -j 2 --progress none
+      [[ "$(frame_md5s "plan-$name.mkv")" == "$got" ]] ||
+        fail "$name: the default plan's frames differ from those of 1 s segments"
+      rm -f "plan-$name.mkv"
       # Audio is copied: Matroska holds every codec of these clips.
       ain=$(stream_field "$clip" a:0 codec_name)
       assert_eq "$(stream_field "vt-$name.mkv" a:0 codec_name)" "$ain" "$name: audio codec"

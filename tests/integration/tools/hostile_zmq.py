@@ -5,7 +5,7 @@ usage:
   hostile_zmq.py abuse --listen EP --control EP [--seed N]
       Sends to both endpoints, from DEALER sockets (the service's side is a
       ROUTER): random single frames of 0..4096 bytes, multipart garbage,
-      frames that start with a valid vtpool header ("VTP1", version 2, type
+      frames that start with a valid vtpool header ("VTP1", the current version, type
       1..5) followed by garbage (also from a peer that said READY, so that
       garbage RESULTs reach the parser), READYs with absurd thread counts,
       forged RESULTs for jobs that do not exist, malformed JSON requests and
@@ -29,7 +29,9 @@ usage:
 """
 import argparse
 import json
+import os
 import random
+import re
 import signal
 import struct
 import sys
@@ -42,11 +44,25 @@ except ImportError:
     sys.exit(2)
 
 MAGIC = 0x31505456
-READY, SEGMENT, RESULT, STOP, HEARTBEAT = 1, 2, 3, 4, 5
+READY, SEGMENT, RESULT, STOP, HEARTBEAT, PROGRESS = 1, 2, 3, 4, 5, 6
 MIB = 1 << 20
 
 
-def header(mtype, version=2, magic=MAGIC):
+def proto_version():
+    """VTP_PROTO_VERSION, read from include/vtp_proto.h."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    with open(os.path.join(here, "..", "..", "..", "include", "vtp_proto.h")) as f:
+        for line in f:
+            m = re.match(r"#define VTP_PROTO_VERSION (\d+)", line)
+            if m:
+                return int(m.group(1))
+    raise SystemExit("hostile_zmq.py: no VTP_PROTO_VERSION in include/vtp_proto.h")
+
+
+VERSION = proto_version()
+
+
+def header(mtype, version=VERSION, magic=MAGIC):
     return struct.pack("<IHH", magic, version, mtype)
 
 
@@ -225,14 +241,14 @@ def abuse(args):
         wsend([rbytes(rng.randint(0, 4096))])
     for _ in range(50):
         wsend([rbytes(rng.randint(0, 1024)) for _ in range(rng.randint(2, 6))])
-    for t in range(1, 6):
+    for t in range(READY, PROGRESS + 1):
         for n in (0, 1, 3, 4, 5, 8, 16, 64, 256, 4096):
             wsend([header(t) + rbytes(n)])
         wsend([header(t), rbytes(100)])                 # valid header, then a second part
-        wsend([header(t, version=3) + rbytes(32)])
-        wsend([header(t, version=1) + rbytes(32)])
+        wsend([header(t, version=VERSION + 1) + rbytes(32)])
+        wsend([header(t, version=VERSION - 1) + rbytes(32)])
         wsend([header(t, magic=MAGIC ^ 1) + rbytes(32)])
-    for t in (0, 6, 255, 65535):
+    for t in (0, PROGRESS + 1, 255, 65535):
         wsend([header(t) + rbytes(16)])
     # READYs with absurd thread counts and broken fields.
     for threads in (0, 4097, 65536, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF):
@@ -248,16 +264,19 @@ def abuse(args):
     wsend([result_msg(999999, 0)])
 
     # A peer that said READY (for an encoder no job asks for): garbage of
-    # every type, forged RESULTs for jobs that do not exist, and broken ones,
-    # all reach the parsers.
+    # every type, forged RESULTs and PROGRESS for jobs that do not exist, and
+    # broken ones, all reach the parsers.
     rogue = dealer(ctx, args.listen)
     rogue.send(ready_msg(2, 1, b"vtp-no-such-encoder"))
     time.sleep(0.2)
-    for t in range(1, 6):
+    for t in range(READY, PROGRESS + 1):
         for _ in range(40):
             rogue.send(header(t) + rbytes(rng.randint(0, 600)))
     for job in (0, 1, 2, 999999, 2**63 - 1, 2**64 - 1):
         for index in (0, 1, 0xFFFFFFFF):
+            # Progress for segments it holds no lease on, and negative.
+            for frames in (0, 1, 2**62, -1):
+                rogue.send(header(PROGRESS) + struct.pack("<QIq", job, index, frames))
             rogue.send(result_msg(job, index, packets=[rbytes(64), b""]))
             rogue.send(result_msg(job, index, status=-5, error=b"forged failure", frames=0))
     full = result_msg(999999, 3, packets=[rbytes(32)])
