@@ -114,29 +114,37 @@ end:
     return ret;
 }
 
-int vtp_bench_quality(const vtp_bench_cfg *cfg, const double *lengths, int nlengths, char *why,
-                      size_t ws)
+/* Makes the temporary directory dir (a mkdtemp template) and ref in it, a
+ * link to input: the movie filter reads a path inside a filter graph, so
+ * it gets one without characters that graph syntax would need escaped. */
+static int make_workdir(const char *input, char *dir, char *ref, size_t ref_size, char *why,
+                        size_t ws)
 {
-    char dir[] = "/tmp/vtpool-quality-XXXXXX", out[128];
-    double ref_kbps = 0, ref_psnr = 0, ref_ssim = 0;
-    int ret = 0;
-
     if (!mkdtemp(dir)) {
         snprintf(why, ws, "cannot make a temporary directory");
         return VTP_ERR_OUTPUT;
     }
-    /* The movie filter reads a path inside a filter graph: give it one
-     * without characters that graph syntax would need escaped. */
-    char ref[160];
-    char *abs_in = realpath(cfg->input, NULL);
-    snprintf(ref, sizeof(ref), "%s/ref", dir);
+    char *abs_in = realpath(input, NULL);
+    snprintf(ref, ref_size, "%s/ref", dir);
     if (!abs_in || symlink(abs_in, ref) != 0) {
         free(abs_in);
         rmdir(dir);
-        snprintf(why, ws, "cannot read '%s'", cfg->input);
+        snprintf(why, ws, "cannot read '%s'", input);
         return VTP_ERR_INPUT;
     }
     free(abs_in);
+    return 0;
+}
+
+int vtp_bench_quality(const vtp_bench_cfg *cfg, const double *lengths, int nlengths, char *why,
+                      size_t ws)
+{
+    char dir[] = "/tmp/vtpool-quality-XXXXXX", out[128], ref[160];
+    double ref_kbps = 0, ref_psnr = 0, ref_ssim = 0;
+    int ret;
+
+    if ((ret = make_workdir(cfg->input, dir, ref, sizeof(ref), why, ws)) < 0)
+        return ret;
     printf("%10s %10s %8s %8s %9s %9s %9s\n", "segment s", "kbps", "PSNR dB", "SSIM",
            "bitrate", "dPSNR", "dSSIM");
     for (int i = -1; i < nlengths && ret == 0; i++) {
@@ -282,19 +290,8 @@ int vtp_bench_quality_plan(const vtp_bench_cfg *cfg, const int *workers, int nwo
         ssim[VTP_BENCH_MAX_COUNTS + 1][4];
     int ret = 0;
 
-    if (!mkdtemp(dir)) {
-        snprintf(why, ws, "cannot make a temporary directory");
-        return VTP_ERR_OUTPUT;
-    }
-    char *abs_in = realpath(cfg->input, NULL);
-    snprintf(ref, sizeof(ref), "%s/ref", dir);
-    if (!abs_in || symlink(abs_in, ref) != 0) {
-        free(abs_in);
-        rmdir(dir);
-        snprintf(why, ws, "cannot read '%s'", cfg->input);
-        return VTP_ERR_INPUT;
-    }
-    free(abs_in);
+    if ((ret = make_workdir(cfg->input, dir, ref, sizeof(ref), why, ws)) < 0)
+        return ret;
     snprintf(out, sizeof(out), "%s/q.mkv", dir);
     printf("%10s %4s %10s %8s %8s\n", "workers", "crf", "kbps", "PSNR dB", "SSIM");
     /* Row 0: one encoder, one thread, the whole input; then each count

@@ -142,47 +142,34 @@ int vtp_cmd_bench(int argc, char **argv)
         const char *dot = strrchr(spec.output, '.');
         cfg.container = dot && dot[1] ? dot + 1 : NULL;
     }
+    cfg.opts = spec.opts;
     if (plan) {
         int workers[VTP_BENCH_MAX_COUNTS] = {2, 16}, n = 2;
         if (extra.cores && (n = parse_workers(extra.cores, workers)) <= 0) {
             status = VTP_EXIT_USAGE;
             goto end;
         }
-        cfg.opts = spec.opts;
         ret = vtp_bench_quality_plan(&cfg, workers, n, why, sizeof(why));
-        if (ret < 0)
-            vtp_log_line("bench: %s", why);
-        status = ret < 0 ? vtp_exit_status(ret) : VTP_EXIT_OK;
-        goto end;
-    }
-    if (extra.quality) {
+    } else if (extra.quality) {
         double lengths[VTP_BENCH_MAX_COUNTS];
         int n = parse_lengths(extra.quality, lengths, VTP_BENCH_MAX_COUNTS);
         if (n <= 0) {
             status = VTP_EXIT_USAGE;
             goto end;
         }
-        cfg.opts = spec.opts;
         ret = vtp_bench_quality(&cfg, lengths, n, why, sizeof(why));
-        if (ret < 0)
-            vtp_log_line("bench: %s", why);
-        status = ret < 0 ? vtp_exit_status(ret) : VTP_EXIT_OK;
-        goto end;
-    }
-    cfg.opts = spec.opts;
-    cfg.audio = spec.audio;
-    cfg.segment_seconds = spec.segment_seconds;
-    cfg.baseline = extra.baseline;
-    cfg.repeat = extra.repeat;
-    cfg.json_path = extra.json;
-    cfg.csv_path = extra.csv;
-    ret = vtp_bench_run(&cfg, why, sizeof(why));
-    if (ret < 0) {
-        vtp_log_line("bench: %s", why);
-        status = vtp_exit_status(ret);
     } else {
-        status = VTP_EXIT_OK;
+        cfg.audio = spec.audio;
+        cfg.segment_seconds = spec.segment_seconds;
+        cfg.baseline = extra.baseline;
+        cfg.repeat = extra.repeat;
+        cfg.json_path = extra.json;
+        cfg.csv_path = extra.csv;
+        ret = vtp_bench_run(&cfg, why, sizeof(why));
     }
+    if (ret < 0)
+        vtp_log_line("bench: %s", why);
+    status = ret < 0 ? vtp_exit_status(ret) : VTP_EXIT_OK;
 end:
     vtp_jobspec_clear(&spec);
     return status;

@@ -110,8 +110,6 @@ static const char submit_usage[] =
 /* Appends spec (validated and made absolute) to jobs. */
 static int add_spec(json_t *jobs, vtp_jobspec *spec, const char *where)
 {
-    if (spec->segment_seconds <= 0)
-        spec->segment_seconds = 10;
     if (vtp_jobspec_absolutize(spec) < 0)
         return VTP_EXIT_INTERNAL;
     char *text = vtp_jobspec_to_json(spec);

@@ -28,7 +28,7 @@
 
 #include "vtp_error.h"
 
-#define DEFAULT_SEGMENT_S 10.0
+#define DEFAULT_SEGMENT_S 0.0    /* planned (vtp_cutter.h) */
 #define MIN_SEGMENT_S 0.04
 #define MAX_SEGMENT_S 86400.0
 #define MIN_PRIORITY (-1000)
@@ -483,7 +483,8 @@ char *vtp_jobspec_to_json(const vtp_jobspec *j)
         json_object_set_new(obj, "options", options) < 0 ||
         (j->opts.vf && set_string(obj, "vf", j->opts.vf) < 0) ||
         set_string(obj, "audio", j->audio ? j->audio : "auto") < 0 ||
-        json_object_set_new(obj, "segment", json_real(j->segment_seconds)) < 0 ||
+        (j->segment_seconds > 0 &&
+         json_object_set_new(obj, "segment", json_real(j->segment_seconds)) < 0) ||
         json_object_set_new(obj, "priority", json_integer(j->priority)) < 0 ||
         json_object_set_new(obj, "overwrite", json_boolean(j->overwrite)) < 0 ||
         set_string(obj, "on_error", j->skip_errors ? "skip" : "fail") < 0)

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include <libavutil/common.h>
+
 #define NO_TS VTP_CUT_NO_TS
 
 void vtp_cutter_init(vtp_cutter *c, int64_t target, int64_t long_gop)
@@ -21,19 +23,29 @@ int64_t vtp_cutter_last_cut(const vtp_cutter *c)
     return c->closing_cut;
 }
 
-int64_t vtp_cutter_target_at(const vtp_cutter *c, int64_t start)
+int64_t vtp_cutter_target_at(vtp_cutter *c, int64_t start)
 {
     int64_t t = c->target;
     if (c->workers > 1 && c->end != NO_TS && start != NO_TS && c->min_len > 0 &&
         c->min_len < c->target && c->end > start) {
         int64_t left = c->end - start;
-        t = left / ((int64_t)c->workers * (c->spread > 1 ? c->spread : 1));
+        int64_t share = (int64_t)c->workers * (c->spread > 1 ? c->spread : 1);
+        if (c->grid > 0 && left < c->workers * c->grid) {
+            /* Less than an interval for each worker remains: one last round,
+             * an equal part for each, rather than ever shorter segments
+             * that each cost a keyframe the encoder would not have put. */
+            if (!c->round_len)
+                c->round_len = FFMAX(left / c->workers, c->min_len);
+            t = c->round_len;
+        } else {
+            t = left / share;
+            if (t > c->target)
+                t = c->target;
+            if (c->grid > 0 && t >= c->grid)
+                t -= t % c->grid;
+        }
         if (t < c->min_len)
             t = c->min_len;
-        if (t > c->target)
-            t = c->target;
-        if (c->grid > 0 && t >= c->grid)
-            t -= t % c->grid;
         /* No crumb of a segment at the very end. */
         if (left - t < c->min_len / 2)
             t = left;

@@ -371,6 +371,10 @@ vtp_job *vtp_job_open(const vtp_job_cfg *cfg, int *err, char *why, size_t ws)
      * length, cut finer at the end. */
     int planned = cfg->segment_seconds <= 0;
     double seg = planned ? VTP_SEGMENT_DEFAULT_S : cfg->segment_seconds;
+    /* With no duration to plan from, a middle length keeps the cores busy. */
+    if (planned && (j->in->duration <= 0 ||
+                    j->in->duration_estimation_method == AVFMT_DURATION_FROM_BITRATE))
+        seg = VTP_SEGMENT_UNPLANNED_S;
     double grid = planned ? keyint_seconds(j) : 0;
     if (planned)
         vtp_log(VTP_LOG_INFO, "segments planned for %d workers, %.0f to %.0f s%s", cfg->parallelism,

@@ -24,7 +24,9 @@
  * would put one anyway: with `grid` (the encoder's keyframe interval) set,
  * a segment at least that long is a whole number of intervals, so that
  * inside it the encoder's own keyframes fall where one encoder of the
- * whole input would put them. Keyframes of the input rarely fall where the
+ * whole input would put them; and once less than an interval for each
+ * worker remains, the rest is one last round of `workers` equal segments.
+ * Keyframes of the input rarely fall where the
  * plan's segments should end, so below `target` the cutter also cuts
  * between keyframes:
  *  - at a packet that is not a keyframe but shows after every packet before
@@ -81,6 +83,7 @@ typedef struct vtp_cutter {
     int closing_split;      /* ... ended between keyframes */
     int64_t closing_cut;    /* its end */
     int long_gop_told;
+    int64_t round_len;      /* the last round's segment length, once in it */
 } vtp_cutter;
 
 void vtp_cutter_init(vtp_cutter *c, int64_t target, int64_t long_gop);
@@ -93,7 +96,8 @@ int vtp_cutter_feed(vtp_cutter *c, int64_t ts, int64_t dts, int key, int *events
 /* The cut of the last VTP_CUT_NEW or VTP_CUT_SPLIT (the closing segment's end). */
 int64_t vtp_cutter_last_cut(const vtp_cutter *c);
 
-/* The length of a segment starting at start: target, or less as planned. */
-int64_t vtp_cutter_target_at(const vtp_cutter *c, int64_t start);
+/* The length of a segment starting at start: target, or less as planned.
+ * Called once for each segment, in order (the last round is remembered). */
+int64_t vtp_cutter_target_at(vtp_cutter *c, int64_t start);
 
 #endif

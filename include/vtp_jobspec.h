@@ -17,7 +17,7 @@
  *   vf              string (a libavfilter graph), or null for none
  *   audio           "auto" (default: copy where the container holds it), "copy",
  *                   "none" or an audio encoder name
- *   segment         number of seconds, 0.04 to 86400 (default 10)
+ *   segment         number of seconds, 0.04 to 86400 (default: planned)
  *   priority        integer, -1000 to 1000 (default 0); higher runs first
  *   overwrite       true or false (default false)
  *
@@ -55,7 +55,7 @@ typedef struct vtp_jobspec {
                                resolved elsewhere), codec_opts, vf; owned */
     char *audio;            /* "auto", "copy", "none" or an encoder name; owned.
                                NULL (only before parsing) means "auto" */
-    double segment_seconds; /* default 10, range 0.04..86400 */
+    double segment_seconds; /* 0: planned (default), else 0.04..86400 */
     int priority;           /* default 0, range -1000..1000; higher runs first */
     int overwrite;          /* default 0 */
     int skip_errors;        /* "on_error": "skip" (1) or "fail" (0, default) */

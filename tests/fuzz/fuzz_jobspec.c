@@ -44,7 +44,7 @@ static void check_blank(const vtp_jobspec *j)
 {
     CHECK(!j->input && !j->output && !j->audio);
     CHECK(!j->opts.encoder && !j->opts.vf && !j->opts.codec_opts);
-    CHECK(j->segment_seconds == 10.0 && j->priority == 0 && j->overwrite == 0);
+    CHECK(j->segment_seconds == 0 && j->priority == 0 && j->overwrite == 0);
     CHECK(j->skip_errors == 0);
 }
 
@@ -76,7 +76,8 @@ static void check_spec(const vtp_jobspec *j)
     CHECK(!j->opts.encoder ||
           (strlen(j->opts.encoder) <= VTP_JOBSPEC_MAX_NAME && is_name(j->opts.encoder)));
     CHECK(!j->opts.vf || (j->opts.vf[0] && strlen(j->opts.vf) <= VTP_JOBSPEC_MAX_STRING));
-    CHECK(j->segment_seconds >= 0.04 && j->segment_seconds <= 86400);
+    CHECK(j->segment_seconds == 0 ||      /* planned */
+          (j->segment_seconds >= 0.04 && j->segment_seconds <= 86400));
     CHECK(j->priority >= -1000 && j->priority <= 1000);
     CHECK(j->overwrite == 0 || j->overwrite == 1);
     CHECK(j->skip_errors == 0 || j->skip_errors == 1);

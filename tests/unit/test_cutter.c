@@ -446,26 +446,27 @@ static void expect_plan(int64_t end, int workers, int64_t grid, const int64_t *w
 
 START_TEST(test_cutter_plan)
 {
-    /* 30 s on 2 workers: two whole keyframe intervals, then halves of
-     * what remains; 4 cuts, 2 of them where x264 puts a keyframe anyway. */
-    expect_plan(30000, 2, 10000, (int64_t[]){10000, 10000, 5000, 2500, 2500}, 5);
+    /* 30 s on 2 workers: two whole keyframe intervals, then a last round
+     * of two halves; 3 cuts, 2 of them where x264 puts a keyframe anyway. */
+    expect_plan(30000, 2, 10000, (int64_t[]){10000, 10000, 5000, 5000}, 4);
     /* Without a known interval: halves. */
     expect_plan(30000, 2, 0, (int64_t[]){15000, 7500, 3750, 2000, 1750}, 5);
-    /* 80 s, 2 workers: 4 of 6 cuts on the interval grid. */
-    expect_plan(80000, 2, 10000, (int64_t[]){30000, 20000, 10000, 10000, 5000, 2500, 2500}, 7);
-    /* 8 s, 2 workers: half, then the rest in two so that both finish
-     * together. */
-    expect_plan(8000, 2, 10000, (int64_t[]){4000, 2000, 2000}, 3);
+    /* 80 s, 2 workers: 4 of 5 cuts on the interval grid. */
+    expect_plan(80000, 2, 10000, (int64_t[]){30000, 20000, 10000, 10000, 5000, 5000}, 6);
+    /* 8 s, 2 workers: one cut. */
+    expect_plan(8000, 2, 10000, (int64_t[]){4000, 4000}, 2);
+    /* 80 s at 10 fps (x264's 250 frames: 25 s), 2 workers. */
+    expect_plan(80000, 2, 25000, (int64_t[]){25000, 25000, 15000, 15000}, 4);
     /* 14 s, 16 workers: as short as allowed, 7 segments for 16 cores (the
      * idle ones become codec threads). */
     expect_plan(14000, 16, 10000, (int64_t[]){2000, 2000, 2000, 2000, 2000, 2000, 2000}, 7);
-    /* An hour on 16 workers: 30 s segments until the last 8 minutes. */
+    /* An hour on 16 workers: 30 s segments until the last 8 minutes, then
+     * 20 s and 10 s ones, and a last round of 16 equal ones (150 s). */
     int64_t len[512];
     int n = plan(3600000, 16, 10000, len, 512);
-    for (int i = 0; i < 104; i++)
-        ck_assert_int_eq(len[i], 30000);
-    ck_assert_int_lt(n, 200);  /* 168: the last 8 minutes in 20, 10, then 9 down to 2 s */
-    ck_assert_int_ge(len[n - 1], 1000);        /* no crumb under half the minimum */
+    ck_assert_int_eq(n, 105 + 7 + 16 + 16);
+    for (int i = 0; i < n; i++)
+        ck_assert_int_eq(len[i], i < 105 ? 30000 : i < 112 ? 20000 : i < 128 ? 10000 : 9375);
 }
 END_TEST
 

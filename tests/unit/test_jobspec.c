@@ -127,14 +127,14 @@ START_TEST(test_jobspec_defaults)
     ck_assert_ptr_null(j.opts.vf);
     ck_assert_ptr_null(j.opts.codec_opts);
     ck_assert_str_eq(j.audio, "auto");
-    ck_assert(j.segment_seconds == 10.0);
+    ck_assert(j.segment_seconds == 0);      /* planned */
     ck_assert_int_eq(j.priority, 0);
     ck_assert_int_eq(j.overwrite, 0);
 
     char *text = vtp_jobspec_to_json(&j);
     ck_assert_ptr_nonnull(text);
     ck_assert_str_eq(text, "{\"input\":\"a.mkv\",\"output\":\"b.mp4\",\"options\":{},"
-                           "\"audio\":\"auto\",\"segment\":10.0,\"priority\":0,"
+                           "\"audio\":\"auto\",\"priority\":0,"
                            "\"overwrite\":false,\"on_error\":\"fail\"}");
     free(text);
     assert_roundtrip(&j);

@@ -1,0 +1,37 @@
+# shellcheck shell=bash
+# What players need to show the picture right is kept: an anamorphic
+# sample aspect ratio (PAL 16:9 in 720x576, SAR 64:45), full-range YUV,
+# colour primaries, transfer and matrix (BT.709) and chroma location
+# (top-left, as in BT.2020 masters), through x264 into Matroska and MP4, and
+# through FFV1 losslessly (every frame bit for bit, marked as ffmpeg marks it).
+
+# fields FILE: the stream's SAR, range, primaries, transfer, matrix and
+# chroma location, comma-separated.
+fields() {
+  probe "$1" -select_streams v:0 -show_entries \
+    stream=sample_aspect_ratio,color_range,color_primaries,color_transfer,color_space,chroma_location \
+    -of csv=p=0 | head -n1
+}
+
+gen -f lavfi -i "testsrc2=size=720x576:rate=25:duration=3,setsar=64/45" \
+  -c:v libx264 -preset ultrafast -pix_fmt yuv420p -color_range pc -color_primaries bt709 \
+  -color_trc bt709 -colorspace bt709 -chroma_sample_location topleft -g 25 in.mkv
+want="64:45,pc,bt709,bt709,bt709,topleft"
+assert_eq "$(fields in.mkv)" "$want" "generator: in.mkv"
+
+run_vtpool encode in.mkv -o out.mkv -c libx264 --preset ultrafast -j 2 --progress none
+assert_eq "$(fields out.mkv)" "$want" "out.mkv (x264)"
+assert_same_frame_times in.mkv out.mkv
+run_vtpool encode in.mkv -o out.mp4 -c libx264 --preset ultrafast -j 2 --progress none
+# MP4 stores the chroma location only in the bitstream (x264's VUI).
+assert_eq "$(fields out.mp4 | cut -d, -f1-5)" "${want%,*}" "out.mp4 (x264)"
+# FFV1 as ffmpeg's own transcode marks it (FFmpeg 5.1's FFV1 says nothing of
+# full range).
+run_vtpool encode in.mkv -o lossless.mkv -c ffv1 -j 2 --segment 1 --progress none
+gen -i in.mkv -c:v ffv1 ref.mkv
+assert_eq "$(fields lossless.mkv)" "$(fields ref.mkv)" "lossless.mkv (FFV1) against ffmpeg's"
+# (framemd5 converts full-range input before hashing: the pixels are
+# compared with ffmpeg's own FFV1 transcode, which holds them as they are.)
+[[ "$(frame_md5s ref.mkv)" == "$(frame_md5s lossless.mkv)" ]] ||
+  fail "lossless.mkv: the frames differ from ffmpeg's own FFV1 transcode"
+assert_same_frame_times in.mkv lossless.mkv
