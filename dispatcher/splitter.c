@@ -30,10 +30,10 @@
 #include "vtp_tsjoin.h"
 
 #define READY_MAX 16                         /* complete segments held */
+#define VTP_FRAME_SEGMENT_MAX_BYTES (512LL << 20)
 
 /* Why a cut fell where it did (counted, and said with -v). */
 enum { CUT_KEYFRAME, CUT_SCENE, CUT_BALANCE, CUT_SIZE, CUT_REASONS };
-#define VTP_FRAME_SEGMENT_MAX_BYTES (512LL << 20)
 
 struct vtp_splitter {
     AVFormatContext *in;        /* not owned */

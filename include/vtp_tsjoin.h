@@ -7,8 +7,11 @@
  * offset that changes at each discontinuity, as ffmpeg does by default:
  *  - a stream whose decode time jumps more than 10 s from where its last
  *    packet ended, or goes back more than 0.1 s, starts a new piece; the
- *    offset moves by the jump, so that the piece continues where the
- *    stream's last packet ended;
+ *    offset moves so that the new piece starts where the longest stream of
+ *    the last one ended (as ffmpeg's concat demuxer joins files), and a
+ *    stream whose first packet of the piece would still overlap its own
+ *    end starts at that end (streams of a piece do not start together:
+ *    audio priming, B-frame delay); every stream keeps its sync;
  *  - an input that starts below zero (a 33-bit wrap that libavformat
  *    unwrapped into negative times before it) is moved to start at zero.
  * Other inputs keep their times unchanged.
