@@ -253,6 +253,7 @@ static void from_local(node *n)
             VTP_TSAN_RELEASE(zmq_msg_data(&parts[1]));
             zmq_msg_send(&parts[1], n->up, ZMQ_DONTWAIT);
         } else if (type == VTP_MSG_PROGRESS && p && p->busy) {
+            VTP_TSAN_RELEASE(zmq_msg_data(&parts[1]));
             zmq_msg_send(&parts[1], n->up, ZMQ_DONTWAIT);
         }
     }
