@@ -42,7 +42,7 @@ for out in cut.mkv cut-x264.mp4; do
   # (MP4 marks that one discard again, through its own edit list.)
   assert_eq "$(all_audio "$out" | wc -l)" "$(($(played_audio cut.mp4 | wc -l) + 1))" \
     "audio packets in $out (the played ones of cut.mp4, and one before)"
-  first=$(all_audio "$out" | head -n1)
+  first=$(all_audio "$out" | sed -n 1p)
   awk -v t="$first" 'BEGIN { exit !(t > -0.05) }' ||
     fail "$out: audio starts at $first s, more than one packet before the edit's start"
 done

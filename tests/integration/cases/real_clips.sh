@@ -29,7 +29,7 @@ assert_rate_grid() {
   local n step res
   n=$(frame_times "$1" | wc -l)
   step=$(probe "$1" -select_streams v:0 -show_entries packet=dts_time -of csv=p=0 |
-    sed 's/,$//' | grep -v '^$' | awk 'NR == 2 { print $1 - p; exit } { p = $1 }')
+    sed 's/,$//' | grep -v '^$' | awk 'NR == 2 { print $1 - p } { p = $1 }')
   res=$(frame_times "$2" | awk -v n="$n" -v step="$step" '
     NR == 1 { t0 = $1 }
     { d = $1 - t0 - (NR - 1) * step; if (d < 0) d = -d

@@ -17,7 +17,7 @@ else
   gen -i upright.mp4 -c copy -map 0 -metadata:s:v:0 rotate=90 rot.mp4
 fi
 rotation=$(probe rot.mp4 -select_streams v:0 -show_entries stream_side_data=rotation -of csv=p=0 |
-  grep -v '^$' | head -1)
+  awk 'NF && !n++')
 [[ "$rotation" == 90 || "$rotation" == -90 ]] ||
   fail "generator: rot.mp4 has no display matrix (rotation '$rotation')"
 
@@ -43,6 +43,6 @@ run_vtpool encode rot.mp4 -o rot-out.mp4 -c libx264 --preset veryfast -j 2 --seg
   --progress none
 assert_eq "$(dims rot-out.mp4)" 320x180 "rot-out.mp4 size"
 out_rotation=$(probe rot-out.mp4 -select_streams v:0 -show_entries stream_side_data=rotation \
-  -of csv=p=0 | grep -v '^$' | head -1)
+  -of csv=p=0 | awk 'NF && !n++')
 assert_eq "$out_rotation" "$rotation" "rot-out.mp4 rotation"
 assert_same_frame_times rot.mp4 rot-out.mp4

@@ -21,7 +21,7 @@ gen -f lavfi -i "$V:duration=8" -f lavfi -i "$A:duration=8" -map 0:v -map 1:a \
   -c:v libx264 -preset veryfast -g 25 -bf 2 -c:a mp2 -output_ts_offset 95440 wrap.ts
 # The raw clock passes 2^33 inside the clip: libavformat shows the frames
 # before the wrap at negative times.
-first=$(frame_times wrap.ts | head -n1)
+first=$(frame_times wrap.ts | sed -n 1p)
 last=$(frame_times wrap.ts | tail -n1)
 awk -v a="$first" -v b="$last" 'BEGIN { exit !(a < 0 && b > 0) }' ||
   fail "generator: wrap.ts does not wrap (first frame at $first, last at $last)"
