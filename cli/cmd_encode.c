@@ -29,7 +29,12 @@ static const char usage[] =
     "                         libaom-av1, libvpx-vp9, ffv1, ...); default: the\n"
     "                         container's usual one\n"
     "  --crf N                constant rate factor (encoder option 'crf')\n"
-    "  -b BITRATE             target bitrate, e.g. 4M (encoder option 'b')\n"
+    "  -b BITRATE             target bitrate, e.g. 4M (encoder option 'b'); each\n"
+    "                         segment averages it, unless --pass 2\n"
+    "  --pass 2               two passes (libx264, libx265): the first encodes every\n"
+    "                         segment at one quality (--crf, or the encoder's\n"
+    "                         default), the second gives each its share of -b by\n"
+    "                         what it cost, as one two-pass encoder would\n"
     "  --preset NAME          encoder preset (encoder option 'preset')\n"
     "  -x KEY=VALUE           any encoder AVOption, e.g. -x x264-params=keyint=240\n"
     "  --vf FILTERGRAPH       libavfilter graph applied to every frame\n"
@@ -66,6 +71,7 @@ int vtp_cmd_encode(int argc, char **argv)
         .segment_seconds = spec.segment_seconds,
         .overwrite = spec.overwrite,
         .skip_errors = spec.skip_errors,
+        .passes = extra.passes,
     };
     int verbose = extra.verbose;
     vtp_log_init(verbose == 0 ? VTP_LOG_ERROR : verbose == 1 ? VTP_LOG_WARNING

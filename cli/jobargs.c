@@ -15,7 +15,7 @@
 enum {
     OPT_CRF = 256, OPT_PRESET, OPT_VF, OPT_AUDIO, OPT_SEGMENT, OPT_PROGRESS, OPT_SERVER,
     OPT_FILE, OPT_PRIORITY, OPT_CORES, OPT_BASELINE, OPT_JSON, OPT_CSV, OPT_REPEAT,
-    OPT_QUALITY, OPT_KEY, OPT_SERVER_KEY, OPT_ON_ERROR,
+    OPT_QUALITY, OPT_KEY, OPT_SERVER_KEY, OPT_ON_ERROR, OPT_PASS,
 };
 
 static const struct option long_options[] = {
@@ -41,6 +41,7 @@ static const struct option long_options[] = {
     {"quality", required_argument, NULL, OPT_QUALITY},
     {"key", required_argument, NULL, OPT_KEY},
     {"on-error", required_argument, NULL, OPT_ON_ERROR},
+    {"pass", required_argument, NULL, OPT_PASS},
     {"server-key", required_argument, NULL, OPT_SERVER_KEY},
     {"overwrite", no_argument, NULL, 'y'},
     {"verbose", no_argument, NULL, 'v'},
@@ -83,6 +84,8 @@ static int allowed(int opt, int mode)
     case 'j':
     case OPT_PROGRESS:
         return mode == VTP_CLI_ENCODE;
+    case OPT_PASS:
+        return mode != VTP_CLI_BENCH;
     case 'y':
         return mode != VTP_CLI_BENCH;
     case OPT_SERVER:
@@ -212,6 +215,11 @@ int vtp_cli_parse_job(int argc, char **argv, const char *cmd, int mode, const ch
         case OPT_SERVER_KEY:
             extra->server_key = optarg;
             break;
+        case OPT_PASS:
+            if (strcmp(optarg, "1") != 0 && strcmp(optarg, "2") != 0)
+                return vtp_cli_usage_error(cmd, "--pass is 1 or 2, not '%s'", optarg);
+            extra->passes = atoi(optarg);
+            break;
         case OPT_REPEAT:
             if (vtp_cli_number(optarg, 1, 100, &v) < 0 || v != (int)v)
                 return vtp_cli_usage_error(cmd, "--repeat needs a count from 1 to 100, not '%s'",
@@ -243,6 +251,11 @@ int vtp_cli_parse_job(int argc, char **argv, const char *cmd, int mode, const ch
                                                              : "exactly one input file is expected");
     if (!spec->output && mode != VTP_CLI_BENCH)
         return vtp_cli_usage_error(cmd, "%s", "no output file given (-o OUTPUT)");
+    if (extra->passes == 2 && mode == VTP_CLI_SUBMIT)
+        return vtp_cli_usage_error(cmd, "%s", "--pass 2 is for vtpool encode: the queue encodes "
+                                              "in one pass");
+    if (extra->passes == 2 && !av_dict_get(spec->opts.codec_opts, "b", NULL, 0))
+        return vtp_cli_usage_error(cmd, "%s", "--pass 2 shares a bitrate: give it with -b");
     if (!(spec->input = strdup(argv[optind])))
         return VTP_EXIT_INTERNAL;
     return -1;

@@ -5,6 +5,7 @@
  * time left and how many workers are busy. JSON mode prints one object per
  * line on stdout, once a second and at the end, for scripts.
  */
+#include <math.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -45,9 +46,12 @@ static void draw_bar(vtp_progress_view *v, const vtp_progress *p, double frac, d
         bar[i] = i < filled ? '#' : '.';
     bar[VTP_BAR_WIDTH] = 0;
     format_eta(left, sizeof(left), p->done ? 0 : eta);
-    fprintf(stderr, "\r[%s] %3.0f%%  %lld frames  %.1f fps  %.2fx  ETA %s  workers %d/%d \033[K",
-            bar, frac >= 0 ? frac * 100 : 0.0, (long long)p->frames, fps, speed, left, p->busy,
-            p->workers);
+    char pass[32] = "";
+    if (p->passes > 1)
+        snprintf(pass, sizeof(pass), "pass %d/%d  ", p->pass, p->passes);
+    fprintf(stderr, "\r[%s] %3.0f%%  %s%lld frames  %.1f fps  %.2fx  ETA %s  workers %d/%d \033[K",
+            bar, frac >= 0 ? frac * 100 : 0.0, pass, (long long)p->frames, fps, speed, left,
+            p->busy, p->workers);
     if (p->done)
         fputc('\n', stderr);
     fflush(stderr);
@@ -63,14 +67,18 @@ void vtp_progress_view_update(void *opaque, const vtp_progress *p)
         return;
     v->last_print = p->elapsed;
 
-    double frac = p->total_seconds > 0 ? p->media_seconds / p->total_seconds : -1;
+    /* Two passes: the earlier ones count as done, the bar spans them all. */
+    int passes = p->passes > 1 ? p->passes : 1, before = p->pass > 1 ? p->pass - 1 : 0;
+    double media = fmin(p->media_seconds, p->total_seconds > 0 ? p->total_seconds : INFINITY);
+    double done = before * p->total_seconds + media, total = passes * p->total_seconds;
+    double frac = total > 0 ? done / total : -1;
     if (frac > 1)
         frac = 1;
     if (p->done)
         frac = 1;
     double fps = p->elapsed > 0 ? (double)p->frames / p->elapsed : 0;
-    double speed = p->elapsed > 0 ? p->media_seconds / p->elapsed : 0;
-    double eta = frac > 0 && speed > 0 ? (p->total_seconds - p->media_seconds) / speed : -1;
+    double speed = p->elapsed > 0 ? done / p->elapsed : 0;
+    double eta = frac > 0 && speed > 0 ? (total - done) / speed : -1;
 
     if (v->mode == VTP_PROGRESS_BAR) {
         draw_bar(v, p, frac, fps, speed, eta);
@@ -78,10 +86,10 @@ void vtp_progress_view_update(void *opaque, const vtp_progress *p)
     }
     printf("{\"frames\":%lld,\"seconds\":%.3f,\"total_seconds\":%.3f,\"percent\":%.1f,"
            "\"fps\":%.2f,\"speed\":%.3f,\"eta\":%.1f,\"elapsed\":%.3f,\"workers\":%d,"
-           "\"busy\":%d,\"segments\":%d,\"done\":%s}\n",
+           "\"busy\":%d,\"segments\":%d,\"pass\":%d,\"passes\":%d,\"done\":%s}\n",
            (long long)p->frames, p->media_seconds, p->total_seconds, frac >= 0 ? frac * 100 : -1.0,
            fps, speed, eta, p->elapsed, p->workers, p->busy, p->segments_done,
-           p->done ? "true" : "false");
+           p->pass > 0 ? p->pass : 1, p->passes > 0 ? p->passes : 1, p->done ? "true" : "false");
     fflush(stdout);
 }
 

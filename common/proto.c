@@ -6,15 +6,17 @@
  *   STOP    (empty)
  *   SEGMENT u64 job, u32 index, u8 kind, i64 cut_start, i64 cut_end,
  *           i32 tb.num, i32 tb.den, i32 rate.num, i32 rate.den, u32 threads,
- *           u32 flags, codecpar, enc_opts, then
+ *           u32 flags, i64 count_start, i64 frames_expected, codecpar,
+ *           enc_opts, passlog, then
  *             PACKETS: u32 count, count x packet
  *             FRAMES:  u32 count, u8 external, and when external is 0:
  *                      u8 pad, pad zero bytes, count x frame (in place);
  *                      when 1, the frames are the message's second part
- *   RESULT  u64 job, u32 index, i32 status, str error, i64 frames, i64 skipped,
- *           u64 cpu_us, i32 tb.num, i32 tb.den, codecpar, u32 count,
- *           count x packet
+ *   RESULT  u64 job, u32 index, i32 status, str error, i64 frames,
+ *           i64 frames_counted, i64 skipped, u64 cpu_us, i32 tb.num,
+ *           i32 tb.den, codecpar, u32 count, count x packet, passlog
  *   packet  i64 pts, i64 dts, i64 duration, u32 flags, blob data
+ *   passlog blob log, blob tree (empty but for two-pass encoding)
  */
 #include "vtp_proto.h"
 
@@ -24,6 +26,37 @@
 
 #include "vtp_codecpar.h"
 #include "vtp_error.h"
+
+static void write_passlog(vtp_wbuf *b, const vtp_passlog *p)
+{
+    vtp_wbuf_blob(b, p->log, p->log_len);
+    vtp_wbuf_blob(b, p->tree, p->tree_len);
+}
+
+/* A copy of one blob of at most VTP_MAX_PASSLOG bytes; 0 or an error. */
+static int read_part(vtp_rbuf *r, uint8_t **out, size_t *len)
+{
+    size_t n = 0;
+    const uint8_t *p = vtp_rbuf_blob(r, VTP_MAX_PASSLOG, &n);
+    if (!vtp_rbuf_ok(r))
+        return VTP_ERR_PROTO;
+    if (!p || !n)
+        return 0;
+    if (!(*out = malloc(n)))
+        return VTP_ERR_NOMEM;
+    memcpy(*out, p, n);
+    *len = n;
+    return 0;
+}
+
+static int read_passlog(vtp_rbuf *r, vtp_passlog *p)
+{
+    int ret;
+    if ((ret = read_part(r, &p->log, &p->log_len)) < 0 ||
+        (ret = read_part(r, &p->tree, &p->tree_len)) < 0)
+        return ret;
+    return 0;
+}
 
 void vtp_proto_header(vtp_wbuf *b, int type)
 {
@@ -189,6 +222,7 @@ static void write_segment(vtp_wbuf *b, const vtp_segment *s, int external)
     vtp_wbuf_i64(b, s->frames_expected);
     vtp_codecpar_write(b, s->par);
     vtp_enc_opts_write(b, &s->opts);
+    write_passlog(b, &s->pass);
     if (s->kind == VTP_SEG_FRAMES) {
         vtp_wbuf_u32(b, s->frame_count + (uint32_t)s->frames.n);
         vtp_wbuf_u8(b, (uint8_t)external);
@@ -274,11 +308,13 @@ int vtp_proto_read_segment_ref(const void *data, size_t len, AVBufferRef *owner,
         s->frames_expected < -1 ||
         s->frames_expected > VTP_MAX_PACKETS ||
         !valid_rational(s->frame_rate, 1) || s->threads < 1 || s->threads > 1024 ||
-        (s->flags & ~VTP_SEG_SKIP_ERRORS))
+        (s->flags & ~VTP_SEG_FLAGS) ||
+        (s->flags & VTP_SEG_PASS1 && s->flags & VTP_SEG_PASS2))
         goto fail;
     if (s->count_start < s->cut_start)
         s->count_start = s->cut_start;
-    if ((ret = vtp_codecpar_read(&r, s->par)) < 0 || (ret = vtp_enc_opts_read(&r, &s->opts)) < 0)
+    if ((ret = vtp_codecpar_read(&r, s->par)) < 0 || (ret = vtp_enc_opts_read(&r, &s->opts)) < 0 ||
+        (ret = read_passlog(&r, &s->pass)) < 0)
         goto fail;
     ret = VTP_ERR_PROTO;
     if (s->kind == VTP_SEG_FRAMES) {
@@ -336,6 +372,7 @@ void vtp_proto_write_result(vtp_wbuf *b, const vtp_result *res)
     vtp_wbuf_u32(b, (uint32_t)res->pkts.n);
     for (int i = 0; i < res->pkts.n; i++)
         write_packet(b, res->pkts.v[i]);
+    write_passlog(b, &res->pass);
 }
 
 void vtp_proto_write_progress(vtp_wbuf *b, const vtp_progress_msg *m)
@@ -385,7 +422,8 @@ int vtp_proto_read_result(const void *data, size_t len, vtp_result *res)
         cpu_us > VTP_MAX_CPU_US ||
         !valid_rational(res->time_base, 0))
         goto fail;
-    if ((ret = vtp_codecpar_read(&r, res->par)) < 0 || (ret = read_packets(&r, &res->pkts)) < 0)
+    if ((ret = vtp_codecpar_read(&r, res->par)) < 0 || (ret = read_packets(&r, &res->pkts)) < 0 ||
+        (ret = read_passlog(&r, &res->pass)) < 0)
         goto fail;
     if (vtp_rbuf_left(&r) != 0) {
         ret = VTP_ERR_PROTO;

@@ -315,10 +315,20 @@ int vtp_segment_add_frame(vtp_segment *s, const AVFrame *frame)
     return 0;
 }
 
+void vtp_passlog_clear(vtp_passlog *p)
+{
+    if (!p)
+        return;
+    free(p->log);
+    free(p->tree);
+    memset(p, 0, sizeof(*p));
+}
+
 void vtp_segment_clear(vtp_segment *s)
 {
     if (!s)
         return;
+    vtp_passlog_clear(&s->pass);
     vtp_wbuf_free(&s->frame_wire);
     avcodec_parameters_free(&s->par);
     vtp_enc_opts_clear(&s->opts);
@@ -340,6 +350,7 @@ void vtp_result_clear(vtp_result *r)
     if (!r)
         return;
     free(r->error);
+    vtp_passlog_clear(&r->pass);
     avcodec_parameters_free(&r->par);
     vtp_pktlist_clear(&r->pkts);
     memset(r, 0, sizeof(*r));

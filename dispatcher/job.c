@@ -28,11 +28,13 @@
 #include "vtp_hdr.h"
 #include "vtp_joiner.h"
 #include "vtp_log.h"
+#include "vtp_passrec.h"
 #include "vtp_pipeline.h"
 #include "vtp_proto.h"
 #include "vtp_queue.h"
 #include "vtp_splitter.h"
 #include "vtp_timeline.h"
+#include "vtp_twopass.h"
 #include "vtp_zsock.h"
 
 #define VTP_LONG_GOP_FACTOR 1.5         /* x segment length without keyframe */
@@ -69,6 +71,9 @@ struct vtp_job {
     int finished;
     int64_t skipped;            /* damage dropped by workers (--on-error skip) */
     vtp_hdr hdr;                /* HDR10 metadata of the input */
+    int64_t passed_frames;      /* first pass: frames through it */
+    char level[16];             /* second pass: the encoder level of every segment */
+    double passed_seconds;
     const AVOutputFormat *ofmt; /* the output's muxer */
 };
 
@@ -275,6 +280,33 @@ static int check_audio(const vtp_job *j, char *why, size_t ws)
 
 /* Everything the user said is checked here, before any work and before the
  * output is looked at. */
+/* Two-pass encoding: the second pass meets -b (each segment its share,
+ * set as it goes out); the first measures each segment at one constant
+ * quality instead, the user's --crf or the encoder's default, with no rate
+ * or buffer limit to bend it. */
+static int apply_pass(vtp_job *j, char *why, size_t ws)
+{
+    if (!j->cfg.pass)
+        return 0;
+    if (!j->cfg.passrec || (j->cfg.pass != 1 && j->cfg.pass != 2))
+        return fail(why, ws, AVERROR_BUG, "two-pass job without its record");
+    if (!vtp_twopass_supported(j->opts.encoder))
+        return fail(why, ws, VTP_ERR_USAGE, "two-pass encoding needs libx264 or libx265, not %s",
+                    j->opts.encoder);
+    if (!av_dict_get(j->opts.codec_opts, "b", NULL, 0))
+        return fail(why, ws, VTP_ERR_USAGE, "two-pass encoding needs a bitrate (-b)");
+    if (j->cfg.pass == 2)
+        return av_dict_set(&j->opts.codec_opts, "crf", NULL, 0) < 0 ? VTP_ERR_NOMEM : 0;
+    static const char *const rate_only[] = {"b", "maxrate", "bufsize", "minrate"};
+    for (size_t i = 0; i < sizeof(rate_only) / sizeof(*rate_only); i++)
+        av_dict_set(&j->opts.codec_opts, rate_only[i], NULL, 0);
+    if (!av_dict_get(j->opts.codec_opts, "crf", NULL, 0) &&
+        av_dict_set(&j->opts.codec_opts, "crf", !strcmp(j->opts.encoder, "libx265") ? "28" : "23",
+                    0) < 0)
+        return fail(why, ws, VTP_ERR_NOMEM, "out of memory");
+    return 0;
+}
+
 static int check_settings(vtp_job *j, char *why, size_t ws)
 {
     const AVStream *st = j->in->streams[j->vidx];
@@ -292,7 +324,7 @@ static int check_settings(vtp_job *j, char *why, size_t ws)
         return fail(why, ws, VTP_ERR_NOMEM, "out of memory");
     if ((ret = vtp_enc_opts_validate(&j->opts, why, ws)) < 0 ||
         (ret = vtp_joiner_format_can_hold(j->ofmt, j->opts.encoder, why, ws)) < 0 ||
-        (ret = check_audio(j, why, ws)) < 0)
+        (ret = check_audio(j, why, ws)) < 0 || (ret = apply_pass(j, why, ws)) < 0)
         return ret;
     AVRational rate = st->avg_frame_rate.num > 0 ? st->avg_frame_rate : st->r_frame_rate;
     return vtp_pipeline_check(&j->opts, st->codecpar, st->time_base, rate, why, ws);
@@ -332,6 +364,10 @@ static double keyint_seconds(const vtp_job *j)
 
 static int side_packet(void *opaque, AVPacket *pkt)
 {
+    if (!opaque) {
+        av_packet_unref(pkt);   /* a first pass: only the video counts */
+        return 0;
+    }
     return vtp_joiner_side_packet(opaque, pkt);
 }
 
@@ -363,9 +399,10 @@ vtp_job *vtp_job_open(const vtp_job_cfg *cfg, int *err, char *why, size_t ws)
     snprintf(tag, sizeof(tag), "job%lld", (long long)cfg->id);
     vtp_join_cfg jc = {.output = j->output, .overwrite = cfg->overwrite, .audio = j->audio,
                        .temp_tag = cfg->spill_dir ? tag : NULL, .skip_errors = cfg->skip_errors};
-    if (!(j->joiner = vtp_joiner_new(j->in, j->vidx, &jc, &ret, why, ws)))
+    /* A first pass writes nothing but its record. */
+    if (cfg->pass != 1 && !(j->joiner = vtp_joiner_new(j->in, j->vidx, &jc, &ret, why, ws)))
         goto fail;
-    if (j->hdr.has_mastering || j->hdr.has_light)
+    if (j->joiner && (j->hdr.has_mastering || j->hdr.has_light))
         vtp_joiner_set_hdr(j->joiner, &j->hdr);
     /* By default the cuts are planned (vtp_cutter.h); --segment S sets the
      * length, cut finer at the end. */
@@ -376,6 +413,12 @@ vtp_job *vtp_job_open(const vtp_job_cfg *cfg, int *err, char *why, size_t ws)
                     j->in->duration_estimation_method == AVFMT_DURATION_FROM_BITRATE))
         seg = VTP_SEGMENT_UNPLANNED_S;
     double grid = planned ? keyint_seconds(j) : 0;
+    /* A second pass meets each segment's share the less closely the shorter
+     * it is (x264 within 1-2% from 4 s on, 10% under at 2 s): no shorter
+     * tail than that in two passes, unless every segment is. */
+    double tail_min = planned ? VTP_PLAN_MIN_S : VTP_TAIL_MIN_S;
+    if (cfg->pass)
+        tail_min = FFMIN(FFMAX(tail_min, VTP_PASS_MIN_S), seg);
     if (planned)
         vtp_log(VTP_LOG_INFO, "segments planned for %d workers, %.0f to %.0f s%s", cfg->parallelism,
                 VTP_PLAN_MIN_S, seg, grid > 0 ? ", whole keyframe intervals" : "");
@@ -385,7 +428,7 @@ vtp_job *vtp_job_open(const vtp_job_cfg *cfg, int *err, char *why, size_t ws)
         .segment_seconds = seg,
         .long_gop_seconds = planned ? VTP_LONG_GOP_S : seg * VTP_LONG_GOP_FACTOR,
         .workers = cfg->fixed_segments ? 0 : cfg->parallelism,
-        .tail_min_seconds = planned ? VTP_PLAN_MIN_S : VTP_TAIL_MIN_S,
+        .tail_min_seconds = tail_min,
         .grid_seconds = grid,
         .spread = planned ? 1 : 2,
         .job_id = (uint64_t)cfg->id,
@@ -432,7 +475,9 @@ void vtp_job_destroy(vtp_job **self_p)
 
 void vtp_job_set_parallelism(vtp_job *j, int workers)
 {
-    if (!j->cfg.fixed_segments && workers != j->cfg.parallelism) {
+    /* The two passes must cut alike: their plan stays the one they began
+     * with, however many workers said READY so far. */
+    if (!j->cfg.fixed_segments && !j->cfg.pass && workers != j->cfg.parallelism) {
         j->cfg.parallelism = workers;
         vtp_splitter_set_workers(j->splitter, workers);
     }
@@ -571,6 +616,24 @@ static int load(vtp_job *j, uint32_t index, vtp_result **out, char *why, size_t 
 
 /* ---- the window ---- */
 
+/* A first pass's result, next in order: its record is kept for the
+ * second pass, its packets only counted. */
+static int keep_pass(vtp_job *j, const slot *s, vtp_result *res, char *why, size_t ws)
+{
+    double seconds = 0;
+    for (int i = 0; i < res->pkts.n; i++)
+        seconds += (double)res->pkts.v[i]->duration * av_q2d(res->time_base);
+    j->passed_frames += res->frames;
+    j->passed_seconds += seconds;
+    const AVStream *st = j->in->streams[j->vidx];
+    if (s->index == 0 && vtp_passrec_set_picture(j->cfg.passrec, res->par, res->time_base,
+                                                 st->avg_frame_rate.num > 0 ? st->avg_frame_rate
+                                                                           : st->r_frame_rate) < 0)
+        return fail(why, ws, VTP_ERR_NOMEM, "out of memory");
+    return vtp_passrec_add(j->cfg.passrec, s->index, s->cut_start, s->cut_end, res->frames,
+                           seconds, &res->pass, why, ws);
+}
+
 /* Writes every done segment that is next in order; finishes at the end. */
 static int write_ready(vtp_job *j, char *why, size_t ws)
 {
@@ -581,7 +644,8 @@ static int write_ready(vtp_job *j, char *why, size_t ws)
         s->res = NULL;
         if (!res && (ret = load(j, s->index, &res, why, ws)) < 0)
             return ret;
-        ret = vtp_joiner_write(j->joiner, res, s->cut_end, why, ws);
+        ret = j->joiner ? vtp_joiner_write(j->joiner, res, s->cut_end, why, ws)
+                        : keep_pass(j, s, res, why, ws);
         vtp_result_clear(res);
         free(res);
         clear_slot(s);
@@ -590,6 +654,13 @@ static int write_ready(vtp_job *j, char *why, size_t ws)
         j->next_write++;
     }
     if (j->eof && j->next_write == j->next_read && !j->finished) {
+        if (!j->joiner) {
+            if (!j->passed_frames)
+                return fail(why, ws, VTP_ERR_TRUNCATED, "'%s': no video frame could be decoded",
+                            j->input);
+            j->finished = 1;
+            return 0;
+        }
         if ((ret = vtp_joiner_finish(j->joiner, why, ws)) < 0)
             return ret == VTP_ERR_TRUNCATED
                        ? fail(why, ws, ret, "'%s': no video frame could be decoded", j->input)
@@ -637,6 +708,51 @@ static AVBufferRef *wbuf_buffer(vtp_wbuf *b)
     return ref;
 }
 
+/* The level of the whole title, for every segment of a second pass. */
+static int pass_level(const vtp_job *j, AVDictionary **opts)
+{
+    if (strcmp(j->opts.encoder, "libx265") != 0)
+        return av_dict_set(opts, "level", j->level, 0);
+    const AVDictionaryEntry *e = av_dict_get(*opts, "x265-params", NULL, 0);
+    char *v = av_asprintf("%s%slevel-idc=%s", e ? e->value : "", e && *e->value ? ":" : "",
+                          j->level);
+    return v ? av_dict_set(opts, "x265-params", v, AV_DICT_DONT_STRDUP_VAL) : AVERROR(ENOMEM);
+}
+
+/* Two-pass encoding: which pass the segment is for and, in the second,
+ * its share of the bits and the first pass's record of it. */
+static int pass_settings(vtp_job *j, vtp_segment *seg, char *why, size_t ws)
+{
+    char rate[32];
+    int64_t bitrate;
+    int ret;
+
+    seg->flags |= j->cfg.pass == 1 ? VTP_SEG_PASS1 : VTP_SEG_PASS2;
+    if (j->cfg.pass == 1)
+        return 0;
+    if (seg->index == 0) {
+        /* x264 names a level from the bitrate: the title's, not each share's. */
+        AVRational tb, fr;
+        const AVCodecParameters *par = vtp_passrec_picture(j->cfg.passrec, &tb, &fr);
+        if (par && (ret = vtp_twopass_level(j->opts.encoder, j->opts.codec_opts, par, tb, fr,
+                                            (int64_t)vtp_passrec_rate(j->cfg.passrec), j->level,
+                                            sizeof(j->level))) < 0)
+            return fail(why, ws, ret, "out of memory");
+        if (j->level[0])
+            vtp_log(VTP_LOG_INFO, "second pass: level %s for every segment", j->level);
+    }
+    if ((ret = vtp_passrec_get(j->cfg.passrec, seg->index, seg->cut_start, seg->cut_end,
+                               seg->frames_expected, &bitrate, &seg->pass, why, ws)) < 0)
+        return ret;
+    snprintf(rate, sizeof(rate), "%lld", (long long)bitrate);
+    if (av_dict_set(&seg->opts.codec_opts, "b", rate, 0) < 0 ||
+        (j->level[0] && pass_level(j, &seg->opts.codec_opts) < 0))
+        return fail(why, ws, VTP_ERR_NOMEM, "out of memory");
+    vtp_log(VTP_LOG_DEBUG, "job %lld segment %u: second pass at %lld bit/s", (long long)j->cfg.id,
+            seg->index, (long long)bitrate);
+    return 0;
+}
+
 /* Serializes a new segment into its slot. */
 static int fill_slot(vtp_job *j, vtp_segment *seg, char *why, size_t ws)
 {
@@ -648,6 +764,11 @@ static int fill_slot(vtp_job *j, vtp_segment *seg, char *why, size_t ws)
     s->cut_start = seg->cut_start;
     s->cut_end = seg->cut_end;
     s->frames_expected = seg->frames_expected;
+    if (j->cfg.pass) {
+        int ret = pass_settings(j, seg, why, ws);
+        if (ret < 0)
+            return ret;
+    }
     vtp_wbuf_init(&b);
     if (seg->kind == VTP_SEG_FRAMES && seg->frame_wire.len) {
         vtp_proto_write_segment_head(&b, seg);
@@ -911,10 +1032,12 @@ int vtp_job_lost(vtp_job *j, uint64_t tag, char *why, size_t ws)
 
 void vtp_job_progress_get(const vtp_job *j, vtp_job_progress *p)
 {
-    p->frames = vtp_joiner_frames(j->joiner);
-    p->media_seconds = vtp_joiner_video_seconds(j->joiner);
+    p->frames = j->joiner ? vtp_joiner_frames(j->joiner) : j->passed_frames;
+    p->media_seconds = j->joiner ? vtp_joiner_video_seconds(j->joiner) : 0;
     if (p->media_seconds > 0)
         p->media_seconds -= (double)vtp_splitter_start(j->splitter) / AV_TIME_BASE;
+    if (!j->joiner)
+        p->media_seconds = j->passed_seconds;
     /* And what workers have encoded beyond it: finished segments waiting
      * for an earlier one, and those still encoding (PROGRESS), at the
      * input's frame rate. */
@@ -932,5 +1055,6 @@ void vtp_job_progress_get(const vtp_job *j, vtp_job_progress *p)
     p->total_seconds = j->in->duration > 0 ? (double)j->in->duration / AV_TIME_BASE : 0;
     p->segments_written = j->next_write;
     p->decoding = vtp_splitter_decoding(j->splitter);
-    p->skipped = j->skipped + vtp_splitter_skipped(j->splitter) + vtp_joiner_skipped(j->joiner);
+    p->skipped = j->skipped + vtp_splitter_skipped(j->splitter) +
+                 (j->joiner ? vtp_joiner_skipped(j->joiner) : 0);
 }

@@ -26,6 +26,7 @@ enum vtp_cli_mode { VTP_CLI_ENCODE, VTP_CLI_SUBMIT, VTP_CLI_BENCH };
 typedef struct vtp_cli_extra {
     int jobs;                   /* encode: -j */
     int progress;               /* encode: --progress (enum vtp_progress_mode) */
+    int passes;                 /* encode: --pass (0 when not given) */
     int verbose;                /* -v count */
     const char *server;         /* submit: --server */
     const char *file;           /* submit: --file JOBS.jsonl */

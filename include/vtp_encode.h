@@ -22,6 +22,7 @@ typedef struct vtp_progress {
     int workers;
     int busy;                   /* workers encoding now */
     int segments_done;
+    int pass, passes;           /* this pass of how many (1 of 1 normally) */
     int done;                   /* the last call */
 } vtp_progress;
 
@@ -38,6 +39,7 @@ typedef struct vtp_encode_cfg {
                                    (see vtp_job_cfg) */
     int overwrite;
     int skip_errors;            /* --on-error skip */
+    int passes;                 /* 2: two-pass encoding (vtp_passrec.h); else one */
     vtp_progress_fn progress;   /* may be NULL */
     void *progress_opaque;
     volatile sig_atomic_t *stop; /* set by a signal handler; may be NULL */

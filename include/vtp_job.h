@@ -25,6 +25,7 @@
 #include "vtp_segment.h"
 
 struct vtp_queue;
+struct vtp_passrec;
 
 #define VTP_SEGMENT_ATTEMPTS 3          /* workers a segment may fail on */
 #define VTP_SEGMENT_DEFAULT_S 30.0      /* the plan's longest segment (vtp_cutter.h) */
@@ -32,6 +33,7 @@ struct vtp_queue;
 #define VTP_SEGMENT_UNPLANNED_S 10.0    /* default length when the duration is unknown */
 #define VTP_LONG_GOP_S 15.0             /* planned: no keyframe for this long: decode */
 #define VTP_TAIL_MIN_S 0.5              /* --segment S: the shortest segment of the tail */
+#define VTP_PASS_MIN_S 4.0              /* ... in two-pass encoding */
 
 typedef struct vtp_job_cfg {
     int64_t id;                         /* job id (1 for vtpool encode) */
@@ -52,6 +54,13 @@ typedef struct vtp_job_cfg {
     int window;                         /* segments between splitter and joiner */
     const char *spill_dir;              /* NULL: results in memory */
     struct vtp_queue *queue;            /* NULL, or where stored segments are recorded */
+    int pass;                           /* two-pass encoding (vtp_passrec.h): 1, the
+                                           first (nothing is written but the record;
+                                           the segments' quality is constant: CRF),
+                                           or 2, the second (each segment gets its
+                                           share of -b); 0: one pass. The plan is
+                                           for `parallelism` workers, whoever comes */
+    struct vtp_passrec *passrec;        /* pass 1 fills it, pass 2 reads it */
 } vtp_job_cfg;
 
 /* A segment ready to go out: its serialized message (and the frames part,

@@ -25,11 +25,13 @@
 #include "vtp_segment.h"
 
 #define VTP_PROTO_MAGIC 0x31505456u     /* "VTP1" */
-#define VTP_PROTO_VERSION 3   /* 2: frames counted end to end; 3: PROGRESS */
+#define VTP_PROTO_VERSION 4   /* 2: frames counted end to end; 3: PROGRESS;
+                                 4: two-pass records */
 #define VTP_PROTO_HEADER_SIZE 8         /* bytes */
 #define VTP_MAX_PACKETS 1000000         /* per message */
 #define VTP_MAX_PACKET_SIZE (256 << 20) /* bytes */
 #define VTP_MAX_STRING 65536            /* bytes */
+#define VTP_MAX_PASSLOG (1u << 30)      /* bytes of each part of a first-pass record */
 #define VTP_MAX_ENCODERS 65536          /* bytes of a READY's encoder list */
 #define VTP_MAX_CPU_US 1000000000000000ULL /* a RESULT's CPU time: 31 years, in us */
 

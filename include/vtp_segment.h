@@ -41,6 +41,22 @@ enum vtp_seg_kind { VTP_SEG_PACKETS = 1, VTP_SEG_FRAMES = 2 };
 /* Segment flags. */
 #define VTP_SEG_SKIP_ERRORS 1u  /* drop undecodable frames (--on-error skip)
                                    instead of failing the segment */
+#define VTP_SEG_PASS1 2u        /* two-pass encoding: the first pass (the
+                                   result carries the encoder's record) */
+#define VTP_SEG_PASS2 4u        /* ... the second, from the first's record */
+#define VTP_SEG_FLAGS 7u        /* all of them */
+
+/* An encoder's first-pass record of one segment: its statistics file and
+ * the file x264 and x265 write beside it (the macroblock tree, ".mbtree"
+ * or ".cutree"). Either part may be empty. */
+typedef struct vtp_passlog {
+    uint8_t *log;               /* malloc'd */
+    size_t log_len;
+    uint8_t *tree;              /* malloc'd */
+    size_t tree_len;
+} vtp_passlog;
+
+void vtp_passlog_clear(vtp_passlog *p);   /* frees both parts; NULL-safe */
 
 /* A growable array of owned packets. */
 typedef struct vtp_pktlist {
@@ -87,6 +103,7 @@ typedef struct vtp_segment {
                                    pts (leading pictures before it may not
                                    decode, as in ffmpeg) */
     int64_t frames_expected;    /* frames in [count_start, cut_end); -1 unknown */
+    vtp_passlog pass;           /* VTP_SEG_PASS2: the first pass's record */
 } vtp_segment;
 
 int vtp_segment_init(vtp_segment *s);     /* 0 or VTP_ERR_NOMEM */
@@ -138,6 +155,7 @@ typedef struct vtp_result {
     int64_t frames_counted;     /* frames decoded in [count_start, cut_end) */
     int64_t skipped;            /* undecodable frames dropped (--on-error skip) */
     double cpu_seconds;         /* the worker thread's CPU time on it */
+    vtp_passlog pass;           /* VTP_SEG_PASS1: the encoder's record */
 } vtp_result;
 
 int vtp_result_init(vtp_result *r);

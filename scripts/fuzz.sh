@@ -87,8 +87,9 @@ for t in $targets; do
     mkdir -p tests/fuzz/corpus/proto tests/fuzz/corpus/jobspec
     # shellcheck disable=SC2046
     "$cc" -std=c11 -D_GNU_SOURCE -g -Iinclude tests/fuzz/make_seeds.c common/buf.c common/proto.c \
-      common/codecpar.c common/segment.c common/options.c common/jobspec.c \
-      $(pkg-config --cflags --libs libavcodec libavutil jansson) -lm -o "$out/make_seeds"
+      common/codecpar.c common/segment.c common/options.c common/jobspec.c common/error.c \
+      common/compat.c $(pkg-config --cflags --libs libavformat libavcodec libavutil jansson) \
+      -lm -o "$out/make_seeds"
     "$out/make_seeds" tests/fuzz/corpus
   fi
 done

@@ -36,6 +36,7 @@
 #include "vtp_clock.h"
 #include "vtp_error.h"
 #include "vtp_log.h"
+#include "vtp_twopass.h"
 
 typedef struct seg_run {
     const vtp_segment *seg;
@@ -47,6 +48,7 @@ typedef struct seg_run {
     int graph_w, graph_h, graph_fmt;    /* the frames the graph takes */
     AVCodecContext *enc;
     const AVCodec *codec;
+    AVDictionary *codec_opts;   /* the segment's, and its pass's files */
     AVFrame *frame;             /* decoded */
     AVFrame *filtered;
     AVPacket *pkt;
@@ -363,8 +365,8 @@ static int open_codec(AVCodecContext **enc_p, const AVCodec *codec, AVFilterCont
 static int open_encoder(seg_run *p, const AVFrame *f)
 {
     char unknown[256] = "";
-    int ret = open_codec(&p->enc, p->codec, p->sink, f, p->seg->frame_rate,
-                         p->seg->opts.codec_opts, p->seg->threads, unknown, sizeof(unknown));
+    int ret = open_codec(&p->enc, p->codec, p->sink, f, p->seg->frame_rate, p->codec_opts,
+                         p->seg->threads, unknown, sizeof(unknown));
     if (ret == VTP_ERR_ENCODER && unknown[0])
         return fail(p, ret, "encoder %s has no option '%s'", p->codec->name, unknown);
     if (ret < 0)
@@ -657,14 +659,18 @@ int vtp_pipeline_run_progress(const vtp_segment *seg, vtp_result *res, const ato
     vtp_log_clear_av_error();
     injected_fault(seg);
 
+    vtp_twopass tp = {0};
+    char why[512];
     p.codec = avcodec_find_encoder_by_name(seg->opts.encoder ? seg->opts.encoder : "");
     p.frame = av_frame_alloc();
     p.filtered = av_frame_alloc();
     p.pkt = av_packet_alloc();
     if (!p.codec)
         ret = fail(&p, VTP_ERR_ENCODER, "unknown encoder '%s'", seg->opts.encoder);
-    else if (!p.frame || !p.filtered || !p.pkt)
+    else if (!p.frame || !p.filtered || !p.pkt || av_dict_copy(&p.codec_opts, seg->opts.codec_opts, 0) < 0)
         ret = fail(&p, VTP_ERR_NOMEM, "segment %u", seg->index);
+    else if ((ret = vtp_twopass_begin(&tp, seg, p.codec->name, &p.codec_opts, why, sizeof(why))) < 0)
+        fail(&p, ret, "%s", why);
     else
         ret = seg->kind == VTP_SEG_FRAMES ? run_frames(&p) : run_packets(&p);
 
@@ -672,16 +678,22 @@ int vtp_pipeline_run_progress(const vtp_segment *seg, vtp_result *res, const ato
         fail(&p, ret, "encoder parameters");
     if (ret >= 0 && p.enc && (ret = take_new_extradata(res)) < 0)
         fail(&p, ret, "encoder parameters");
+    /* The encoder completes its two-pass files as it closes. */
+    avcodec_free_context(&p.enc);
+    if (ret >= 0 && (ret = vtp_twopass_take(&tp, &res->pass, why, sizeof(why))) < 0)
+        fail(&p, ret, "%s", why);
+    vtp_twopass_end(&tp);
     if (ret >= 0) {
         res->frames = p.frames_in;
         res->frames_counted = p.frames_counted;
-    }
-    else
+    } else {
         vtp_pktlist_clear(&res->pkts);
+        vtp_passlog_clear(&res->pass);
+    }
     res->cpu_seconds = vtp_clock_thread_cpu() - cpu0;
 
     avcodec_free_context(&p.dec);
-    avcodec_free_context(&p.enc);
+    av_dict_free(&p.codec_opts);
     avfilter_graph_free(&p.graph);
     av_frame_free(&p.frame);
     av_frame_free(&p.filtered);

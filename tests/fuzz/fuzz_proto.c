@@ -224,6 +224,19 @@ static int same_frame(const AVFrame *a, const AVFrame *b)
     return 1;
 }
 
+static void check_passlog(const vtp_passlog *p)
+{
+    CHECK(p->log_len <= VTP_MAX_PASSLOG && (p->log_len == 0) == (p->log == NULL));
+    CHECK(p->tree_len <= VTP_MAX_PASSLOG && (p->tree_len == 0) == (p->tree == NULL));
+}
+
+static int same_passlog(const vtp_passlog *a, const vtp_passlog *b)
+{
+    return a->log_len == b->log_len && a->tree_len == b->tree_len &&
+           (!a->log_len || !memcmp(a->log, b->log, a->log_len)) &&
+           (!a->tree_len || !memcmp(a->tree, b->tree, a->tree_len));
+}
+
 static void check_segment(const vtp_segment *s)
 {
     CHECK(s->kind == VTP_SEG_PACKETS || s->kind == VTP_SEG_FRAMES);
@@ -231,7 +244,9 @@ static void check_segment(const vtp_segment *s)
     CHECK(s->time_base.num > 0 && s->time_base.den > 0);
     CHECK(s->frame_rate.num >= 0 && s->frame_rate.den > 0);
     CHECK(s->threads >= 1 && s->threads <= 1024);
-    CHECK((s->flags & ~VTP_SEG_SKIP_ERRORS) == 0);
+    CHECK((s->flags & ~VTP_SEG_FLAGS) == 0);
+    CHECK(!(s->flags & VTP_SEG_PASS1) || !(s->flags & VTP_SEG_PASS2));
+    check_passlog(&s->pass);
     CHECK(s->par != NULL);
     check_par(s->par);
     CHECK(s->opts.encoder != NULL);
@@ -252,6 +267,7 @@ static void check_segment_blank(const vtp_segment *s)
     CHECK(s->opts.encoder == NULL && s->opts.vf == NULL && s->opts.codec_opts == NULL);
     CHECK(s->par == NULL || s->par->extradata == NULL);
     CHECK(s->job_id == 0 && s->index == 0 && s->kind == 0);
+    CHECK(s->pass.log == NULL && s->pass.tree == NULL);
 }
 
 static int same_segment(const vtp_segment *a, const vtp_segment *b)
@@ -261,7 +277,8 @@ static int same_segment(const vtp_segment *a, const vtp_segment *b)
         a->time_base.num != b->time_base.num || a->time_base.den != b->time_base.den ||
         a->frame_rate.num != b->frame_rate.num || a->frame_rate.den != b->frame_rate.den ||
         a->flags != b->flags || !same_par(a->par, b->par) || !same_opts(&a->opts, &b->opts) ||
-        !same_pkts(&a->pkts, &b->pkts) || a->frames.n != b->frames.n)
+        !same_pkts(&a->pkts, &b->pkts) || a->frames.n != b->frames.n ||
+        !same_passlog(&a->pass, &b->pass))
         return 0;
     for (int i = 0; i < a->frames.n; i++)
         if (!same_frame(a->frames.v[i], b->frames.v[i]))
@@ -450,6 +467,7 @@ static void check_result(const vtp_result *r)
     CHECK(r->par != NULL);
     check_par(r->par);
     check_pkts(&r->pkts);
+    check_passlog(&r->pass);
 }
 
 static void fuzz_result(const uint8_t *msg, size_t len, int type)
@@ -460,6 +478,7 @@ static void fuzz_result(const uint8_t *msg, size_t len, int type)
     if (ret < 0) {
         CHECK(ret == VTP_ERR_PROTO || ret == VTP_ERR_NOMEM);
         CHECK(r.error == NULL && r.pkts.n == 0 && r.pkts.v == NULL && r.job_id == 0);
+        CHECK(r.pass.log == NULL && r.pass.tree == NULL);
         CHECK(r.par == NULL || r.par->extradata == NULL);
         vtp_result_clear(&r);
         return;
@@ -483,6 +502,7 @@ static void fuzz_result(const uint8_t *msg, size_t len, int type)
     CHECK(back.time_base.num == r.time_base.num && back.time_base.den == r.time_base.den);
     CHECK(same_par(back.par, r.par));
     CHECK(same_pkts(&back.pkts, &r.pkts));
+    CHECK(same_passlog(&back.pass, &r.pass));
     vtp_result_clear(&back);
     free(w);
 

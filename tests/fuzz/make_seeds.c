@@ -5,14 +5,16 @@
  * The proto seeds are real messages made by the library's own writers:
  * READY, STOP, HEARTBEAT, PROGRESS, SEGMENT of packets (with extradata and options),
  * SEGMENT of frames inline and with the frames as a second part (joined by
- * the marker fuzz_proto.c splits at), RESULT ok and failed. The job spec
+ * the marker fuzz_proto.c splits at), RESULT ok and failed, and the two
+ * passes' records. The job spec
  * seeds are JSON: minimal, full, with options, the canonical form, and a few
  * that are refused. Built and run once; scripts/fuzz.sh runs it again only
  * when a corpus directory is empty:
  *
  *   cc -std=c11 -D_GNU_SOURCE -Iinclude tests/fuzz/make_seeds.c common/buf.c \
  *      common/proto.c common/codecpar.c common/segment.c common/options.c \
- *      common/jobspec.c $(pkg-config --cflags --libs libavcodec libavutil jansson) \
+ *      common/jobspec.c common/error.c common/compat.c \
+ *      $(pkg-config --cflags --libs libavformat libavcodec libavutil jansson) -lm \
  *      -o build-fuzz/make_seeds && build-fuzz/make_seeds tests/fuzz/corpus
  */
 #include <stdint.h>
@@ -273,6 +275,34 @@ static void proto_seeds(void)
     vtp_wbuf_init(&b);
     vtp_proto_write_result(&b, &r);
     save_wbuf("result_ok.bin", &b);
+
+    /* Two-pass encoding: a first pass's result with the encoder's record,
+     * and the second pass's segment carrying it back. */
+    static const char passlog[] = "#options: 320x240 rc=crf\n"
+                                  "in:0 out:0 type:I dur:2 q:28.40 tex:30291 mv:3026 misc:5843 ;\n";
+    static const uint8_t tree[] = {0, 0, 0, 4, 1, 2, 3, 4};
+    r.pass.log = (uint8_t *)strdup(passlog);
+    r.pass.log_len = sizeof(passlog) - 1;
+    r.pass.tree = malloc(sizeof(tree));
+    if (!r.pass.log || !r.pass.tree)
+        die("out of memory");
+    memcpy(r.pass.tree, tree, sizeof(tree));
+    r.pass.tree_len = sizeof(tree);
+    vtp_wbuf_init(&b);
+    vtp_proto_write_result(&b, &r);
+    save_wbuf("result_first_pass.bin", &b);
+    s = segment(VTP_SEG_PACKETS);
+    fill_par(s->par, AV_CODEC_ID_H264, 0);
+    s->flags = VTP_SEG_PASS2;
+    s->opts.encoder = strdup("libx264");
+    av_dict_set(&s->opts.codec_opts, "b", "412000", 0);
+    s->pass = r.pass;
+    memset(&r.pass, 0, sizeof(r.pass));
+    add_packet(&s->pkts, 0, 0, 1, AV_PKT_FLAG_KEY, 16);
+    vtp_wbuf_init(&b);
+    vtp_proto_write_segment(&b, s);
+    save_wbuf("segment_second_pass.bin", &b);
+    vtp_segment_clear(s);
     vtp_result_clear(&r);
 
     if (vtp_result_init(&r) < 0)

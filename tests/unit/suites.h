@@ -18,5 +18,6 @@ Suite *security_suite(void);
 Suite *accounting_suite(void);
 Suite *hdr_suite(void);
 Suite *bench_suite(void);
+Suite *ratealloc_suite(void);
 
 #endif

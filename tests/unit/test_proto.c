@@ -1055,6 +1055,58 @@ START_TEST(test_proto_flags_and_skipped_roundtrip)
 }
 END_TEST
 
+START_TEST(test_proto_passlog_roundtrip)
+{
+    /* Two-pass encoding: the first pass's record comes back in the result
+     * and goes out again with the second pass's segment, both parts. */
+    static const char log[] = "#options: x\nin:0 out:0 type:I tex:100 mv:10 misc:5 ;\n";
+    static const uint8_t tree[] = {0, 1, 2, 0, 0, 3, 255};
+    vtp_segment seg, sgot;
+    vtp_result res, rgot;
+    size_t len;
+
+    make_result(&res);
+    ck_assert_ptr_nonnull(res.pass.log = malloc(sizeof(log) - 1));
+    memcpy(res.pass.log, log, sizeof(log) - 1);
+    res.pass.log_len = sizeof(log) - 1;
+    ck_assert_ptr_nonnull(res.pass.tree = malloc(sizeof(tree)));
+    memcpy(res.pass.tree, tree, sizeof(tree));
+    res.pass.tree_len = sizeof(tree);
+    uint8_t *data = write_result(&res, &len);
+    ck_assert_int_eq(vtp_result_init(&rgot), 0);
+    ck_assert_int_eq(vtp_proto_read_result(data, len, &rgot), 0);
+    ck_assert_uint_eq(rgot.pass.log_len, sizeof(log) - 1);
+    ck_assert_mem_eq(rgot.pass.log, log, sizeof(log) - 1);
+    ck_assert_uint_eq(rgot.pass.tree_len, sizeof(tree));
+    ck_assert_mem_eq(rgot.pass.tree, tree, sizeof(tree));
+    free(data);
+
+    make_packet_segment(&seg);
+    seg.flags = VTP_SEG_PASS2;
+    seg.pass = rgot.pass;               /* moved */
+    memset(&rgot.pass, 0, sizeof(rgot.pass));
+    data = write_segment(&seg, &len);
+    ck_assert_int_eq(vtp_segment_init(&sgot), 0);
+    ck_assert_int_eq(vtp_proto_read_segment(data, len, &sgot), 0);
+    ck_assert_uint_eq(sgot.flags, VTP_SEG_PASS2);
+    ck_assert_mem_eq(sgot.pass.log, log, sizeof(log) - 1);
+    ck_assert_mem_eq(sgot.pass.tree, tree, sizeof(tree));
+    free(data);
+    vtp_segment_clear(&sgot);
+
+    /* Both passes at once is no segment a dispatcher sends. */
+    seg.flags = VTP_SEG_PASS1 | VTP_SEG_PASS2;
+    data = write_segment(&seg, &len);
+    ck_assert_int_eq(vtp_segment_init(&sgot), 0);
+    ck_assert_int_eq(vtp_proto_read_segment(data, len, &sgot), VTP_ERR_PROTO);
+    free(data);
+    vtp_segment_clear(&sgot);
+    vtp_segment_clear(&seg);
+    vtp_result_clear(&rgot);
+    vtp_result_clear(&res);
+}
+END_TEST
+
 START_TEST(test_proto_segment_threads_patched_in_place)
 {
     vtp_segment seg, got;
@@ -1348,6 +1400,7 @@ Suite *proto_suite(void)
     tcase_add_test(tc, test_proto_result_roundtrip);
     tcase_add_test(tc, test_proto_flags_and_skipped_roundtrip);
     tcase_add_test(tc, test_proto_segment_threads_patched_in_place);
+    tcase_add_test(tc, test_proto_passlog_roundtrip);
     tcase_add_test(tc, test_proto_result_failure_roundtrip);
     tcase_add_test(tc, test_proto_result_every_truncation_rejected);
     tcase_add_test(tc, test_proto_result_trailing_bytes_rejected);

@@ -83,13 +83,13 @@ def blank_codecpar(extradata=b""):
                        0, 0, 0, 0, 0, 0, 0, 0, 0, 0) + blob(extradata)
 
 
-def result_msg(job, index, status=0, error=b"", frames=25, packets=()):
+def result_msg(job, index, status=0, error=b"", frames=25, packets=(), count=None):
     m = header(RESULT) + struct.pack("<QIi", job & (2**64 - 1), index, status) + blob(error)
     m += struct.pack("<qqqQii", frames, frames, 0, 1000, 1, 25) + blank_codecpar()
-    m += struct.pack("<I", len(packets))
+    m += struct.pack("<I", len(packets) if count is None else count)
     for i, data in enumerate(packets):
         m += struct.pack("<qqqI", i, i, 1, 1) + blob(data)
-    return m
+    return m + blob(b"") + blob(b"")     # no first-pass record
 
 
 class Checker:
@@ -287,8 +287,8 @@ def abuse(args):
         result_msg(999999, 0, frames=-1),
         result_msg(999999, 0, error=b"a\x00b", status=-1),
         header(RESULT) + struct.pack("<QIi", 5, 0, 0) + struct.pack("<I", 0xFFFFFFF0),
-        result_msg(999999, 0)[:-4] + struct.pack("<I", 1000000),   # claims a million packets
-        result_msg(999999, 0)[:-4] + struct.pack("<I", 0xFFFFFFFF),
+        result_msg(999999, 0, count=1000000),             # claims a million packets
+        result_msg(999999, 0, count=0xFFFFFFFF),
     ]
     for m in bad:
         rogue.send(m)
