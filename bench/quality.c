@@ -12,10 +12,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <libavcodec/avcodec.h>
 #include <libavfilter/avfilter.h>
 #include <libavfilter/buffersink.h>
 #include <libavformat/avformat.h>
 #include <libavutil/avstring.h>
+#include <libavutil/opt.h>
 
 
 #include "vtp_bench.h"
@@ -251,17 +253,21 @@ double vtp_bd_rate(const double *rate_a, const double *q_a, const double *rate_b
     return (pow(10, diff) - 1) * 100;
 }
 
-/* One encode of a quality point: the input at crf, as cfg says. */
+/* One encode of a quality point: the input at crf, or in two passes at
+ * rate (bit/s) when cfg->passes is 2, as cfg says. */
 static int quality_point(const vtp_bench_cfg *cfg, const char *out, const char *ref, int crf,
-                         int jobs, int whole, double *kbps, double *psnr, double *ssim,
-                         char *why, size_t ws)
+                         int64_t rate, int jobs, int whole, double *kbps, double *psnr,
+                         double *ssim, char *why, size_t ws)
 {
     vtp_enc_opts opts;
-    char v[16];
+    char v[32];
     vtp_enc_opts_init(&opts);
-    snprintf(v, sizeof(v), "%d", crf);
+    if (cfg->passes == 2)
+        snprintf(v, sizeof(v), "%lld", (long long)rate);
+    else
+        snprintf(v, sizeof(v), "%d", crf);
     int ret = vtp_enc_opts_copy(&opts, &cfg->opts);
-    if (ret >= 0 && av_dict_set(&opts.codec_opts, "crf", v, 0) < 0)
+    if (ret >= 0 && av_dict_set(&opts.codec_opts, cfg->passes == 2 ? "b" : "crf", v, 0) < 0)
         ret = VTP_ERR_NOMEM;
     vtp_encode_cfg ec = {
         .input = cfg->input,
@@ -272,6 +278,7 @@ static int quality_point(const vtp_bench_cfg *cfg, const char *out, const char *
         .segment_seconds = whole ? 86400 : 0,
         .fixed_segments = whole,
         .overwrite = 1,
+        .passes = cfg->passes,
     };
     if (ret >= 0 && (ret = vtp_encode_run(&ec, why, ws)) >= 0 &&
         (ret = video_bitrate(out, kbps)) >= 0)
@@ -285,6 +292,18 @@ int vtp_bench_quality_plan(const vtp_bench_cfg *cfg, const int *workers, int nwo
                            size_t ws)
 {
     static const int crfs[4] = {19, 23, 27, 31};
+    static const double scale[4] = {1.5, 1, 0.75, 0.5};   /* of -b, two passes */
+    int64_t rates[4] = {0};
+    if (cfg->passes == 2) {
+        const AVDictionaryEntry *b = av_dict_get(cfg->opts.codec_opts, "b", NULL, 0);
+        AVCodecContext *ctx = avcodec_alloc_context3(NULL);
+        int64_t base = ctx && b && av_opt_set(ctx, "b", b->value, 0) >= 0 ? ctx->bit_rate : 0;
+        avcodec_free_context(&ctx);
+        if (base <= 0)
+            return snprintf(why, ws, "two-pass points need a bitrate (-b)"), VTP_ERR_USAGE;
+        for (int k = 0; k < 4; k++)
+            rates[k] = (int64_t)(base * scale[k]);
+    }
     char dir[] = "/tmp/vtpool-quality-XXXXXX", out[128], ref[160];
     double kbps[VTP_BENCH_MAX_COUNTS + 1][4], psnr[VTP_BENCH_MAX_COUNTS + 1][4],
         ssim[VTP_BENCH_MAX_COUNTS + 1][4];
@@ -293,17 +312,19 @@ int vtp_bench_quality_plan(const vtp_bench_cfg *cfg, const int *workers, int nwo
     if ((ret = make_workdir(cfg->input, dir, ref, sizeof(ref), why, ws)) < 0)
         return ret;
     snprintf(out, sizeof(out), "%s/q.mkv", dir);
-    printf("%10s %4s %10s %8s %8s\n", "workers", "crf", "kbps", "PSNR dB", "SSIM");
+    printf("%10s %6s %10s %8s %8s\n", "workers", cfg->passes == 2 ? "-b k" : "crf", "kbps",
+           "PSNR dB", "SSIM");
     /* Row 0: one encoder, one thread, the whole input; then each count
      * with the default plan. */
     for (int w = 0; w <= nworkers && ret >= 0; w++) {
         for (int k = 0; k < 4 && ret >= 0; k++) {
-            ret = quality_point(cfg, out, ref, crfs[k], w ? workers[w - 1] : 1, !w, &kbps[w][k],
-                                &psnr[w][k], &ssim[w][k], why, ws);
+            ret = quality_point(cfg, out, ref, crfs[k], rates[k], w ? workers[w - 1] : 1, !w,
+                                &kbps[w][k], &psnr[w][k], &ssim[w][k], why, ws);
             if (ret >= 0) {
                 char label[16];
                 snprintf(label, sizeof(label), "%d", w ? workers[w - 1] : 0);
-                printf("%10s %4d %10.1f %8.3f %8.5f\n", w ? label : "whole", crfs[k],
+                printf("%10s %6lld %10.1f %8.3f %8.5f\n", w ? label : "whole",
+                       cfg->passes == 2 ? (long long)(rates[k] / 1000) : (long long)crfs[k],
                        kbps[w][k], psnr[w][k], ssim[w][k]);
                 fflush(stdout);
             }

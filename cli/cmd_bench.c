@@ -13,7 +13,7 @@ static const char usage[] =
     "usage: vtpool bench INPUT [--cores 1,2,4,...] [encode options] [--baseline]\n"
     "                    [--repeat N] [--json FILE] [--csv FILE] [-o NAME.EXT]\n"
     "       vtpool bench INPUT --quality LENGTHS [encode options]\n"
-    "       vtpool bench INPUT --quality plan [--cores 2,16] [encode options]\n"
+    "       vtpool bench INPUT --quality plan [--cores 2,16] [--pass 2 -b RATE] [encode options]\n"
     "\n"
     "Runs the same encode with each worker count and prints, per count: frames per\n"
     "second, speedup over one worker, efficiency (fps at N / (N x fps at 1)), CPU\n"
@@ -37,7 +37,8 @@ static const char usage[] =
     "                         one thread) and as 'vtpool encode' does with each count\n"
     "                         of --cores (default 2,16; more than this machine has is\n"
     "                         allowed: it changes time, not bits); prints each point\n"
-    "                         and the BD-rate against the whole encode\n"
+    "                         and the BD-rate against the whole encode; with --pass 2\n"
+    "                         -b RATE, two-pass encodes at 1.5, 1, 0.75 and 0.5 x RATE\n"
     "  encode options         -c, --crf, -b, --preset, -x, --vf, --audio, --segment as\n"
     "                         for 'vtpool encode' (see 'vtpool encode --help')\n";
 
@@ -143,6 +144,11 @@ int vtp_cmd_bench(int argc, char **argv)
         cfg.container = dot && dot[1] ? dot + 1 : NULL;
     }
     cfg.opts = spec.opts;
+    cfg.passes = extra.passes;
+    if (cfg.passes == 2 && !plan) {
+        status = vtp_cli_usage_error("bench", "%s", "--pass 2 goes with --quality plan");
+        goto end;
+    }
     if (plan) {
         int workers[VTP_BENCH_MAX_COUNTS] = {2, 16}, n = 2;
         if (extra.cores && (n = parse_workers(extra.cores, workers)) <= 0) {

@@ -85,7 +85,7 @@ static int allowed(int opt, int mode)
     case OPT_PROGRESS:
         return mode == VTP_CLI_ENCODE;
     case OPT_PASS:
-        return mode != VTP_CLI_BENCH;
+        return 1;
     case 'y':
         return mode != VTP_CLI_BENCH;
     case OPT_SERVER:

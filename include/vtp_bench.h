@@ -25,6 +25,7 @@ typedef struct vtp_bench_cfg {
     int repeat;                     /* trials per point; the best is kept */
     const char *json_path;          /* or NULL */
     const char *csv_path;           /* or NULL */
+    int passes;                     /* --quality plan: 2 compares two-pass encodes */
 } vtp_bench_cfg;
 
 /* One measured point. */
@@ -58,7 +59,9 @@ int vtp_bench_quality(const vtp_bench_cfg *cfg, const double *lengths, int nleng
  * single-threaded encode of the whole input), then as `vtpool encode` does
  * by default with each number of workers (planned cuts, the end cut finer,
  * idle cores as codec threads); prints bitrate, PSNR and SSIM of each, and
- * each count's BD-rate against the single encode, by PSNR and by SSIM. */
+ * each count's BD-rate against the single encode, by PSNR and by SSIM.
+ * With cfg->passes 2, every encode is two-pass instead, at 0.5, 0.75, 1
+ * and 1.5 times the -b in cfg->opts. */
 int vtp_bench_quality_plan(const vtp_bench_cfg *cfg, const int *workers, int nworkers, char *why,
                            size_t why_size);
 
