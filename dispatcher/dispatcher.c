@@ -450,7 +450,10 @@ static int hand_out(vtp_dispatcher *d)
                 }
                 if (send_segment(d, p, &s) < 0 ||
                     add_lease(p, vtp_job_id(job), s.index, s.threads) < 0) {
-                    vtp_job_lost(job, p->tag, why, sizeof(why));
+                    /* At the retry limit the job fails now: its segment
+                     * would otherwise stay leased to no one. */
+                    if ((ret = vtp_job_lost(job, p->tag, why, sizeof(why))) < 0)
+                        end_job(d, i, ret, why);
                     break;
                 }
                 p->alone = s.alone;

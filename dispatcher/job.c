@@ -32,6 +32,7 @@
 #include "vtp_pipeline.h"
 #include "vtp_proto.h"
 #include "vtp_queue.h"
+#include "vtp_spill.h"
 #include "vtp_splitter.h"
 #include "vtp_timeline.h"
 #include "vtp_twopass.h"
@@ -498,64 +499,16 @@ int vtp_job_finished(const vtp_job *j)
     return j->finished;
 }
 
-/* ---- stored results ---- */
+/* ---- stored results (vtp_spill.h) ---- */
 
-static void spill_path(const vtp_job *j, uint32_t index, char *buf, size_t size)
-{
-    snprintf(buf, size, "%s/seg-%08u.vtpr", j->spill_dir, index);
-}
-
-static int write_file(const char *path, const uint8_t *data, size_t len)
-{
-    char tmp[4200];
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return AVERROR(errno);
-    size_t off = 0;
-    while (off < len) {
-        ssize_t w = write(fd, data + off, len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            int e = errno ? errno : EIO;
-            close(fd);
-            unlink(tmp);
-            return AVERROR(e);
-        }
-        off += (size_t)w;
-    }
-    if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        return AVERROR(e);
-    }
-    return 0;
-}
-
-/* Stores a result on disk and records it with its range; the result is
- * freed. */
+/* Stores a result and records it with its range in the queue. */
 static int store(vtp_job *j, const slot *s, vtp_result *res, char *why, size_t ws)
 {
-    char path[4096];
-    vtp_wbuf b;
-    size_t len;
+    char path[4200];
     int ret;
-
-    spill_path(j, res->index, path, sizeof(path));
-    vtp_wbuf_init(&b);
-    vtp_proto_write_result(&b, res);
-    if (b.failed) {
-        vtp_wbuf_free(&b);
-        return fail(why, ws, VTP_ERR_NOMEM, "out of memory");
-    }
-    size_t cap = b.cap;
-    uint8_t *data = vtp_wbuf_release(&b, &len);
-    ret = write_file(path, data, len);
-    vtp_wbuf_recycle(data, cap);
-    if (ret < 0)
-        return fail(why, ws, ret == AVERROR(ENOSPC) ? ret : VTP_ERR_OUTPUT,
-                    "storing segment %u in '%s': %s", res->index, path, av_err2str(ret));
+    if ((ret = vtp_spill_store(j->spill_dir, res, why, ws)) < 0)
+        return ret;
+    vtp_spill_path(j->spill_dir, res->index, path, sizeof(path));
     if (j->cfg.queue && (ret = vtp_queue_segment_done(j->cfg.queue, j->cfg.id, res->index,
                                                       strrchr(path, '/') + 1, s->cut_start,
                                                       s->cut_end)) < 0)
@@ -568,7 +521,7 @@ static int store(vtp_job *j, const slot *s, vtp_result *res, char *why, size_t w
  * may differ after a restart. */
 static int stored_before(vtp_job *j, const vtp_segment *seg)
 {
-    char path[4096], *name = NULL;
+    char *name = NULL;
     int64_t cut_start, cut_end;
     if (!j->spill_dir || !j->cfg.queue ||
         vtp_queue_segment_path(j->cfg.queue, j->cfg.id, seg->index, &name, &cut_start,
@@ -577,41 +530,7 @@ static int stored_before(vtp_job *j, const vtp_segment *seg)
     free(name);
     if (cut_start != seg->cut_start || cut_end != seg->cut_end)
         return 0;
-    spill_path(j, seg->index, path, sizeof(path));
-    return access(path, R_OK) == 0;
-}
-
-static int load(vtp_job *j, uint32_t index, vtp_result **out, char *why, size_t ws)
-{
-    char path[4096];
-    AVIOContext *io = NULL;
-    uint8_t *data = NULL;
-    int size, ret;
-
-    spill_path(j, index, path, sizeof(path));
-    if ((ret = avio_open(&io, path, AVIO_FLAG_READ)) < 0 ||
-        (size = (int)avio_size(io)) <= 0 || !(data = av_malloc((size_t)size))) {
-        avio_closep(&io);
-        return fail(why, ws, VTP_ERR_OUTPUT, "reading stored segment '%s': %s", path,
-                    av_err2str(ret < 0 ? ret : AVERROR(EIO)));
-    }
-    int got = avio_read(io, data, size);
-    avio_closep(&io);
-    vtp_result *res = malloc(sizeof(*res));
-    if (!res || vtp_result_init(res) < 0) {
-        free(res);
-        av_free(data);
-        return fail(why, ws, VTP_ERR_NOMEM, "out of memory");
-    }
-    ret = got == size ? vtp_proto_read_result(data, (size_t)size, res) : VTP_ERR_PROTO;
-    av_free(data);
-    if (ret < 0) {
-        vtp_result_clear(res);
-        free(res);
-        return fail(why, ws, VTP_ERR_OUTPUT, "stored segment '%s' is damaged", path);
-    }
-    *out = res;
-    return 0;
+    return vtp_spill_exists(j->spill_dir, seg->index);
 }
 
 /* ---- the window ---- */
@@ -642,7 +561,7 @@ static int write_ready(vtp_job *j, char *why, size_t ws)
                   s->index == j->next_write;) {
         vtp_result *res = s->res;
         s->res = NULL;
-        if (!res && (ret = load(j, s->index, &res, why, ws)) < 0)
+        if (!res && (ret = vtp_spill_load(j->spill_dir, s->index, &res, why, ws)) < 0)
             return ret;
         ret = j->joiner ? vtp_joiner_write(j->joiner, res, s->cut_end, why, ws)
                         : keep_pass(j, s, res, why, ws);
@@ -667,18 +586,7 @@ static int write_ready(vtp_job *j, char *why, size_t ws)
                        : ret;
         j->finished = 1;
         if (j->spill_dir) {
-            char path[4096];
-            for (uint32_t i = 0; i < j->next_read; i++) {
-                spill_path(j, i, path, sizeof(path));
-                unlink(path);
-            }
-            /* Stored before a restart whose cutting ended sooner. */
-            for (uint32_t i = j->next_read;; i++) {
-                spill_path(j, i, path, sizeof(path));
-                if (unlink(path) != 0)
-                    break;
-            }
-            rmdir(j->spill_dir);
+            vtp_spill_remove(j->spill_dir);
             if (j->cfg.queue)
                 vtp_queue_forget_segments(j->cfg.queue, j->cfg.id);
         }

@@ -80,6 +80,7 @@ enum {
     ST_EXISTS,
     ST_SEG_INSERT,
     ST_SEG_COUNT,
+    ST_SEG_HAS,
     ST_SEG_PATH,
     ST_SEG_FORGET,
     ST_GET,
@@ -109,8 +110,8 @@ static const char *const statement_sql[ST_COUNT] = {
     [ST_EXISTS] = "SELECT 1 FROM jobs WHERE id = ?1",
     [ST_SEG_INSERT] = "INSERT OR REPLACE INTO segments (job, idx, path, cut_start, cut_end)"
                       " VALUES (?1, ?2, ?3, ?4, ?5)",
-    [ST_SEG_COUNT] = "UPDATE jobs SET segments_done = (SELECT count(*) FROM segments WHERE job = ?1)"
-                     " WHERE id = ?1",
+    [ST_SEG_COUNT] = "UPDATE jobs SET segments_done = segments_done + 1 WHERE id = ?1",
+    [ST_SEG_HAS] = "SELECT 1 FROM segments WHERE job = ?1 AND idx = ?2",
     [ST_SEG_PATH] = "SELECT path, cut_start, cut_end FROM segments WHERE job = ?1 AND idx = ?2",
     [ST_SEG_FORGET] = "DELETE FROM segments WHERE job = ?1",
     [ST_GET] = "SELECT " JOB_COLUMNS " FROM jobs WHERE id = ?1",
@@ -714,6 +715,17 @@ int vtp_queue_segment_done(vtp_queue *q, int64_t id, int64_t idx, const char *pa
         return ret;
     if ((ret = job_exists(q, id)) <= 0)
         return rollback(q, ret < 0 ? ret : VTP_ERR_USAGE);
+    /* Counted as it comes (a segment stored again replaces its row and is
+     * not counted twice), not by counting the job's rows on every insert,
+     * which made a job of n segments cost n^2. */
+    sqlite3_stmt *has = q->st[ST_SEG_HAS];
+    sqlite3_bind_int64(has, 1, id);
+    sqlite3_bind_int64(has, 2, idx);
+    int rc = sqlite3_step(has);
+    sqlite3_reset(has);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return rollback(q, db_error(q, rc, what));
+    int is_new = rc == SQLITE_DONE;
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int64(st, 2, idx);
     sqlite3_bind_text(st, 3, path, -1, SQLITE_STATIC);
@@ -722,7 +734,7 @@ int vtp_queue_segment_done(vtp_queue *q, int64_t id, int64_t idx, const char *pa
     if ((ret = exec_st(q, ST_SEG_INSERT, what)) < 0)
         return rollback(q, ret);
     sqlite3_bind_int64(q->st[ST_SEG_COUNT], 1, id);
-    if ((ret = exec_st(q, ST_SEG_COUNT, what)) < 0 || (ret = commit(q, what)) < 0)
+    if ((is_new && (ret = exec_st(q, ST_SEG_COUNT, what)) < 0) || (ret = commit(q, what)) < 0)
         return rollback(q, ret);
     return 0;
 }

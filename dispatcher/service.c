@@ -40,11 +40,13 @@
 #include "vtp_pool.h"
 #include "vtp_queue.h"
 #include "vtp_security.h"
+#include "vtp_spill.h"
 #include "vtp_zsock.h"
 
 #define VTP_SERVICE_POLL_MS 100
 #define VTP_PROGRESS_EVERY_MS 1000
 #define VTP_MAX_SUBMIT 100000           /* jobs in one request */
+#define VTP_QUEUE_RETRY_MS 5000         /* after the queue could not record a start */
 
 typedef struct service {
     const vtp_service_cfg *cfg;
@@ -53,6 +55,7 @@ typedef struct service {
     void *control;
     int64_t last_progress;
     int recount;                /* the queue may have changed: count what waits */
+    int64_t fill_after;         /* no job starts before then (ms) */
 } service;
 
 static void spill_dir(const service *s, int64_t id, char *buf, size_t size)
@@ -62,14 +65,9 @@ static void spill_dir(const service *s, int64_t id, char *buf, size_t size)
 
 static void remove_spill(const service *s, int64_t id)
 {
-    char dir[4096], path[4400];
+    char dir[4096];
     spill_dir(s, id, dir, sizeof(dir));
-    for (int i = 0;; i++) {
-        snprintf(path, sizeof(path), "%s/seg-%08d.vtpr", dir, i);
-        if (unlink(path) != 0 && errno == ENOENT)
-            break;
-    }
-    rmdir(dir);
+    vtp_spill_remove(dir);      /* results come out of order: gaps are no end */
     vtp_queue_forget_segments(s->q, id);
 }
 
@@ -81,7 +79,9 @@ static void on_end(void *opaque, vtp_job *job, int status, const char *why)
     vtp_job_progress p;
     vtp_job_progress_get(job, &p);
     vtp_queue_set_progress(s->q, id, p.frames, p.media_seconds, p.total_seconds);
-    vtp_queue_set_state(s->q, id, status == 0 ? "done" : "failed", status == 0 ? NULL : why);
+    if (vtp_queue_set_state(s->q, id, status == 0 ? "done" : "failed", status == 0 ? NULL : why) < 0)
+        vtp_log(VTP_LOG_ERROR, "job %lld ended (%s) but the queue cannot record it; it will run "
+                "again after a restart", (long long)id, status == 0 ? "done" : why);
     if (status < 0) {
         remove_spill(s, id);
         vtp_log(VTP_LOG_WARNING, "job %lld failed: %s", (long long)id, why);
@@ -111,22 +111,22 @@ static int window_for(const service *s)
 }
 
 /* Opens job info and hands it to the dispatcher; a job that cannot start
- * fails in the queue. */
-static void start_job(service *s, const vtp_job_info *info)
+ * fails in the queue. 0, or negative when the queue could not record what
+ * happened (a full disk): then nothing was started, and the job is still
+ * queued. */
+static int start_job(service *s, const vtp_job_info *info)
 {
     vtp_jobspec spec;
     char why[1024] = "", dir[4096];
-    int err = 0;
+    int err = 0, ret = 0;
 
-    if (vtp_jobspec_parse(info->spec, strlen(info->spec), &spec, why, sizeof(why)) < 0) {
-        vtp_queue_set_state(s->q, info->id, "failed", why);
-        return;
-    }
+    if (vtp_jobspec_parse(info->spec, strlen(info->spec), &spec, why, sizeof(why)) < 0)
+        return vtp_queue_set_state(s->q, info->id, "failed", why);
     if (confined(s, &spec, why, sizeof(why)) < 0) {   /* links may have changed since */
-        vtp_queue_set_state(s->q, info->id, "failed", why);
+        ret = vtp_queue_set_state(s->q, info->id, "failed", why);
         remove_temp_output(spec.output, info->id);
         vtp_jobspec_clear(&spec);
-        return;
+        return ret;
     }
     spill_dir(s, info->id, dir, sizeof(dir));
     vtp_job_cfg jc = {
@@ -145,19 +145,25 @@ static void start_job(service *s, const vtp_job_info *info)
     vtp_job *job = vtp_job_open(&jc, &err, why, sizeof(why));
     if (!job || vtp_dispatcher_add(s->d, job, info->priority) < 0) {
         vtp_job_destroy(&job);
-        vtp_queue_set_state(s->q, info->id, "failed", why[0] ? why : vtp_strerror(err));
+        ret = vtp_queue_set_state(s->q, info->id, "failed", why[0] ? why : vtp_strerror(err));
         remove_spill(s, info->id);
         remove_temp_output(spec.output, info->id);
-    } else if (strcmp(info->state, "running") != 0) {
-        vtp_queue_set_state(s->q, info->id, "running", NULL);
+    } else if (strcmp(info->state, "running") != 0 &&
+               (ret = vtp_queue_set_state(s->q, info->id, "running", NULL)) < 0) {
+        /* Still "queued": running it now would start it twice. */
+        vtp_dispatcher_remove(s->d, info->id);
+        remove_temp_output(spec.output, info->id);
     }
     vtp_jobspec_clear(&spec);
+    return ret;
 }
 
 static int resume_one(void *opaque, const vtp_job_info *info)
 {
     vtp_log(VTP_LOG_INFO, "resuming job %lld", (long long)info->id);
-    start_job(opaque, info);
+    if (start_job(opaque, info) < 0)
+        vtp_log(VTP_LOG_ERROR, "job %lld could not resume, and the queue cannot record it",
+                (long long)info->id);
     return 0;
 }
 
@@ -165,14 +171,26 @@ static int resume_one(void *opaque, const vtp_job_info *info)
  * "running" in the queue, so the next "queued" one is always a new one. */
 static void fill(service *s)
 {
+    /* The queue could not record a start (a full disk): try again later,
+     * answering requests meanwhile, instead of taking the same job forever. */
+    if (vtp_clock_ms() < s->fill_after)
+        return;
     while (vtp_dispatcher_jobs(s->d) < VTP_MAX_ACTIVE_JOBS && vtp_dispatcher_hungry(s->d)) {
         vtp_job_info info;
         memset(&info, 0, sizeof(info));
         if (vtp_queue_next(s->q, NULL, 0, &info) != 1)
             break;
-        start_job(s, &info);
+        int ret = start_job(s, &info);
+        if (ret < 0)
+            vtp_log(VTP_LOG_ERROR, "job %lld: the queue cannot record its start (%s); "
+                    "trying again in %d s", (long long)info.id, vtp_strerror(ret),
+                    VTP_QUEUE_RETRY_MS / 1000);
         vtp_job_info_clear(&info);
         s->recount = 1;
+        if (ret < 0) {
+            s->fill_after = vtp_clock_ms() + VTP_QUEUE_RETRY_MS;
+            break;
+        }
     }
     /* Whether jobs wait behind the active ones: then idle workers always
      * have something to take, and no tail needs cutting finer. */

@@ -19,5 +19,6 @@ Suite *accounting_suite(void);
 Suite *hdr_suite(void);
 Suite *bench_suite(void);
 Suite *ratealloc_suite(void);
+Suite *spill_suite(void);
 
 #endif
