@@ -11,7 +11,6 @@
 #include "vtp_clock.h"
 #include "vtp_error.h"
 #include "vtp_log.h"
-#include "vtp_node.h"
 #include "vtp_proto.h"
 #include "vtp_security.h"
 #include "vtp_zsock.h"

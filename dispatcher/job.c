@@ -29,13 +29,11 @@
 #include "vtp_joiner.h"
 #include "vtp_log.h"
 #include "vtp_passrec.h"
-#include "vtp_pipeline.h"
 #include "vtp_proto.h"
 #include "vtp_queue.h"
 #include "vtp_spill.h"
 #include "vtp_splitter.h"
 #include "vtp_timeline.h"
-#include "vtp_twopass.h"
 #include "vtp_zsock.h"
 
 #define VTP_LONG_GOP_FACTOR 1.5         /* x segment length without keyframe */
@@ -291,7 +289,7 @@ static int apply_pass(vtp_job *j, char *why, size_t ws)
         return 0;
     if (!j->cfg.passrec || (j->cfg.pass != 1 && j->cfg.pass != 2))
         return fail(why, ws, AVERROR_BUG, "two-pass job without its record");
-    if (!vtp_twopass_supported(j->opts.encoder))
+    if (!j->cfg.encoders->twopass(j->opts.encoder))
         return fail(why, ws, VTP_ERR_USAGE, "two-pass encoding needs libx264 or libx265, not %s",
                     j->opts.encoder);
     if (!av_dict_get(j->opts.codec_opts, "b", NULL, 0))
@@ -328,7 +326,7 @@ static int check_settings(vtp_job *j, char *why, size_t ws)
         (ret = check_audio(j, why, ws)) < 0 || (ret = apply_pass(j, why, ws)) < 0)
         return ret;
     AVRational rate = st->avg_frame_rate.num > 0 ? st->avg_frame_rate : st->r_frame_rate;
-    return vtp_pipeline_check(&j->opts, st->codecpar, st->time_base, rate, why, ws);
+    return j->cfg.encoders->check(&j->opts, st->codecpar, st->time_base, rate, why, ws);
 }
 
 /* A number in the ':'-separated KEY=VALUE list of codec option `name`. */
@@ -642,7 +640,7 @@ static int pass_settings(vtp_job *j, vtp_segment *seg, char *why, size_t ws)
         /* x264 names a level from the bitrate: the title's, not each share's. */
         AVRational tb, fr;
         const AVCodecParameters *par = vtp_passrec_picture(j->cfg.passrec, &tb, &fr);
-        if (par && (ret = vtp_twopass_level(j->opts.encoder, j->opts.codec_opts, par, tb, fr,
+        if (par && (ret = j->cfg.encoders->level(j->opts.encoder, j->opts.codec_opts, par, tb, fr,
                                             (int64_t)vtp_passrec_rate(j->cfg.passrec), j->level,
                                             sizeof(j->level))) < 0)
             return fail(why, ws, ret, "out of memory");

@@ -21,6 +21,7 @@
 
 #include <libavutil/buffer.h>
 
+#include "vtp_encoders.h"
 #include "vtp_options.h"
 #include "vtp_segment.h"
 
@@ -40,6 +41,7 @@ typedef struct vtp_job_cfg {
     const char *input;
     const char *output;
     const vtp_enc_opts *opts;           /* encoder NULL: the container's usual one */
+    const vtp_encoders *encoders;       /* what the workers' encoders take */
     const char *audio;                  /* "auto", "copy", "none" or an encoder */
     double segment_seconds;             /* 0: the default, shortened for short
                                            inputs so `parallelism` workers all

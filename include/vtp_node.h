@@ -18,8 +18,8 @@
 
 #include <signal.h>
 
-#define VTP_HEARTBEAT_MS 1000           /* default interval */
-#define VTP_LIVENESS 3                  /* intervals of silence before giving up on a peer */
+#include "vtp_proto.h"
+
 #define VTP_RECONNECT_MIN_MS 1000
 #define VTP_RECONNECT_MAX_MS 32000
 

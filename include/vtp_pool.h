@@ -12,6 +12,8 @@
 #ifndef VTP_POOL_H
 #define VTP_POOL_H
 
+#include "vtp_encoders.h"
+
 typedef struct vtp_pool vtp_pool;
 
 /* Starts n threads in ZeroMQ context zctx. NULL on failure (nothing left
@@ -20,6 +22,10 @@ vtp_pool *vtp_pool_new(void *zctx, const char *endpoint, int n);
 
 /* Stops and joins every thread; NULL-safe; clears *self_p. */
 void vtp_pool_destroy(vtp_pool **self_p);
+
+/* The encoders these threads run, as jobs ask of them (vtp_encoders.h):
+ * vtp_pipeline_check(), and two passes (vtp_twopass.h). */
+const vtp_encoders *vtp_worker_encoders(void);
 
 /* Online CPUs of this machine (at least 1). */
 int vtp_cpu_count(void);

@@ -34,6 +34,8 @@
 #define VTP_MAX_PASSLOG (1u << 30)      /* bytes of each part of a first-pass record */
 #define VTP_MAX_ENCODERS 65536          /* bytes of a READY's encoder list */
 #define VTP_MAX_CPU_US 1000000000000000ULL /* a RESULT's CPU time: 31 years, in us */
+#define VTP_HEARTBEAT_MS 1000           /* default heartbeat interval, both ways */
+#define VTP_LIVENESS 3                  /* intervals of silence before giving up on a peer */
 
 enum vtp_msg_type {
     VTP_MSG_READY = 1,      /* worker -> dispatcher */

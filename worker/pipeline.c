@@ -36,6 +36,7 @@
 #include "vtp_clock.h"
 #include "vtp_error.h"
 #include "vtp_log.h"
+#include "vtp_pool.h"
 #include "vtp_twopass.h"
 
 typedef struct seg_run {
@@ -699,4 +700,14 @@ int vtp_pipeline_run_progress(const vtp_segment *seg, vtp_result *res, const ato
     av_frame_free(&p.filtered);
     av_packet_free(&p.pkt);
     return ret < 0 ? ret : 0;
+}
+
+const vtp_encoders *vtp_worker_encoders(void)
+{
+    static const vtp_encoders table = {
+        .check = vtp_pipeline_check,
+        .twopass = vtp_twopass_supported,
+        .level = vtp_twopass_level,
+    };
+    return &table;
 }

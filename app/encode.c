@@ -147,6 +147,7 @@ int vtp_encode_run_stats(const vtp_encode_cfg *cfg, vtp_encode_stats *stats, cha
     if (two && !(rec = vtp_passrec_new(cfg->output, &err, why, why_size)))
         return err;
     vtp_job_cfg jc = {
+        .encoders = vtp_worker_encoders(),
         .id = two ? 2 : 1,
         .input = cfg->input,
         .output = cfg->output,

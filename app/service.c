@@ -130,6 +130,7 @@ static int start_job(service *s, const vtp_job_info *info)
     }
     spill_dir(s, info->id, dir, sizeof(dir));
     vtp_job_cfg jc = {
+        .encoders = vtp_worker_encoders(),
         .id = info->id,
         .input = spec.input,
         .output = spec.output,
