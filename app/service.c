@@ -645,6 +645,7 @@ int vtp_service_run(const vtp_service_cfg *cfg)
     const char *eps[] = {cfg->listen, local};
     vtp_dispatcher_cfg dc = {.zctx = zctx, .endpoints = eps, .nendpoints = threads > 0 ? 2 : 1,
                              .heartbeat_ms = cfg->heartbeat_ms, .liveness = cfg->liveness,
+                             .lease_ms = cfg->lease_ms,
                              .network = 1, .curve = zap ? &kp : NULL,
                              .on_end = on_end, .opaque = &s};
     int64_t maxmsg = VTP_MAX_CONTROL_MESSAGE;

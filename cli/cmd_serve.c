@@ -34,7 +34,7 @@ static void set_verbosity(int verbose)
     vtp_log_init(verbose == 0 ? VTP_LOG_WARNING : verbose == 1 ? VTP_LOG_INFO : VTP_LOG_DEBUG);
 }
 
-enum { OPT_LISTEN = 256, OPT_CONTROL, OPT_DB, OPT_WORKDIR, OPT_CONNECT, OPT_HEARTBEAT,
+enum { OPT_LISTEN = 256, OPT_CONTROL, OPT_DB, OPT_WORKDIR, OPT_CONNECT, OPT_HEARTBEAT, OPT_LEASE,
        OPT_LIVENESS, OPT_KEY, OPT_SERVER_KEY, OPT_AUTHORIZED, OPT_INSECURE, OPT_ROOT };
 
 #define VTP_MAX_ROOTS 64
@@ -47,6 +47,7 @@ static const struct option options[] = {
     {"connect", required_argument, NULL, OPT_CONNECT},
     {"heartbeat", required_argument, NULL, OPT_HEARTBEAT},
     {"liveness", required_argument, NULL, OPT_LIVENESS},
+    {"lease-timeout", required_argument, NULL, OPT_LEASE},
     {"key", required_argument, NULL, OPT_KEY},
     {"server-key", required_argument, NULL, OPT_SERVER_KEY},
     {"authorized", required_argument, NULL, OPT_AUTHORIZED},
@@ -60,7 +61,7 @@ static const struct option options[] = {
 
 static const char serve_usage[] =
     "usage: vtpool serve [--listen ENDPOINT] [--control ENDPOINT] [--db FILE]\n"
-    "                    [--workdir DIR] [-j N] [--heartbeat MS] [--liveness N]\n"
+    "                    [--workdir DIR] [-j N] [--heartbeat MS] [--liveness N] [--lease-timeout S]\n"
     "                    [--key FILE --authorized DIR] [--insecure] [--root DIR]... [-v]\n"
     "\n"
     "Runs the job queue: clients submit jobs on --control, workers connect to --listen,\n"
@@ -74,6 +75,8 @@ static const char serve_usage[] =
     "  -j N                   worker threads inside the service (default: all CPUs;\n"
     "                         0: remote workers only)\n"
     "  --heartbeat MS         heartbeat interval (default 1000)\n"
+    "  --lease-timeout S      a worker that says nothing for S seconds about a segment\n"
+    "                         it holds has lost it: it is sent again (default 300)\n"
     "  --liveness N           intervals of silence before a worker counts as dead\n"
     "                         and its segments go to others (default 3)\n"
     "  --key FILE             this service's key pair (from 'vtpool keygen'): CURVE\n"
@@ -139,6 +142,14 @@ static int parse(int argc, char **argv, int serve, vtp_service_cfg *sc, vtp_node
                 return vtp_cli_usage_error(cmd, "--heartbeat needs milliseconds, not '%s'",
                                            optarg);
             sc->heartbeat_ms = nc->heartbeat_ms = (int)v;
+            break;
+        case OPT_LEASE:
+            if (!serve)
+                return vtp_cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+            if (vtp_cli_number(optarg, 1, 86400, &v) < 0)
+                return vtp_cli_usage_error(cmd, "--lease-timeout needs seconds from 1 to 86400, "
+                                                "not '%s'", optarg);
+            sc->lease_ms = (int)(v * 1000);
             break;
         case OPT_LIVENESS:
             if (vtp_cli_number(optarg, 1, 1000, &v) < 0 || v != (int)v)

@@ -23,6 +23,9 @@ typedef struct lease {
     int64_t job;
     uint32_t index;
     int threads;
+    int64_t deadline;           /* ms: heard of by then, or sent elsewhere */
+    int expired;                /* sent elsewhere; the slot stays taken till
+                                   the peer answers for it */
 } lease;
 
 typedef struct peer {
@@ -73,6 +76,8 @@ vtp_dispatcher *vtp_dispatcher_new(const vtp_dispatcher_cfg *cfg)
         d->cfg.heartbeat_ms = VTP_HEARTBEAT_MS;
     if (d->cfg.liveness <= 0)
         d->cfg.liveness = VTP_LIVENESS;
+    if (d->cfg.lease_ms <= 0)
+        d->cfg.lease_ms = VTP_LEASE_MS;
     d->next_tag = 1;
     if (!(d->sock = zmq_socket(cfg->zctx, ZMQ_ROUTER)) ||
         zmq_setsockopt(d->sock, ZMQ_LINGER, &linger, sizeof(linger)) != 0 ||
@@ -210,7 +215,7 @@ static void bury_peer(vtp_dispatcher *d, peer *p)
     *p = d->peers[--d->npeers];
 }
 
-static int add_lease(peer *p, int64_t job, uint32_t index, int threads)
+static int add_lease(vtp_dispatcher *d, peer *p, int64_t job, uint32_t index, int threads)
 {
     if (p->nleases == p->leases_cap) {
         int cap = p->leases_cap ? p->leases_cap * 2 : 8;
@@ -220,7 +225,7 @@ static int add_lease(peer *p, int64_t job, uint32_t index, int threads)
         p->leases = l;
         p->leases_cap = cap;
     }
-    p->leases[p->nleases++] = (lease){job, index, threads};
+    p->leases[p->nleases++] = (lease){job, index, threads, vtp_clock_ms() + d->cfg.lease_ms, 0};
     p->used += threads;
     return 0;
 }
@@ -314,9 +319,36 @@ static void on_progress(vtp_dispatcher *d, peer *p, zmq_msg_t *body)
     vtp_progress_msg m;
     if (vtp_proto_read_progress(zmq_msg_data(body), zmq_msg_size(body), &m) < 0)
         return;
+    for (int k = 0; k < p->nleases; k++)
+        if (p->leases[k].job == (int64_t)m.job_id && p->leases[k].index == m.index)
+            p->leases[k].deadline = vtp_clock_ms() + d->cfg.lease_ms;
     int i = find_job(d, (int64_t)m.job_id);
     if (i >= 0)
         vtp_job_progress_note(d->jobs[i].job, p->tag, m.index, m.frames);
+}
+
+/* Segments a live peer has said nothing about for lease_ms (lost in a
+ * full queue, a failed send, a hung encoder): each goes back to its job,
+ * as one failed attempt, to be sent to whoever is free. The peer's slot
+ * stays taken until it answers for that segment: what holds it may be
+ * stuck, and must not be handed the next segment to lose. */
+static void expire_leases(vtp_dispatcher *d, peer *p, int64_t now)
+{
+    for (int k = 0; k < p->nleases; k++) {
+        lease *l = &p->leases[k];
+        if (l->expired || now < l->deadline)
+            continue;
+        l->expired = 1;
+        int i = find_job(d, l->job);
+        if (i < 0)
+            continue;
+        char why[1024] = "", cause[128];
+        snprintf(cause, sizeof(cause), "its worker said nothing about it for %d s",
+                 d->cfg.lease_ms / 1000);
+        int ret = vtp_job_lease_expired(d->jobs[i].job, p->tag, l->index, cause, why, sizeof(why));
+        if (ret < 0)
+            end_job(d, i, ret, why);
+    }
 }
 
 /* Takes one message; 0 when none was waiting. */
@@ -448,7 +480,7 @@ static int hand_out(vtp_dispatcher *d)
                     continue;
                 }
                 if (send_segment(d, p, &s) < 0 ||
-                    add_lease(p, vtp_job_id(job), s.index, s.threads) < 0) {
+                    add_lease(d, p, vtp_job_id(job), s.index, s.threads) < 0) {
                     /* At the retry limit the job fails now: its segment
                      * would otherwise stay leased to no one. */
                     if ((ret = vtp_job_lost(job, p->tag, why, sizeof(why))) < 0)
@@ -487,6 +519,7 @@ static void keep_alive(vtp_dispatcher *d)
             bury_peer(d, p);
             continue;
         }
+        expire_leases(d, p, now);
         if (now >= p->next_beat) {
             vtp_wbuf b;
             vtp_wbuf_init(&b);

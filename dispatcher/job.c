@@ -923,6 +923,17 @@ void vtp_job_progress_note(vtp_job *j, uint64_t tag, uint32_t idx, int64_t frame
         s->encoded = frames;
 }
 
+int vtp_job_lease_expired(vtp_job *j, uint64_t tag, uint32_t idx, const char *cause,
+                          char *why, size_t ws)
+{
+    if (idx - j->next_write >= j->next_read - j->next_write)
+        return 0;
+    slot *s = slot_of(j, idx);
+    if (s->state != SLOT_SENT || s->lease != tag || s->index != idx)
+        return 0;
+    return attempt_failed(j, s, 1, cause, why, ws);
+}
+
 int vtp_job_lost(vtp_job *j, uint64_t tag, char *why, size_t ws)
 {
     int ret;

@@ -12,6 +12,13 @@
  * and its segments go back to their jobs to be sent again. A late result
  * from a dead peer is dropped by the job (its lease is gone).
  *
+ * Leases have deadlines: a heartbeat peer that is alive but says nothing
+ * about a segment it holds for `lease_ms` (workers send PROGRESS every
+ * 250 ms while they decode and encode) has lost it somewhere (a full
+ * queue, a failed send, a hung encoder): the segment goes back to its job
+ * as one failed attempt, to be sent again, and the job fails at the retry
+ * limit. No failure leaves a segment leased forever.
+ *
  * Jobs are served in priority order, then in the order they were added;
  * segments of several jobs share the workers, so no slot idles while any
  * job has work. A job that finishes or fails is reported through the end
@@ -21,6 +28,9 @@
 #define VTP_DISPATCHER_H
 
 #include "vtp_job.h"
+
+#define VTP_LEASE_MS 300000     /* a heartbeat peer silent this long about a segment
+                                   it holds (no PROGRESS, no RESULT) has lost it */
 
 typedef struct vtp_dispatcher vtp_dispatcher;
 
@@ -34,6 +44,7 @@ typedef struct vtp_dispatcher_cfg {
     int nendpoints;
     int heartbeat_ms;                   /* 0 = VTP_HEARTBEAT_MS */
     int liveness;                       /* 0 = VTP_LIVENESS */
+    int lease_ms;                       /* 0 = VTP_LEASE_MS */
     int network;                        /* endpoints face a network: cap message sizes */
     const struct vtp_keypair *curve;    /* CURVE server keys, or NULL */
     vtp_job_end_fn on_end;

@@ -131,6 +131,12 @@ int vtp_job_result(vtp_job *j, uint64_t lease_tag, vtp_result *res, char *why, s
  * encoded so far (for the progress shown; other leases' are ignored). */
 void vtp_job_progress_note(vtp_job *j, uint64_t lease_tag, uint32_t idx, int64_t frames);
 
+/* The lease of segment idx by lease_tag ran out (its worker said nothing
+ * about it in time): it is to be sent again, one attempt counted, cause
+ * saying why. 0, or negative if the job has failed. */
+int vtp_job_lease_expired(vtp_job *j, uint64_t lease_tag, uint32_t idx, const char *cause,
+                          char *why, size_t why_size);
+
 /* The worker holding lease_tag is gone: its segments are to be sent again
  * (each loss counts as an attempt). 0, or negative if the job has failed. */
 int vtp_job_lost(vtp_job *j, uint64_t lease_tag, char *why, size_t why_size);

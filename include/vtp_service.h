@@ -33,6 +33,7 @@ typedef struct vtp_service_cfg {
     int threads;                        /* worker threads inside; <0 = all CPUs */
     int heartbeat_ms;                   /* 0 = default */
     int liveness;                       /* 0 = default */
+    int lease_ms;                       /* 0 = VTP_LEASE_MS (vtp_dispatcher.h) */
     const char *key;                    /* CURVE key pair file, or NULL */
     const char *authorized;             /* directory of authorized *.pub keys */
     int insecure;                       /* allow a network endpoint without keys */

@@ -389,6 +389,20 @@ static int drain_encoder(seg_run *p)
     return fail(p, ret, "encoding");
 }
 
+/* Tells the progress callback the frames out of the encoder so far, at
+ * most every VTP_PROGRESS_MS: also while only decoding (the frames before
+ * the range), so that a worker's silence about its segment means trouble. */
+static void report(seg_run *p)
+{
+    if (!p->progress)
+        return;
+    int64_t now = vtp_clock_ms();
+    if (now - p->reported_ms >= VTP_PROGRESS_MS) {
+        p->reported_ms = now;
+        p->progress(p->opaque, p->res->pkts.n);     /* out of the encoder */
+    }
+}
+
 /* Encodes one filtered frame, or flushes the encoder when f is NULL. */
 static int encode(seg_run *p, AVFrame *f)
 {
@@ -400,13 +414,7 @@ static int encode(seg_run *p, AVFrame *f)
         f->pict_type = p->frames_in == 0 ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
         vtp_frame_set_key(f, p->frames_in == 0);
         p->frames_in++;
-        if (p->progress) {
-            int64_t now = vtp_clock_ms();
-            if (now - p->reported_ms >= VTP_PROGRESS_MS) {
-                p->reported_ms = now;
-                p->progress(p->opaque, p->res->pkts.n);     /* out of the encoder */
-            }
-        }
+        report(p);
     } else if (!p->enc) {
         return 0;           /* nothing was in range */
     }
@@ -549,6 +557,7 @@ static int drain_decoder(seg_run *p)
         av_frame_unref(p->frame);
         if (ret < 0)
             return ret;
+        report(p);
     }
 }
 

@@ -26,6 +26,11 @@ usage:
   hostile_zmq.py ready --listen EP --threads N --heartbeat H [--seconds S]
       Says READY (any encoder) with N threads and heartbeat flag H, then
       stays connected and silent for S seconds.
+  hostile_zmq.py hoard --listen EP [--threads N] [--seconds S]
+      A worker that is alive but loses its work: says READY with N threads
+      and heartbeats, answers every HEARTBEAT, and keeps every SEGMENT it is
+      sent without a word about it, for S seconds or until SIGTERM. Prints
+      how many segments it took.
 """
 import argparse
 import json
@@ -381,6 +386,30 @@ def ready(args):
     print("silent peer received %d messages" % got)
 
 
+def hoard(args):
+    ctx = zmq.Context()
+    s = dealer(ctx, args.listen)
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *a: stop.append(1))
+    s.send(ready_msg(args.threads, 1))
+    took = 0
+    beat = time.time()
+    end = time.time() + args.seconds
+    while not stop and time.time() < end:
+        if s.poll(100, zmq.POLLIN):
+            parts = s.recv_multipart()
+            mtype = struct.unpack_from("<H", parts[0], 6)[0] if len(parts[0]) >= 8 else 0
+            if mtype == SEGMENT:
+                took += 1
+                print("hoard: took a segment", flush=True)
+        if time.time() - beat >= 0.5:
+            s.send(header(HEARTBEAT))
+            beat = time.time()
+    s.close(linger=0)
+    ctx.term()
+    print("hoard: took %d segments" % took, flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -398,8 +427,12 @@ def main():
     r.add_argument("--threads", type=int, required=True)
     r.add_argument("--heartbeat", type=int, required=True)
     r.add_argument("--seconds", type=float, default=60)
+    h = sub.add_parser("hoard")
+    h.add_argument("--listen", required=True)
+    h.add_argument("--threads", type=int, default=1)
+    h.add_argument("--seconds", type=float, default=60)
     args = ap.parse_args()
-    {"abuse": abuse, "forge": forge, "ready": ready}[args.cmd](args)
+    {"abuse": abuse, "forge": forge, "ready": ready, "hoard": hoard}[args.cmd](args)
 
 
 if __name__ == "__main__":
