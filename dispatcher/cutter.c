@@ -130,7 +130,7 @@ int vtp_cutter_feed(vtp_cutter *c, int64_t ts, int64_t dts, int key, int *events
         int64_t need = in_tail(c) && !on_grid(c) ? c->open_target - c->open_target / 4
                                                  : c->open_target;
         int64_t elapsed = ts - c->open_start;
-        if (elapsed > 0 && elapsed >= need && !(in_tail(c) && crumb_after(c, ts))) {
+        if (elapsed > 0 && ((elapsed >= need && !(in_tail(c) && crumb_after(c, ts))) || c->full)) {
             cut_at(c, ts, 0);
             return VTP_CUT_NEW;
         }

@@ -731,6 +731,22 @@ static int lease(vtp_job *j, slot *s, uint64_t tag, int free_slots, vtp_job_send
     return 1;
 }
 
+/* Whether the window can take one more segment: fewer than `window`, and
+ * fewer than VTP_WINDOW_MAX_BYTES held (messages waiting to go or to be
+ * answered, results waiting their turn), unless nothing is held at all. */
+static int room(const vtp_job *j)
+{
+    if (j->next_read - j->next_write >= (uint32_t)j->window)
+        return 0;
+    int64_t bytes = 0;
+    for (uint32_t i = j->next_write; i != j->next_read; i++) {
+        const slot *s = slot_of(j, i);
+        bytes += (s->head ? s->head->size : 0) + (s->frames ? s->frames->size : 0) +
+                 (s->res ? s->res->pkts.bytes : 0);
+    }
+    return bytes < VTP_WINDOW_MAX_BYTES || j->next_read == j->next_write;
+}
+
 int vtp_job_can_send(const vtp_job *j)
 {
     if (j->finished)
@@ -738,7 +754,7 @@ int vtp_job_can_send(const vtp_job *j)
     for (uint32_t i = j->next_write; i != j->next_read; i++)
         if (j->slots[i % (uint32_t)j->window].state == SLOT_PENDING)
             return 1;
-    return !j->eof && j->next_read - j->next_write < (uint32_t)j->window;
+    return !j->eof && room(j);
 }
 
 /* A cut in seconds for the log ("start" and "end" for the open ones). */
@@ -756,7 +772,7 @@ static void seg_time(char *buf, size_t size, int64_t ts, AVRational tb)
 static int read_one(vtp_job *j, char *why, size_t ws)
 {
     int ret;
-    while (!j->eof && j->next_read - j->next_write < (uint32_t)j->window) {
+    while (!j->eof && room(j)) {
         vtp_segment *seg = NULL;
         int got = vtp_splitter_next(j->splitter, &seg);
         if (got < 0)

@@ -30,12 +30,15 @@
 #include "vtp_tsjoin.h"
 
 #define READY_MAX 16                         /* complete segments held */
-#define VTP_FRAME_SEGMENT_MAX_BYTES (512LL << 20)
+#define VTP_SEGMENT_MAX_BYTES (512LL << 20)  /* packets or frames: well below a
+                                                message's 2 GiB (VTPOOL_SEGMENT_MAX_BYTES
+                                                sets another, for tests) */
 
 /* Why a cut fell where it did (counted, and said with -v). */
 enum { CUT_KEYFRAME, CUT_SCENE, CUT_BALANCE, CUT_SIZE, CUT_REASONS };
 
 struct vtp_splitter {
+    int64_t max_bytes;          /* of one segment's packets or frames */
     AVFormatContext *in;        /* not owned */
     int vidx;
     AVStream *st;
@@ -173,6 +176,8 @@ vtp_splitter *vtp_splitter_new(AVFormatContext *in, int video_index, const vtp_s
     s->target = av_rescale_q((int64_t)(cfg->segment_seconds * 1e6), AV_TIME_BASE_Q, tb);
     int64_t long_gop = av_rescale_q((int64_t)(cfg->long_gop_seconds * 1e6), AV_TIME_BASE_Q, tb);
     vtp_cutter_init(&s->cutter, s->target, long_gop);
+    const char *max = getenv("VTPOOL_SEGMENT_MAX_BYTES");
+    s->max_bytes = max && strtoll(max, NULL, 10) > 0 ? strtoll(max, NULL, 10) : VTP_SEGMENT_MAX_BYTES;
     s->cutter.min_len = av_rescale_q((int64_t)(cfg->tail_min_seconds * 1e6), AV_TIME_BASE_Q, tb);
     s->cutter.spread = cfg->spread;
     s->cutter.grid = av_rescale_q((int64_t)(cfg->grid_seconds * 1e6), AV_TIME_BASE_Q, tb);
@@ -265,7 +270,7 @@ static int take_frame(vtp_splitter *s, AVFrame *f)
         int why = len >= s->frame_seg_len ? CUT_BALANCE
                   : scene && len >= s->frame_seg_len - s->frame_seg_len / 3 &&
                           len >= s->cutter.min_len ? CUT_SCENE
-                  : s->open->frame_wire.len >= VTP_FRAME_SEGMENT_MAX_BYTES ? CUT_SIZE : -1;
+                  : (int64_t)s->open->frame_wire.len >= s->max_bytes ? CUT_SIZE : -1;
         if (why >= 0) {
             s->cuts[why]++;
             if ((ret = push_ready(s, &s->open, ts)) < 0)
@@ -288,7 +293,7 @@ static int take_frame(vtp_splitter *s, AVFrame *f)
         double seconds = (double)s->frame_seg_len * av_q2d(s->st->time_base);
         double frames = (rate > 0 ? rate : 30) * seconds * 1.05 + 2;
         size_t est = (size_t)frames * vtp_frame_wire_size(f);
-        vtp_wbuf_grow(&s->open->frame_wire, FFMIN(est, (size_t)VTP_FRAME_SEGMENT_MAX_BYTES));
+        vtp_wbuf_grow(&s->open->frame_wire, FFMIN(est, (size_t)s->max_bytes));
     }
     ret = vtp_segment_add_frame(s->open, f);
     av_frame_unref(f);
@@ -415,6 +420,7 @@ static int place_video(vtp_splitter *s, AVPacket *pkt)
             return ret;
     }
     int key = vtp_packet_clean_start(s->vpar, pkt);
+    s->cutter.full = s->open && s->open->pkts.bytes >= s->max_bytes;
     int place = vtp_cutter_feed(&s->cutter, ts == AV_NOPTS_VALUE ? VTP_CUT_NO_TS : ts,
                                 pkt->dts == AV_NOPTS_VALUE ? VTP_CUT_NO_TS : pkt->dts, key,
                                 &events);
@@ -435,7 +441,7 @@ static int place_video(vtp_splitter *s, AVPacket *pkt)
         }
         return vtp_pktlist_move(&s->closing->pkts, pkt);
     case VTP_CUT_NEW:
-        s->cuts[CUT_KEYFRAME]++;
+        s->cuts[s->cutter.full ? CUT_SIZE : CUT_KEYFRAME]++;
         s->open->cut_end = ts;
         s->closing = s->open;
         if (!(s->open = new_segment(s, VTP_SEG_PACKETS, ts)))
@@ -610,7 +616,7 @@ static int finish(vtp_splitter *s)
         return ret;
     int64_t n = s->cuts[CUT_KEYFRAME] + s->cuts[CUT_SCENE] + s->cuts[CUT_BALANCE] + s->cuts[CUT_SIZE];
     vtp_log(VTP_LOG_WARNING, "%lld cuts: %lld at keyframes of the input, %lld at scene changes, "
-            "%lld between keyframes for balance, %lld where decoded frames filled a segment",
+            "%lld between keyframes for balance, %lld where a segment was full",
             (long long)n, (long long)s->cuts[CUT_KEYFRAME], (long long)s->cuts[CUT_SCENE],
             (long long)s->cuts[CUT_BALANCE], (long long)s->cuts[CUT_SIZE]);
     return check_complete(s);

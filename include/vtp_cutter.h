@@ -6,7 +6,8 @@
  *
  * Rules:
  *  - A new segment starts at a keyframe whose pts is at least the segment's
- *    target after the open segment's start; that pts is the cut.
+ *    target after the open segment's start, or at the first keyframe once
+ *    the open segment is `full` (of bytes); that pts is the cut.
  *  - After a cut, packets with pts before the cut (leading pictures of an
  *    open GOP, which reference both GOPs) still belong to the segment that
  *    ends at the cut: it stays open as the "closing" segment until the first
@@ -73,6 +74,9 @@ typedef struct vtp_cutter {
                                remains; 0 or 1: 1/workers */
     int64_t min_len;        /* the shortest planned segment */
     int64_t grid;           /* the encoder's keyframe interval; 0: unknown */
+    int full;               /* the open segment holds all the bytes a segment
+                               may (the splitter says): cut at the next
+                               keyframe, whatever the length */
     /* Private. */
     int started;
     int64_t open_start;     /* pts of the open segment's start */

@@ -35,6 +35,8 @@ struct vtp_passrec;
 #define VTP_LONG_GOP_S 15.0             /* planned: no keyframe for this long: decode */
 #define VTP_TAIL_MIN_S 0.5              /* --segment S: the shortest segment of the tail */
 #define VTP_PASS_MIN_S 4.0              /* ... in two-pass encoding */
+#define VTP_WINDOW_MAX_BYTES (2LL << 30)  /* a job's window holds no more (4 segments
+                                             at their byte limit), however many it may */
 
 typedef struct vtp_job_cfg {
     int64_t id;                         /* job id (1 for vtpool encode) */

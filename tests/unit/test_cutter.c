@@ -79,6 +79,27 @@ START_TEST(test_cutter_closed_gop_cuts_at_first_keyframe_after_target)
 }
 END_TEST
 
+START_TEST(test_cutter_full_segment_cuts_at_next_keyframe)
+{
+    /* A segment full of bytes (raw video, intra-only codecs at high rates)
+     * is cut at the next keyframe, long before its target; the next one is
+     * measured from there as usual. */
+    vtp_cutter c;
+    vtp_cutter_init(&c, 100, 0);
+    for (int64_t ts = 0; ts < 3; ts++)
+        expect(&c, ts, 1, VTP_CUT_OPEN, 0);
+    c.full = 1;
+    expect(&c, 3, 1, VTP_CUT_NEW, 0);
+    ck_assert_int_eq(vtp_cutter_last_cut(&c), 3);
+    c.full = 0;
+    expect(&c, 4, 1, VTP_CUT_OPEN, VTP_CUT_EV_CLOSED);
+    /* Full but no keyframe: nothing to cut at. */
+    c.full = 1;
+    expect(&c, 5, 0, VTP_CUT_OPEN, 0);
+    expect(&c, 6, 1, VTP_CUT_NEW, 0);
+}
+END_TEST
+
 START_TEST(test_cutter_cut_at_exactly_target)
 {
     vtp_cutter c;
@@ -494,6 +515,7 @@ Suite *cutter_suite(void)
     tcase_add_test(tc, test_cutter_split_bounded_by_last_keyframe);
     tcase_add_test(tc, test_cutter_tail_takes_an_early_keyframe);
     tcase_add_test(tc, test_cutter_plan);
+    tcase_add_test(tc, test_cutter_full_segment_cuts_at_next_keyframe);
     suite_add_tcase(s, tc);
     return s;
 }
