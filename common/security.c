@@ -236,6 +236,7 @@ static void answer(vtp_zap *z)
 static void *zap_main(void *arg)
 {
     vtp_zap *z = arg;
+    pthread_setname_np(pthread_self(), "vtp-zap");
     while (!atomic_load(&z->stop)) {
         zmq_pollitem_t item = {z->sock, 0, ZMQ_POLLIN, 0};
         if (zmq_poll(&item, 1, VTP_ZAP_POLL_MS) < 0 && zmq_errno() != EINTR)

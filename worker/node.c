@@ -369,6 +369,7 @@ int vtp_node_run(void *zctx, const vtp_node_cfg *cfg)
 static void *node_thread_main(void *arg)
 {
     vtp_node_thread *t = arg;
+    pthread_setname_np(pthread_self(), "vtp-node");
     vtp_node_cfg cfg = {.connect = t->endpoint, .threads = t->threads};
     node_run(t->zctx, &cfg, t);
     return NULL;

@@ -180,6 +180,9 @@ static void *worker_main(void *arg)
 {
     worker *w = arg;
     vtp_pool *pool = w->pool;
+    char name[16];                      /* what top -H shows: 15 characters */
+    snprintf(name, sizeof(name), "vtp-enc-%d", w->id);
+    pthread_setname_np(pthread_self(), name);
     void *sock = zmq_socket(pool->zctx, ZMQ_DEALER);
     void *pipe = zmq_socket(pool->zctx, ZMQ_PAIR);
     int linger = 0;
