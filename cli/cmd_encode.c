@@ -43,7 +43,7 @@ static const char usage[] =
     "                         none, or an audio encoder name\n"
     "  -j N                   worker threads (default: all online CPUs)\n"
     "  --segment SECONDS      a fixed segment length instead of the plan (default:\n"
-    "                         planned from the duration and the workers, 2 to 30 s,\n"
+    "                         planned from the duration and the workers, 2 to 120 s,\n"
     "                         whole keyframe intervals of x264/x265); the last\n"
     "                         stretch is cut finer so all workers finish together\n"
     "  --progress MODE        auto (bar on a terminal), bar, json, none\n"

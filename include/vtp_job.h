@@ -29,7 +29,7 @@ struct vtp_queue;
 struct vtp_passrec;
 
 #define VTP_SEGMENT_ATTEMPTS 3          /* workers a segment may fail on */
-#define VTP_SEGMENT_DEFAULT_S 30.0      /* the plan's longest segment (vtp_cutter.h) */
+#define VTP_SEGMENT_DEFAULT_S 120.0     /* the plan's longest segment (vtp_cutter.h) */
 #define VTP_PLAN_MIN_S 2.0              /* ... and its shortest */
 #define VTP_SEGMENT_UNPLANNED_S 10.0    /* default length when the duration is unknown */
 #define VTP_LONG_GOP_S 15.0             /* planned: no keyframe for this long: decode */

@@ -5,6 +5,7 @@
 
 #include "suites.h"
 #include "vtp_cutter.h"
+#include "vtp_job.h"
 
 #define NO_TS INT64_MIN
 
@@ -435,12 +436,12 @@ START_TEST(test_cutter_tail_takes_an_early_keyframe)
 END_TEST
 
 /* The plan as vtpool encode makes it by default (milliseconds here):
- * segments of 2 to 30 s, x264's 250 frames at 25 fps as the keyframe
+ * segments of 2 to 120 s, x264's 250 frames at 25 fps as the keyframe
  * interval; lengths from the start of the input to its end. */
 static int plan(int64_t end, int workers, int64_t grid, int64_t *len, int max)
 {
     vtp_cutter c;
-    vtp_cutter_init(&c, 30000, 15000);
+    vtp_cutter_init(&c, (int64_t)(VTP_SEGMENT_DEFAULT_S * 1000), 15000);
     c.workers = workers;
     c.min_len = 2000;
     c.grid = grid;
@@ -472,8 +473,13 @@ START_TEST(test_cutter_plan)
     expect_plan(30000, 2, 10000, (int64_t[]){10000, 10000, 5000, 5000}, 4);
     /* Without a known interval: halves. */
     expect_plan(30000, 2, 0, (int64_t[]){15000, 7500, 3750, 2000, 1750}, 5);
-    /* 80 s, 2 workers: 4 of 5 cuts on the interval grid. */
-    expect_plan(80000, 2, 10000, (int64_t[]){30000, 20000, 10000, 10000, 5000, 5000}, 6);
+    /* 80 s, 2 workers: 3 of 4 cuts on the interval grid. */
+    expect_plan(80000, 2, 10000, (int64_t[]){40000, 20000, 10000, 5000, 5000}, 5);
+    /* 10 minutes, 2 workers: 2-minute segments (5 of the 120 s x264 grid
+     * is 12 intervals), 9 cuts. */
+    expect_plan(600000, 2, 10000,
+                (int64_t[]){120000, 120000, 120000, 120000, 60000, 30000, 10000, 10000, 5000,
+                            5000}, 10);
     /* 8 s, 2 workers: one cut. */
     expect_plan(8000, 2, 10000, (int64_t[]){4000, 4000}, 2);
     /* 80 s at 10 fps (x264's 250 frames: 25 s), 2 workers. */
@@ -481,13 +487,19 @@ START_TEST(test_cutter_plan)
     /* 14 s, 16 workers: as short as allowed, 7 segments for 16 cores (the
      * idle ones become codec threads). */
     expect_plan(14000, 16, 10000, (int64_t[]){2000, 2000, 2000, 2000, 2000, 2000, 2000}, 7);
-    /* An hour on 16 workers: 30 s segments until the last 8 minutes, then
-     * 20 s and 10 s ones, and a last round of 16 equal ones (150 s). */
+    /* An hour on 16 workers: 2-minute segments for the first half hour,
+     * then ever shorter ones in whole intervals, and a last round of 16
+     * equal ones (150 s): 77 cuts. */
+    static const struct { int count; int64_t len; } runs[] = {
+        {15, 120000}, {1, 110000}, {1, 100000}, {2, 90000}, {2, 80000}, {2, 70000},
+        {3, 60000}, {3, 50000}, {4, 40000}, {5, 30000}, {8, 20000}, {16, 10000}, {16, 9375},
+    };
     int64_t len[512];
-    int n = plan(3600000, 16, 10000, len, 512);
-    ck_assert_int_eq(n, 105 + 7 + 16 + 16);
-    for (int i = 0; i < n; i++)
-        ck_assert_int_eq(len[i], i < 105 ? 30000 : i < 112 ? 20000 : i < 128 ? 10000 : 9375);
+    int n = plan(3600000, 16, 10000, len, 512), at = 0;
+    for (size_t r = 0; r < sizeof(runs) / sizeof(*runs); r++)
+        for (int k = 0; k < runs[r].count; k++, at++)
+            ck_assert_msg(at < n && len[at] == runs[r].len, "an hour, 16 workers: segment %d", at);
+    ck_assert_int_eq(n, at);
 }
 END_TEST
 
