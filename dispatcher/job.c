@@ -277,8 +277,6 @@ static int check_audio(const vtp_job *j, char *why, size_t ws)
     return 0;
 }
 
-/* Everything the user said is checked here, before any work and before the
- * output is looked at. */
 /* Two-pass encoding: the second pass meets -b (each segment its share,
  * set as it goes out); the first measures each segment at one constant
  * quality instead, the user's --crf or the encoder's default, with no rate
@@ -306,6 +304,8 @@ static int apply_pass(vtp_job *j, char *why, size_t ws)
     return 0;
 }
 
+/* Everything the user said is checked here, before any work and before the
+ * output is looked at. */
 static int check_settings(vtp_job *j, char *why, size_t ws)
 {
     const AVStream *st = j->in->streams[j->vidx];

@@ -104,11 +104,17 @@ static int read_file(const char *path, uint8_t **data, size_t *len)
     struct stat st;
     if (fd < 0)
         return AVERROR(errno);
-    if (fstat(fd, &st) != 0 || st.st_size <= 0 || (uint64_t)st.st_size > VTP_MAX_PASSLOG) {
+    if (fstat(fd, &st) != 0 || st.st_size < 0 || (uint64_t)st.st_size > VTP_MAX_PASSLOG) {
         close(fd);
         return AVERROR(EIO);
     }
     size_t n = (size_t)st.st_size, off = 0;
+    if (n == 0) {               /* a segment with no frame: no record */
+        close(fd);
+        *data = NULL;
+        *len = 0;
+        return 0;
+    }
     uint8_t *buf = malloc(n);
     if (!buf) {
         close(fd);
@@ -155,7 +161,7 @@ int vtp_passrec_add(vtp_passrec *r, uint32_t index, int64_t cut_start, int64_t c
     e->cut_end = cut_end;
     e->frames = frames;
     e->cost.seconds = seconds;
-    if (vtp_pass_cost_parse(log->log, log->log_len, &e->cost) < 0) {
+    if (frames > 0 && vtp_pass_cost_parse(log->log, log->log_len, &e->cost) < 0) {
         snprintf(why, ws, "segment %u: the encoder's first-pass record has no frame sizes", index);
         return VTP_ERR_ENCODER;
     }

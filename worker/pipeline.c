@@ -688,9 +688,11 @@ int vtp_pipeline_run_progress(const vtp_segment *seg, vtp_result *res, const ato
         fail(&p, ret, "encoder parameters");
     if (ret >= 0 && p.enc && (ret = take_new_extradata(res)) < 0)
         fail(&p, ret, "encoder parameters");
-    /* The encoder completes its two-pass files as it closes. */
+    /* The encoder completes its two-pass files as it closes (one that never
+     * opened, with no frame in range, leaves no record). */
+    int opened = p.enc != NULL;
     avcodec_free_context(&p.enc);
-    if (ret >= 0 && (ret = vtp_twopass_take(&tp, &res->pass, why, sizeof(why))) < 0)
+    if (ret >= 0 && opened && (ret = vtp_twopass_take(&tp, &res->pass, why, sizeof(why))) < 0)
         fail(&p, ret, "%s", why);
     vtp_twopass_end(&tp);
     if (ret >= 0) {
