@@ -12,8 +12,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <libavcodec/avcodec.h>
-#include <libavutil/opt.h>
 #include <zmq.h>
 
 #include "vtp_dispatcher.h"
@@ -112,10 +110,7 @@ static int run_job(const vtp_encode_cfg *cfg, vtp_dispatcher *d, vtp_job *job, o
 static int plan_second_pass(const vtp_encode_cfg *cfg, vtp_passrec *rec, char *why,
                             size_t why_size)
 {
-    const AVDictionaryEntry *b = av_dict_get(cfg->opts.codec_opts, "b", NULL, 0);
-    AVCodecContext *ctx = avcodec_alloc_context3(NULL);     /* reads "4M" as libav does */
-    int64_t rate = ctx && b && av_opt_set(ctx, "b", b->value, 0) >= 0 ? ctx->bit_rate : 0;
-    avcodec_free_context(&ctx);
+    int64_t rate = vtp_enc_opts_bitrate(&cfg->opts);
     double min, max;
     int ret = vtp_passrec_plan(rec, (double)rate, why, why_size);
     if (ret < 0)

@@ -12,12 +12,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <libavcodec/avcodec.h>
 #include <libavfilter/avfilter.h>
 #include <libavfilter/buffersink.h>
 #include <libavformat/avformat.h>
 #include <libavutil/avstring.h>
-#include <libavutil/opt.h>
 
 
 #include "vtp_bench.h"
@@ -295,10 +293,7 @@ int vtp_bench_quality_plan(const vtp_bench_cfg *cfg, const int *workers, int nwo
     static const double scale[4] = {1.5, 1, 0.75, 0.5};   /* of -b, two passes */
     int64_t rates[4] = {0};
     if (cfg->passes == 2) {
-        const AVDictionaryEntry *b = av_dict_get(cfg->opts.codec_opts, "b", NULL, 0);
-        AVCodecContext *ctx = avcodec_alloc_context3(NULL);
-        int64_t base = ctx && b && av_opt_set(ctx, "b", b->value, 0) >= 0 ? ctx->bit_rate : 0;
-        avcodec_free_context(&ctx);
+        int64_t base = vtp_enc_opts_bitrate(&cfg->opts);
         if (base <= 0)
             return snprintf(why, ws, "two-pass points need a bitrate (-b)"), VTP_ERR_USAGE;
         for (int k = 0; k < 4; k++)

@@ -111,3 +111,12 @@ fail:
     vtp_enc_opts_clear(o);
     return VTP_ERR_PROTO;
 }
+
+int64_t vtp_enc_opts_bitrate(const vtp_enc_opts *o)
+{
+    const AVDictionaryEntry *b = av_dict_get(o->codec_opts, "b", NULL, 0);
+    AVCodecContext *ctx = b ? avcodec_alloc_context3(NULL) : NULL;
+    int64_t rate = ctx && av_opt_set(ctx, "b", b->value, 0) >= 0 ? ctx->bit_rate : 0;
+    avcodec_free_context(&ctx);
+    return rate > 0 ? rate : 0;
+}

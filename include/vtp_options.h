@@ -8,6 +8,8 @@
 #ifndef VTP_OPTIONS_H
 #define VTP_OPTIONS_H
 
+#include <stdint.h>
+
 #include <libavutil/dict.h>
 
 #include "vtp_buf.h"
@@ -28,6 +30,10 @@ int vtp_enc_opts_copy(vtp_enc_opts *dst, const vtp_enc_opts *src);
  * On failure returns VTP_ERR_ENCODER or VTP_ERR_USAGE and writes a one-line
  * reason into why. */
 int vtp_enc_opts_validate(const vtp_enc_opts *o, char *why, size_t why_size);
+
+/* The bitrate -b asks for, in bit/s, read as libavcodec reads "b" ("4M",
+ * "2500k"); 0 when none is set or it does not parse. */
+int64_t vtp_enc_opts_bitrate(const vtp_enc_opts *o);
 
 void vtp_enc_opts_write(vtp_wbuf *b, const vtp_enc_opts *o);
 /* Reads what vtp_enc_opts_write() wrote into a cleared o; 0 or VTP_ERR_PROTO. */
