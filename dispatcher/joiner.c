@@ -26,6 +26,7 @@
 #include "vtp_audio.h"
 #include "vtp_compat.h"
 #include "vtp_error.h"
+#include "vtp_fileio.h"
 #include "vtp_log.h"
 
 /* A stream copied as it is. */
@@ -558,19 +559,14 @@ int vtp_joiner_write(vtp_joiner *j, vtp_result *res, int64_t end, char *why, siz
     return flush_side(j, end, why, why_size);
 }
 
-/* fsync() of path, or of the directory holding it (dir set). */
-static int sync_path(const char *path, int dir)
+/* fsync() of the file at path. */
+static int sync_file(const char *path)
 {
-    char *copy = strdup(path);
-    if (!copy)
-        return AVERROR(ENOMEM);
-    int fd = open(dir ? dirname(copy) : path, O_RDONLY | O_CLOEXEC | (dir ? O_DIRECTORY : 0));
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
     int ret = fd < 0 ? AVERROR(errno) : fsync(fd) == 0 ? 0 : AVERROR(errno);
     if (fd >= 0)
         close(fd);
-    free(copy);
-    /* Outputs that are not files (a pipe, a character device) have nothing to flush. */
-    return ret == AVERROR(EINVAL) || ret == AVERROR(EROFS) ? 0 : ret;
+    return ret;
 }
 
 int vtp_joiner_finish(vtp_joiner *j, char *why, size_t why_size)
@@ -597,13 +593,13 @@ int vtp_joiner_finish(vtp_joiner *j, char *why, size_t why_size)
                        av_err2str(ret));
     /* On disk before it is in place, and in place before the job counts as
      * done (and a service deletes what it was made from). */
-    if ((ret = sync_path(j->tmp_path, 0)) < 0)
+    if ((ret = sync_file(j->tmp_path)) < 0)
         return vtp_why(why, why_size, VTP_ERR_OUTPUT, "writing '%s': %s", j->final_path,
                        av_err2str(ret));
     if (rename(j->tmp_path, j->final_path) != 0)
         return vtp_why(why, why_size, VTP_ERR_OUTPUT, "renaming into '%s': %s", j->final_path,
                        strerror(errno));
-    if ((ret = sync_path(j->final_path, 1)) < 0) {
+    if ((ret = vtp_file_sync_dir(j->final_path)) < 0) {
         unlink(j->final_path);      /* not known to last: not done */
         return vtp_why(why, why_size, VTP_ERR_OUTPUT, "writing the directory of '%s': %s",
                        j->final_path, av_err2str(ret));

@@ -3,16 +3,15 @@
 #include "vtp_passrec.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <libavcodec/avcodec.h>
 
 #include "vtp_error.h"
+#include "vtp_fileio.h"
 #include "vtp_joiner.h"
 #include "vtp_proto.h"
 
@@ -79,64 +78,6 @@ void vtp_passrec_destroy(vtp_passrec **self_p)
     *self_p = NULL;
 }
 
-static int write_file(const char *path, const uint8_t *data, size_t len)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return AVERROR(errno);
-    for (size_t off = 0; off < len;) {
-        ssize_t w = write(fd, data + off, len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            int e = w < 0 ? errno : EIO;
-            close(fd);
-            return AVERROR(e);
-        }
-        off += (size_t)w;
-    }
-    return close(fd) == 0 ? 0 : AVERROR(errno);
-}
-
-static int read_file(const char *path, uint8_t **data, size_t *len)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0)
-        return AVERROR(errno);
-    if (fstat(fd, &st) != 0 || st.st_size < 0 || (uint64_t)st.st_size > VTP_MAX_PASSLOG) {
-        close(fd);
-        return AVERROR(EIO);
-    }
-    size_t n = (size_t)st.st_size, off = 0;
-    if (n == 0) {               /* a segment with no frame: no record */
-        close(fd);
-        *data = NULL;
-        *len = 0;
-        return 0;
-    }
-    uint8_t *buf = malloc(n);
-    if (!buf) {
-        close(fd);
-        return VTP_ERR_NOMEM;
-    }
-    while (off < n) {
-        ssize_t got = read(fd, buf + off, n - off);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0) {
-            free(buf);
-            close(fd);
-            return AVERROR(EIO);
-        }
-        off += (size_t)got;
-    }
-    close(fd);
-    *data = buf;
-    *len = n;
-    return 0;
-}
-
 int vtp_passrec_add(vtp_passrec *r, uint32_t index, int64_t cut_start, int64_t cut_end,
                     int64_t frames, double seconds, vtp_passlog *log, char *why, size_t ws)
 {
@@ -166,9 +107,9 @@ int vtp_passrec_add(vtp_passrec *r, uint32_t index, int64_t cut_start, int64_t c
         return VTP_ERR_ENCODER;
     }
     file_path(r, index, "log", path, sizeof(path));
-    if ((ret = write_file(path, log->log, log->log_len)) == 0 && log->tree_len) {
+    if ((ret = vtp_file_write(path, log->log, log->log_len, 0600, 0)) == 0 && log->tree_len) {
         file_path(r, index, "tree", path, sizeof(path));
-        ret = write_file(path, log->tree, log->tree_len);
+        ret = vtp_file_write(path, log->tree, log->tree_len, 0600, 0);
         e->has_tree = 1;
     }
     r->n++;     /* so that destroy removes what was written */
@@ -221,15 +162,16 @@ int vtp_passrec_get(const vtp_passrec *r, uint32_t index, int64_t cut_start, int
     double rate = e->cost.seconds > 0 ? e->bits / e->cost.seconds : 0;
     *bitrate = rate < 1000 ? 1000 : (int64_t)(rate + 0.5);
     file_path(r, index, "log", path, sizeof(path));
-    if ((ret = read_file(path, &log->log, &log->log_len)) == 0 && e->has_tree) {
+    if ((ret = vtp_file_read(path, VTP_MAX_PASSLOG, &log->log, &log->log_len)) == 0 &&
+        e->has_tree) {
         file_path(r, index, "tree", path, sizeof(path));
-        ret = read_file(path, &log->tree, &log->tree_len);
+        ret = vtp_file_read(path, VTP_MAX_PASSLOG, &log->tree, &log->tree_len);
     }
     if (ret < 0) {
         vtp_passlog_clear(log);
         snprintf(why, ws, "reading the first pass of segment %u from '%s': %s", index, path,
                  av_err2str(ret));
-        return ret == VTP_ERR_NOMEM ? ret : VTP_ERR_OUTPUT;
+        return ret == AVERROR(ENOMEM) ? VTP_ERR_NOMEM : VTP_ERR_OUTPUT;
     }
     return 0;
 }

@@ -14,6 +14,7 @@
 #include <libavutil/avstring.h>
 
 #include "vtp_error.h"
+#include "vtp_fileio.h"
 #include "vtp_proto.h"
 
 int vtp_twopass_supported(const char *encoder)
@@ -25,65 +26,6 @@ static int fail(char *why, size_t size, int err, const char *what, const char *p
 {
     snprintf(why, size, "%s '%s': %s", what, path, strerror(errno ? errno : EIO));
     return err;
-}
-
-static int write_all(const char *path, const uint8_t *data, size_t len)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return -1;
-    for (size_t off = 0; off < len;) {
-        ssize_t w = write(fd, data + off, len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            close(fd);
-            return -1;
-        }
-        off += (size_t)w;
-    }
-    return close(fd);
-}
-
-/* The whole of path in *data (malloc'd); a missing file is empty. */
-static int read_all(const char *path, uint8_t **data, size_t *len)
-{
-    *data = NULL;
-    *len = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return errno == ENOENT ? 0 : -1;
-    struct stat st;
-    if (fstat(fd, &st) != 0 || st.st_size < 0 || (uint64_t)st.st_size > VTP_MAX_PASSLOG) {
-        if (errno == 0)
-            errno = EFBIG;
-        close(fd);
-        return -1;
-    }
-    size_t n = (size_t)st.st_size, off = 0;
-    uint8_t *buf = malloc(n ? n : 1);
-    if (!buf) {
-        close(fd);
-        errno = ENOMEM;
-        return -1;
-    }
-    while (off < n) {
-        ssize_t r = read(fd, buf + off, n - off);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0) {
-            if (r == 0)
-                errno = EIO;
-            free(buf);
-            close(fd);
-            return -1;
-        }
-        off += (size_t)r;
-    }
-    close(fd);
-    *data = buf;
-    *len = n;
-    return 0;
 }
 
 /* What tells the encoder of its pass and names the file: libx264's
@@ -140,11 +82,13 @@ int vtp_twopass_begin(vtp_twopass *tp, const vtp_segment *seg, const char *encod
              !strcmp(encoder, "libx264") ? "mbtree" : "cutree");
     int ret;
     errno = 0;
-    if (tp->pass == 2 && (write_all(tp->log, seg->pass.log, seg->pass.log_len) != 0 ||
-                          (seg->pass.tree_len &&
-                           write_all(tp->tree, seg->pass.tree, seg->pass.tree_len) != 0))) {
-        ret = fail(why, ws, errno == ENOSPC ? AVERROR(ENOSPC) : VTP_ERR_OUTPUT,
-                   "cannot write the first pass's record to", tp->dir);
+    if (tp->pass == 2 &&
+        ((ret = vtp_file_write(tp->log, seg->pass.log, seg->pass.log_len, 0600, 0)) < 0 ||
+         (seg->pass.tree_len &&
+          (ret = vtp_file_write(tp->tree, seg->pass.tree, seg->pass.tree_len, 0600, 0)) < 0))) {
+        snprintf(why, ws, "cannot write the first pass's record to '%s': %s", tp->dir,
+                 av_err2str(ret));
+        ret = ret == AVERROR(ENOSPC) ? ret : VTP_ERR_OUTPUT;
     } else if ((ret = set_options(tp, encoder, opts)) < 0) {
         snprintf(why, ws, "out of memory");
     } else {
@@ -159,12 +103,17 @@ int vtp_twopass_take(vtp_twopass *tp, vtp_passlog *out, char *why, size_t ws)
     if (tp->pass != 1)
         return 0;
     vtp_passlog_clear(out);
-    errno = 0;
-    if (read_all(tp->log, &out->log, &out->log_len) != 0 ||
-        read_all(tp->tree, &out->tree, &out->tree_len) != 0) {
+    int ret = vtp_file_read(tp->log, VTP_MAX_PASSLOG, &out->log, &out->log_len);
+    if (ret == 0) {
+        ret = vtp_file_read(tp->tree, VTP_MAX_PASSLOG, &out->tree, &out->tree_len);
+        if (ret == AVERROR(ENOENT))     /* no macroblock tree (mbtree=0, cutree=0) */
+            ret = 0;
+    }
+    if (ret < 0) {
         vtp_passlog_clear(out);
-        return fail(why, ws, VTP_ERR_OUTPUT, "cannot read the encoder's first-pass record in",
-                    tp->dir);
+        snprintf(why, ws, "cannot read the encoder's first-pass record in '%s': %s", tp->dir,
+                 av_err2str(ret));
+        return VTP_ERR_OUTPUT;
     }
     if (!out->log_len) {
         snprintf(why, ws, "the encoder wrote no first-pass record");

@@ -393,3 +393,16 @@ assert_eq() {
 assert_file() {
   [[ -s "$1" ]] || fail "expected a non-empty file $1"
 }
+
+# pyzmq_python: a python3 with pyzmq (the one on PATH, else Debian's,
+# python3-zmq), for the tools that play hostile peers.
+pyzmq_python() {
+  local p
+  for p in python3 /usr/bin/python3; do
+    if command -v "$p" >/dev/null 2>&1 && "$p" -c 'import zmq' 2>/dev/null; then
+      echo "$p"
+      return 0
+    fi
+  done
+  fail "no python3 with pyzmq (install python3-zmq: scripts/setup.sh)"
+}

@@ -8,15 +8,7 @@
 # shellcheck source=SCRIPTDIR/../service_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../service_lib.sh"
 tools=$(cd "$(dirname "${BASH_SOURCE[0]}")/../tools" && pwd)
-# A python3 with pyzmq: the one on PATH, else Debian's (python3-zmq).
-PY=
-for p in python3 /usr/bin/python3; do
-  if command -v "$p" >/dev/null 2>&1 && "$p" -c 'import zmq' 2>/dev/null; then
-    PY=$p
-    break
-  fi
-done
-[[ -n "$PY" ]] || fail "no python3 with pyzmq (install python3-zmq: scripts/setup.sh)"
+PY=$(pyzmq_python)
 
 mkdir -p in out
 svc_make_input "$PWD/in/in.mkv" 4 1
