@@ -3,11 +3,9 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <libavcodec/avcodec.h>
@@ -81,7 +79,6 @@ int vtp_twopass_begin(vtp_twopass *tp, const vtp_segment *seg, const char *encod
     snprintf(tp->tree, sizeof(tp->tree), "%s/pass.log.%s", tp->dir,
              !strcmp(encoder, "libx264") ? "mbtree" : "cutree");
     int ret;
-    errno = 0;
     if (tp->pass == 2 &&
         ((ret = vtp_file_write(tp->log, seg->pass.log, seg->pass.log_len, 0600, 0)) < 0 ||
          (seg->pass.tree_len &&
