@@ -341,6 +341,12 @@ static int node_run(void *zctx, const vtp_node_cfg *cfg, vtp_node_thread *local_
             }
             if (backoff < VTP_RECONNECT_MAX_MS)
                 backoff *= 2;
+            /* The dispatcher has given up on this identity and sent what it
+             * held to others: segments still waiting here are stale. */
+            for (int i = 0; i < n.nqueue; i++)
+                for (int k = 0; k < n.queue[i].nparts; k++)
+                    zmq_msg_close(&n.queue[i].parts[k]);
+            n.nqueue = 0;
             if ((ret = connect_up(&n)) < 0)
                 break;
             heard = vtp_clock_ms();
