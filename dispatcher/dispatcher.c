@@ -35,6 +35,7 @@ typedef struct peer {
     int slots;
     int used;                   /* slots taken by leases */
     int alone;                  /* holds a suspect segment: nothing else until it answers */
+    int gone;                   /* a send to it failed: buried after hand_out */
     lease *leases;              /* held until their result comes, even when the
                                    job has gone: the worker is busy till then */
     int nleases, leases_cap;
@@ -457,7 +458,7 @@ static int hand_out(vtp_dispatcher *d)
     int sent = 0;
     for (int k = 0; k < d->npeers; k++) {
         peer *p = &d->peers[(d->rotate + k) % d->npeers];
-        while (p->used < p->slots && !p->alone) {
+        while (p->used < p->slots && !p->alone && !p->gone) {
             int gave = 0;
             for (int i = 0; i < d->njobs && !gave; i++) {
                 vtp_job *job = d->jobs[i].job;
@@ -479,12 +480,17 @@ static int hand_out(vtp_dispatcher *d)
                     }
                     continue;
                 }
-                if (send_segment(d, p, &s) < 0 ||
-                    add_lease(d, p, vtp_job_id(job), s.index, s.threads) < 0) {
-                    /* At the retry limit the job fails now: its segment
-                     * would otherwise stay leased to no one. */
-                    if ((ret = vtp_job_lost(job, p->tag, why, sizeof(why))) < 0)
-                        end_job(d, i, ret, why);
+                /* A segment that never reached a worker is no attempt at
+                 * it: it waits for the next receiver. A peer that cannot
+                 * be sent to is gone (ZMQ_ROUTER_MANDATORY): it is buried
+                 * once the loop is over, and what it held is lost. */
+                if (send_segment(d, p, &s) < 0) {
+                    vtp_job_unsend(job, p->tag, s.index);
+                    p->gone = 1;
+                    break;
+                }
+                if (add_lease(d, p, vtp_job_id(job), s.index, s.threads) < 0) {
+                    vtp_job_unsend(job, p->tag, s.index);
                     break;
                 }
                 p->alone = s.alone;
@@ -494,6 +500,15 @@ static int hand_out(vtp_dispatcher *d)
             if (!gave)
                 break;
         }
+    }
+    for (int k = 0; k < d->npeers;) {
+        peer *p = &d->peers[k];
+        if (!p->gone) {
+            k++;
+            continue;
+        }
+        vtp_log(VTP_LOG_WARNING, "a worker with %d threads could not be reached", p->slots);
+        bury_peer(d, p);
     }
     if (d->npeers)
         d->rotate = (d->rotate + 1) % d->npeers;

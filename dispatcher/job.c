@@ -950,6 +950,17 @@ int vtp_job_lease_expired(vtp_job *j, uint64_t tag, uint32_t idx, const char *ca
     return attempt_failed(j, s, 1, cause, why, ws);
 }
 
+void vtp_job_unsend(vtp_job *j, uint64_t tag, uint32_t idx)
+{
+    if (idx - j->next_write >= j->next_read - j->next_write)
+        return;
+    slot *s = slot_of(j, idx);
+    if (s->state == SLOT_SENT && s->lease == tag && s->index == idx) {
+        s->state = SLOT_PENDING;
+        s->lease = 0;
+    }
+}
+
 int vtp_job_lost(vtp_job *j, uint64_t tag, char *why, size_t ws)
 {
     int ret;

@@ -139,6 +139,11 @@ void vtp_job_progress_note(vtp_job *j, uint64_t lease_tag, uint32_t idx, int64_t
 int vtp_job_lease_expired(vtp_job *j, uint64_t lease_tag, uint32_t idx, const char *cause,
                           char *why, size_t why_size);
 
+/* Segment idx, just leased to lease_tag, never reached it (the send failed:
+ * the receiver is gone): it is to be sent again, no attempt counted, since
+ * no worker has tried it. */
+void vtp_job_unsend(vtp_job *j, uint64_t lease_tag, uint32_t idx);
+
 /* The worker holding lease_tag is gone: its segments are to be sent again
  * (each loss counts as an attempt). 0, or negative if the job has failed. */
 int vtp_job_lost(vtp_job *j, uint64_t lease_tag, char *why, size_t why_size);

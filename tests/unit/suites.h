@@ -20,5 +20,6 @@ Suite *hdr_suite(void);
 Suite *bench_suite(void);
 Suite *ratealloc_suite(void);
 Suite *spill_suite(void);
+Suite *dispatcher_suite(void);
 
 #endif

@@ -2,11 +2,13 @@
 #include "unit_media.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <libavformat/avformat.h>
 #include <libavutil/imgutils.h>
 #include <libavutil/pixdesc.h>
 
@@ -235,6 +237,51 @@ void um_packets_free(AVPacket **v, int n)
     for (int i = 0; i < n; i++)
         av_packet_free(&v[i]);
     free(v);
+}
+
+int um_write_video(const char *path, int w, int h, int n, int fps)
+{
+    AVCodecParameters *par = avcodec_parameters_alloc();
+    AVFormatContext *oc = NULL;
+    AVPacket **pkts = NULL;
+    um_frames src = {0};
+    int npkts = 0, ret = AVERROR(ENOMEM);
+
+    if (!par)
+        return ret;
+    for (int i = 0; i < n; i++)
+        um_frames_push(&src, um_make_frame(AV_PIX_FMT_YUV420P, w, h, i));
+    if ((ret = npkts = um_encode("ffv1", src.v, src.n, (AVRational){1, fps}, NULL,
+                                 AV_CODEC_FLAG_GLOBAL_HEADER, &pkts, par)) < 0)
+        goto end;
+    if ((ret = avformat_alloc_output_context2(&oc, NULL, "matroska", path)) < 0)
+        goto end;
+    AVStream *st = avformat_new_stream(oc, NULL);
+    if (!st || (ret = avcodec_parameters_copy(st->codecpar, par)) < 0) {
+        ret = ret < 0 ? ret : AVERROR(ENOMEM);
+        goto end;
+    }
+    st->time_base = (AVRational){1, fps};
+    st->avg_frame_rate = (AVRational){fps, 1};
+    if ((ret = avio_open(&oc->pb, path, AVIO_FLAG_WRITE)) < 0 ||
+        (ret = avformat_write_header(oc, NULL)) < 0)
+        goto end;
+    for (int i = 0; i < npkts && ret >= 0; i++) {
+        pkts[i]->stream_index = st->index;
+        av_packet_rescale_ts(pkts[i], (AVRational){1, fps}, st->time_base);
+        ret = av_interleaved_write_frame(oc, pkts[i]);
+    }
+    if (ret >= 0)
+        ret = av_write_trailer(oc);
+end:
+    if (oc) {
+        avio_closep(&oc->pb);
+        avformat_free_context(oc);
+    }
+    um_packets_free(pkts, npkts > 0 ? npkts : 0);
+    um_frames_clear(&src);
+    avcodec_parameters_free(&par);
+    return ret < 0 ? ret : 0;
 }
 
 char *um_mkdtemp(void)
