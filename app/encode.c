@@ -31,12 +31,14 @@ typedef struct outcome {
     char *why;
     size_t why_size;
     vtp_job_progress final;     /* the job's figures as it ended */
+    double media_cpu;           /* of the media threads of the jobs that ended */
 } outcome;
 
 static void on_end(void *opaque, vtp_job *job, int status, const char *why)
 {
     outcome *o = opaque;
     vtp_job_progress_get(job, &o->final);
+    o->media_cpu += o->final.media_cpu;
     o->ended = 1;
     o->status = status;
     if (status < 0)
@@ -90,10 +92,8 @@ static int run_job(const vtp_encode_cfg *cfg, vtp_dispatcher *d, vtp_job *job, o
             snprintf(why, why_size, "interrupted");
             return VTP_ERR_INTERRUPTED;
         }
-        zmq_pollitem_t item = {vtp_dispatcher_socket(d), 0, ZMQ_POLLIN, 0};
-        if (zmq_poll(&item, 1, VTP_POLL_MS) < 0 && zmq_errno() != EINTR)
-            return VTP_ERR_ZMQ;
-        if ((ret = vtp_dispatcher_step(d)) < 0)
+        if ((ret = vtp_dispatcher_poll(d, NULL, 0, VTP_POLL_MS)) < 0 ||
+            (ret = vtp_dispatcher_step(d)) < 0)
             return ret;
         if (!*first_sent && vtp_dispatcher_busy(d) > 0)
             *first_sent = vtp_clock_now() - t0;
@@ -158,14 +158,18 @@ int vtp_encode_run_stats(const vtp_encode_cfg *cfg, vtp_encode_stats *stats, cha
         .passrec = rec,
     };
     /* Both passes are opened, so every setting is checked, before any work. */
-    if (!(job = vtp_job_open(&jc, &err, why, why_size))) {
+    if (!(job = vtp_job_open(&jc, &err, why, why_size)) ||
+        (err = vtp_job_check(job, why, why_size)) < 0) {
+        vtp_job_destroy(&job);
         vtp_passrec_destroy(&rec);
         return err;
     }
     if (two) {
         jc.id = 1;
         jc.pass = 1;
-        if (!(first = vtp_job_open(&jc, &err, why, why_size))) {
+        if (!(first = vtp_job_open(&jc, &err, why, why_size)) ||
+            (err = vtp_job_check(first, why, why_size)) < 0) {
+            vtp_job_destroy(&first);
             vtp_job_destroy(&job);
             vtp_passrec_destroy(&rec);
             return err;
@@ -196,7 +200,7 @@ int vtp_encode_run_stats(const vtp_encode_cfg *cfg, vtp_encode_stats *stats, cha
     if (stats) {
         stats->frames = out.final.frames;
         stats->media_seconds = out.final.media_seconds;
-        stats->dispatcher_cpu = vtp_clock_thread_cpu() - cpu0;
+        stats->dispatcher_cpu = vtp_clock_thread_cpu() - cpu0 + out.media_cpu;
         stats->first_segment = first_sent;
         stats->skipped = out.final.skipped;
     }

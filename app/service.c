@@ -670,11 +670,10 @@ int vtp_service_run(const vtp_service_cfg *cfg)
     vtp_log(VTP_LOG_INFO, "serving: workers on %s, clients on %s", cfg->listen, cfg->control);
 
     while (!stopped(&s)) {
-        zmq_pollitem_t items[] = {{vtp_dispatcher_socket(s.d), 0, ZMQ_POLLIN, 0},
-                                  {s.control, 0, ZMQ_POLLIN, 0}};
-        if (zmq_poll(items, 2, VTP_SERVICE_POLL_MS) < 0 && zmq_errno() != EINTR)
+        zmq_pollitem_t control = {s.control, 0, ZMQ_POLLIN, 0};
+        if (vtp_dispatcher_poll(s.d, &control, 1, VTP_SERVICE_POLL_MS) < 0)
             break;
-        if (items[1].revents & ZMQ_POLLIN)
+        if (control.revents & ZMQ_POLLIN)
             serve_control(&s);
         if ((ret = vtp_dispatcher_step(s.d)) < 0)
             break;

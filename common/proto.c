@@ -255,6 +255,19 @@ int vtp_proto_set_segment_threads(uint8_t *msg, size_t len, int threads)
     return 0;
 }
 
+int vtp_proto_segment_id(const void *msg, size_t len, uint64_t *job_id, uint32_t *index)
+{
+    int type;
+    if (vtp_proto_type(msg, len, &type) < 0 || type != VTP_MSG_SEGMENT ||
+        len < VTP_PROTO_HEADER_SIZE + 8 + 4)
+        return VTP_ERR_PROTO;
+    vtp_rbuf r;
+    vtp_rbuf_init(&r, (const uint8_t *)msg + VTP_PROTO_HEADER_SIZE, 8 + 4);
+    *job_id = vtp_rbuf_u64(&r);
+    *index = vtp_rbuf_u32(&r);
+    return 0;
+}
+
 void vtp_proto_write_segment_head(vtp_wbuf *b, const vtp_segment *s)
 {
     write_segment(b, s, 1);

@@ -1,10 +1,13 @@
 /* dispatcher.c -- peers, leases and jobs (see vtp_dispatcher.h). */
 #include "vtp_dispatcher.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <zmq.h>
 
@@ -17,6 +20,8 @@
 
 #define VTP_MAX_IDENTITY 255                    /* bytes, ZeroMQ's limit */
 #define VTP_MAX_WORKER_MESSAGE (1LL << 31)      /* bytes accepted from a network peer */
+#define VTP_ACK_BYTES (1 << 20)                 /* a segment this large goes to a heartbeat
+                                                   peer only once its last one arrived */
 
 /* A segment a peer holds, and the slots it takes there. */
 typedef struct lease {
@@ -36,6 +41,9 @@ typedef struct peer {
     int used;                   /* slots taken by leases */
     int alone;                  /* holds a suspect segment: nothing else until it answers */
     int gone;                   /* a send to it failed: buried after hand_out */
+    int unacked;                /* a large segment is on its way to it: */
+    int64_t unacked_job;        /* no other until it says it has it */
+    uint32_t unacked_index;
     lease *leases;              /* held until their result comes, even when the
                                    job has gone: the worker is busy till then */
     int nleases, leases_cap;
@@ -62,6 +70,7 @@ struct vtp_dispatcher {
     uint64_t next_order;
     int rotate;                 /* first peer to serve next round */
     int backlog;                /* jobs wait outside (the service's queue) */
+    int wake_fd;                /* eventfd: a job's media thread has news */
 };
 
 vtp_dispatcher *vtp_dispatcher_new(const vtp_dispatcher_cfg *cfg)
@@ -73,6 +82,10 @@ vtp_dispatcher *vtp_dispatcher_new(const vtp_dispatcher_cfg *cfg)
     if (!d)
         return NULL;
     d->cfg = *cfg;
+    if ((d->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
+        free(d);
+        return NULL;
+    }
     if (d->cfg.heartbeat_ms <= 0)
         d->cfg.heartbeat_ms = VTP_HEARTBEAT_MS;
     if (d->cfg.liveness <= 0)
@@ -111,6 +124,7 @@ void vtp_dispatcher_destroy(vtp_dispatcher **self_p)
     }
     if (d->sock)
         zmq_close(d->sock);
+    close(d->wake_fd);
     free(d->peers);
     free(d->jobs);
     free(d);
@@ -120,6 +134,29 @@ void vtp_dispatcher_destroy(vtp_dispatcher **self_p)
 void *vtp_dispatcher_socket(vtp_dispatcher *d)
 {
     return d->sock;
+}
+
+int vtp_dispatcher_poll(vtp_dispatcher *d, zmq_pollitem_t *extra, int nextra, long timeout_ms)
+{
+    zmq_pollitem_t items[8] = {{d->sock, 0, ZMQ_POLLIN, 0}, {NULL, d->wake_fd, ZMQ_POLLIN, 0}};
+    if (nextra < 0 || nextra > 6)
+        return VTP_ERR_USAGE;
+    memcpy(items + 2, extra, (size_t)nextra * sizeof(*extra));
+    int n = zmq_poll(items, 2 + nextra, timeout_ms);
+    if (n < 0)
+        return zmq_errno() == EINTR ? 0 : VTP_ERR_ZMQ;
+    for (int i = 0; i < nextra; i++)
+        extra[i].revents = items[2 + i].revents;
+    return n;
+}
+
+/* A job's media thread has news (vtp_job_notify_fn): wakes the poll. */
+static void wake(void *opaque)
+{
+    vtp_dispatcher *d = opaque;
+    uint64_t one = 1;
+    while (write(d->wake_fd, &one, sizeof(one)) < 0 && errno == EINTR)
+        ;       /* EAGAIN: the counter is already far from 0, the poll wakes */
 }
 
 int vtp_dispatcher_add(vtp_dispatcher *d, vtp_job *job, int priority)
@@ -132,6 +169,8 @@ int vtp_dispatcher_add(vtp_dispatcher *d, vtp_job *job, int priority)
         d->jobs = e;
         d->jobs_cap = cap;
     }
+    if (vtp_job_start(job, wake, d) < 0)
+        return VTP_ERR_NOMEM;
     /* Keep the list in serving order: priority, then arrival. */
     int at = d->njobs;
     while (at > 0 && d->jobs[at - 1].priority < priority)
@@ -284,6 +323,13 @@ static void on_ready(vtp_dispatcher *d, zmq_msg_t *id, zmq_msg_t *body)
         vtp_log(VTP_LOG_INFO, "worker joined with %d threads", p->slots);
 }
 
+/* The peer has segment (job, index): the next large one may follow. */
+static void arrived(peer *p, int64_t job, uint32_t index)
+{
+    if (p->unacked && p->unacked_job == job && p->unacked_index == index)
+        p->unacked = 0;
+}
+
 static void on_result(vtp_dispatcher *d, peer *p, zmq_msg_t *body)
 {
     char why[1024] = "";
@@ -299,6 +345,7 @@ static void on_result(vtp_dispatcher *d, peer *p, zmq_msg_t *body)
         free(res);
         return;
     }
+    arrived(p, (int64_t)res->job_id, res->index);
     int held = end_lease(p, (int64_t)res->job_id, res->index);
     if (held)
         p->alone = 0;
@@ -320,6 +367,7 @@ static void on_progress(vtp_dispatcher *d, peer *p, zmq_msg_t *body)
     vtp_progress_msg m;
     if (vtp_proto_read_progress(zmq_msg_data(body), zmq_msg_size(body), &m) < 0)
         return;
+    arrived(p, (int64_t)m.job_id, m.index);
     for (int k = 0; k < p->nleases; k++)
         if (p->leases[k].job == (int64_t)m.job_id && p->leases[k].index == m.index)
             p->leases[k].deadline = vtp_clock_ms() + d->cfg.lease_ms;
@@ -340,6 +388,7 @@ static void expire_leases(vtp_dispatcher *d, peer *p, int64_t now)
         if (l->expired || now < l->deadline)
             continue;
         l->expired = 1;
+        arrived(p, l->job, l->index);       /* or lost: either way, no longer awaited */
         int i = find_job(d, l->job);
         if (i < 0)
             continue;
@@ -458,28 +507,14 @@ static int hand_out(vtp_dispatcher *d)
     int sent = 0;
     for (int k = 0; k < d->npeers; k++) {
         peer *p = &d->peers[(d->rotate + k) % d->npeers];
-        while (p->used < p->slots && !p->alone && !p->gone) {
+        while (p->used < p->slots && !p->alone && !p->gone && !p->unacked) {
             int gave = 0;
             for (int i = 0; i < d->njobs && !gave; i++) {
                 vtp_job *job = d->jobs[i].job;
                 vtp_job_send s;
-                char why[1024] = "";
-                if (!vtp_job_can_send(job) || !job_encoder_ok(job, p))
+                if (!job_encoder_ok(job, p) ||
+                    !vtp_job_next(job, p->tag, p->slots - p->used, p->used == 0, &s))
                     continue;
-                int ret = vtp_job_next(job, p->tag, p->slots - p->used, p->used == 0, &s, why,
-                                       sizeof(why));
-                if (ret < 0) {
-                    end_job(d, i, ret, why);
-                    i--;
-                    continue;
-                }
-                if (ret == 0) {
-                    if (vtp_job_finished(job)) {
-                        end_job(d, i, 0, "");
-                        i--;
-                    }
-                    continue;
-                }
                 /* A segment that never reached a worker is no attempt at
                  * it: it waits for the next receiver. A peer that cannot
                  * be sent to is gone (ZMQ_ROUTER_MANDATORY): it is buried
@@ -494,6 +529,12 @@ static int hand_out(vtp_dispatcher *d)
                     break;
                 }
                 p->alone = s.alone;
+                int64_t bytes = s.head->size + (s.frames ? s.frames->size : 0);
+                if (p->heartbeat && bytes >= VTP_ACK_BYTES) {
+                    p->unacked = 1;
+                    p->unacked_job = vtp_job_id(job);
+                    p->unacked_index = s.index;
+                }
                 gave = 1;
                 sent++;
             }
@@ -549,9 +590,22 @@ static void keep_alive(vtp_dispatcher *d)
     }
 }
 
+/* Slots that could take a segment now and have none. */
+static int free_slots(const vtp_dispatcher *d)
+{
+    int n = 0;
+    for (int i = 0; i < d->npeers; i++)
+        if (!d->peers[i].alone && !d->peers[i].gone)
+            n += d->peers[i].slots - d->peers[i].used;
+    return n;
+}
+
 int vtp_dispatcher_step(vtp_dispatcher *d)
 {
     int ret;
+    uint64_t news;
+    if (read(d->wake_fd, &news, sizeof(news)) < 0 && errno != EAGAIN && errno != EINTR)
+        return VTP_ERR_ZMQ;
     while ((ret = take_message(d)) > 0)
         ;
     if (ret < 0)
@@ -564,23 +618,21 @@ int vtp_dispatcher_step(vtp_dispatcher *d)
     for (int i = 0; slots > 0 && i < d->njobs; i++)
         vtp_job_set_parallelism(d->jobs[i].job, d->backlog || i < d->njobs - 1 ? 1 : slots);
     hand_out(d);
-    /* Read ahead for the first job that can use it, while workers encode. */
-    for (int i = 0; i < d->njobs; i++) {
+    /* Slots still free ask the jobs' media threads to read ahead, first
+     * job first, as far as each job's window goes. */
+    int wanted = free_slots(d);
+    for (int i = 0; i < d->njobs; i++)
+        wanted -= vtp_job_want(d->jobs[i].job, wanted);
+    /* Jobs whose media thread finished or failed end. */
+    for (int i = 0; i < d->njobs;) {
         char why[1024] = "";
-        int got = vtp_job_prefetch(d->jobs[i].job, why, sizeof(why));
-        if (got < 0) {
-            end_job(d, i, got, why);
-            break;
-        }
-        if (got > 0)
-            break;
-    }
-    /* Jobs may have completed by writing stored segments. */
-    for (int i = 0; i < d->njobs;)
-        if (vtp_job_finished(d->jobs[i].job))
+        if ((ret = vtp_job_failed(d->jobs[i].job, why, sizeof(why))) < 0)
+            end_job(d, i, ret, why);
+        else if (vtp_job_finished(d->jobs[i].job))
             end_job(d, i, 0, "");
         else
             i++;
+    }
     return 0;
 }
 

@@ -2,16 +2,33 @@
  *
  * DESIGN
  * The window is a ring of slots indexed by segment index modulo its size;
- * next_write <= index < next_read are the live ones. Reading happens only
- * when a worker can take a segment and the window has room, which bounds
- * memory by the window whatever the input's length.
+ * next_write <= index < next_read are the live ones.
+ *
+ * Two threads share a job. The dispatcher's (the scheduler) only leases
+ * slots and takes results: it never waits on media or disk. The job's own
+ * media thread does everything else: it reads and cuts the input (decoding
+ * it, for long-GOP inputs) into new PENDING slots, checks each RECEIVED
+ * result (every frame, in its range), stores it (spill file and queue
+ * record) and joins the results in order into the output. It reads ahead
+ * only while the window has room and fewer segments wait than the
+ * scheduler could send (vtp_job_want), which bounds memory by the window
+ * whatever the input's length.
+ *
+ * One mutex guards the slots, the window's ends and the flags; the media
+ * thread holds it only to look and to publish, never while it reads,
+ * decodes, writes or syncs. A slot at next_read is the media thread's alone
+ * until it advances next_read; a RECEIVED slot is too, until it is DONE.
+ * The splitter, the joiner and the pass record are the media thread's only:
+ * what the scheduler shows of them is the snapshot in `progress`.
  */
 #include "vtp_job.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +40,7 @@
 #include <libavutil/display.h>
 
 #include "vtp_accounting.h"
+#include "vtp_clock.h"
 #include "vtp_compat.h"
 #include "vtp_error.h"
 #include "vtp_hdr.h"
@@ -38,7 +56,10 @@
 
 #define VTP_LONG_GOP_FACTOR 1.5         /* x segment length without keyframe */
 
-enum { SLOT_FREE, SLOT_PENDING, SLOT_SENT, SLOT_DONE };
+/* FREE -> PENDING (media) -> SENT (scheduler) -> RECEIVED (scheduler) ->
+ * DONE (media: checked and stored) -> FREE (media: written). A SENT slot
+ * whose worker failed goes back to PENDING. */
+enum { SLOT_FREE, SLOT_PENDING, SLOT_SENT, SLOT_RECEIVED, SLOT_DONE };
 
 typedef struct slot {
     int state;
@@ -52,7 +73,7 @@ typedef struct slot {
     int attempts;               /* failed or lost leases */
     int lost;                   /* of which lost with their worker */
     int64_t encoded;            /* frames: SENT, so far (PROGRESS); DONE, all */
-    vtp_result *res;            /* DONE, in memory */
+    vtp_result *res;            /* RECEIVED, or DONE in memory */
 } slot;
 
 struct vtp_job {
@@ -74,6 +95,22 @@ struct vtp_job {
     char level[16];             /* second pass: the encoder level of every segment */
     double passed_seconds;
     const AVOutputFormat *ofmt; /* the output's muxer */
+
+    /* Shared by the scheduler and the media thread (see DESIGN). */
+    pthread_mutex_t mu;
+    pthread_cond_t wake;        /* the media thread's: something to do */
+    pthread_t media;
+    int media_started;
+    int stop;                   /* the job is being destroyed */
+    atomic_int halt;            /* ... read by libavformat's interrupt callback */
+    int want;                   /* segments the scheduler could send now */
+    int workers_changed;        /* cfg.parallelism is new to the splitter */
+    int checked;                /* the encoder's trial passed (check_encoder) */
+    int err;                    /* the media thread failed, saying why */
+    char err_why[1024];
+    vtp_job_progress progress;  /* the media thread's side, as of its last step */
+    vtp_job_notify_fn notify;
+    void *notify_opaque;
 };
 
 static int fail(char *why, size_t size, int err, const char *fmt, ...)
@@ -107,6 +144,13 @@ static void clear_slot(slot *s)
 }
 
 /* ---- opening ---- */
+
+/* libavformat's interrupt callback: a job being destroyed stops reading. */
+static int halted(void *opaque)
+{
+    vtp_job *j = opaque;
+    return atomic_load(&j->halt);
+}
 
 static int open_input(vtp_job *j, char *why, size_t ws)
 {
@@ -305,10 +349,9 @@ static int apply_pass(vtp_job *j, char *why, size_t ws)
 }
 
 /* Everything the user said is checked here, before any work and before the
- * output is looked at. */
+ * output is looked at, but for the encoder's trial (check_encoder). */
 static int check_settings(vtp_job *j, char *why, size_t ws)
 {
-    const AVStream *st = j->in->streams[j->vidx];
     int ret;
 
     if ((ret = vtp_enc_opts_copy(&j->opts, j->cfg.opts)) < 0)
@@ -325,8 +368,28 @@ static int check_settings(vtp_job *j, char *why, size_t ws)
         (ret = vtp_joiner_format_can_hold(j->ofmt, j->opts.encoder, why, ws)) < 0 ||
         (ret = check_audio(j, why, ws)) < 0 || (ret = apply_pass(j, why, ws)) < 0)
         return ret;
+    return 0;
+}
+
+/* The encoder opened with the settings, at the picture's size, and given
+ * a frame, as every segment will: what only the encoder can tell (its
+ * options' values, sizes and levels it refuses). Once per job; it takes
+ * from milliseconds to seconds (x265, SVT-AV1 at 4K). */
+static int check_encoder(vtp_job *j, char *why, size_t ws)
+{
+    if (j->checked)
+        return 0;
+    const AVStream *st = j->in->streams[j->vidx];
     AVRational rate = st->avg_frame_rate.num > 0 ? st->avg_frame_rate : st->r_frame_rate;
-    return j->cfg.encoders->check(&j->opts, st->codecpar, st->time_base, rate, why, ws);
+    int ret = j->cfg.encoders->check(&j->opts, st->codecpar, st->time_base, rate, why, ws);
+    j->checked = ret == 0;
+    return ret;
+}
+
+int vtp_job_check(vtp_job *j, char *why, size_t ws)
+{
+    why[0] = 0;
+    return check_encoder(j, why, ws);
 }
 
 /* A number in the ':'-separated KEY=VALUE list of codec option `name`. */
@@ -378,6 +441,9 @@ vtp_job *vtp_job_open(const vtp_job_cfg *cfg, int *err, char *why, size_t ws)
     why[0] = 0;
     if (!j)
         goto fail;
+    pthread_mutex_init(&j->mu, NULL);
+    pthread_cond_init(&j->wake, NULL);
+    atomic_init(&j->halt, 0);
     j->cfg = *cfg;
     j->window = cfg->window > 0 ? cfg->window : 4;
     vtp_enc_opts_init(&j->opts);
@@ -388,6 +454,7 @@ vtp_job *vtp_job_open(const vtp_job_cfg *cfg, int *err, char *why, size_t ws)
         goto fail;
     if ((ret = open_input(j, why, ws)) < 0)
         goto fail;
+    j->in->interrupt_callback = (AVIOInterruptCB){halted, j};
     if (!(j->ofmt = vtp_joiner_format(j->output, why, ws))) {
         ret = VTP_ERR_USAGE;
         goto fail;
@@ -457,6 +524,16 @@ void vtp_job_destroy(vtp_job **self_p)
     vtp_job *j = *self_p;
     if (!j)
         return;
+    if (j->media_started) {
+        atomic_store(&j->halt, 1);
+        pthread_mutex_lock(&j->mu);
+        j->stop = 1;
+        pthread_cond_signal(&j->wake);
+        pthread_mutex_unlock(&j->mu);
+        pthread_join(j->media, NULL);
+    }
+    pthread_mutex_destroy(&j->mu);
+    pthread_cond_destroy(&j->wake);
     for (int i = 0; j->slots && i < j->window; i++)
         clear_slot(&j->slots[i]);
     vtp_splitter_destroy(&j->splitter);
@@ -472,14 +549,27 @@ void vtp_job_destroy(vtp_job **self_p)
     *self_p = NULL;
 }
 
+static void lock(vtp_job *j)
+{
+    pthread_mutex_lock(&j->mu);
+}
+
+static void unlock(vtp_job *j)
+{
+    pthread_mutex_unlock(&j->mu);
+}
+
 void vtp_job_set_parallelism(vtp_job *j, int workers)
 {
     /* The two passes must cut alike: their plan stays the one they began
-     * with, however many workers said READY so far. */
+     * with, however many workers said READY so far. The media thread tells
+     * the splitter before it reads on. */
+    lock(j);
     if (!j->cfg.fixed_segments && !j->cfg.pass && workers != j->cfg.parallelism) {
         j->cfg.parallelism = workers;
-        vtp_splitter_set_workers(j->splitter, workers);
+        j->workers_changed = 1;
     }
+    unlock(j);
 }
 
 int64_t vtp_job_id(const vtp_job *j)
@@ -492,9 +582,22 @@ const char *vtp_job_encoder(const vtp_job *j)
     return j->opts.encoder;
 }
 
-int vtp_job_finished(const vtp_job *j)
+int vtp_job_finished(vtp_job *j)
 {
-    return j->finished;
+    lock(j);
+    int finished = j->finished;
+    unlock(j);
+    return finished;
+}
+
+int vtp_job_failed(vtp_job *j, char *why, size_t ws)
+{
+    lock(j);
+    int err = j->err;
+    if (err < 0)
+        snprintf(why, ws, "%s", j->err_why);
+    unlock(j);
+    return err;
 }
 
 /* ---- stored results (vtp_spill.h) ---- */
@@ -551,44 +654,52 @@ static int keep_pass(vtp_job *j, const slot *s, vtp_result *res, char *why, size
                            seconds, &res->pass, why, ws);
 }
 
-/* Writes every done segment that is next in order; finishes at the end. */
-static int write_ready(vtp_job *j, char *why, size_t ws)
+/* Media thread: writes the segment at next_write, which is DONE. */
+static int write_next(vtp_job *j, char *why, size_t ws)
+{
+    lock(j);
+    slot *s = slot_of(j, j->next_write);
+    vtp_result *res = s->res;
+    s->res = NULL;
+    unlock(j);
+    int ret;
+    if (!res && (ret = vtp_spill_load(j->spill_dir, s->index, &res, why, ws)) < 0)
+        return ret;
+    ret = j->joiner ? vtp_joiner_write(j->joiner, res, s->cut_end, why, ws)
+                    : keep_pass(j, s, res, why, ws);
+    vtp_result_clear(res);
+    free(res);
+    if (ret < 0)
+        return ret;
+    lock(j);
+    clear_slot(s);
+    j->next_write++;
+    unlock(j);
+    return 0;
+}
+
+/* Media thread: every segment is written; the output is completed. */
+static int finish(vtp_job *j, char *why, size_t ws)
 {
     int ret;
-    for (slot *s; (s = slot_of(j, j->next_write))->state == SLOT_DONE &&
-                  s->index == j->next_write;) {
-        vtp_result *res = s->res;
-        s->res = NULL;
-        if (!res && (ret = vtp_spill_load(j->spill_dir, s->index, &res, why, ws)) < 0)
-            return ret;
-        ret = j->joiner ? vtp_joiner_write(j->joiner, res, s->cut_end, why, ws)
-                        : keep_pass(j, s, res, why, ws);
-        vtp_result_clear(res);
-        free(res);
-        clear_slot(s);
-        if (ret < 0)
-            return ret;
-        j->next_write++;
-    }
-    if (j->eof && j->next_write == j->next_read && !j->finished) {
-        if (!j->joiner) {
-            if (!j->passed_frames)
-                return fail(why, ws, VTP_ERR_TRUNCATED, "'%s': no video frame could be decoded",
-                            j->input);
-            j->finished = 1;
-            return 0;
-        }
+    if (!j->joiner) {
+        if (!j->passed_frames)
+            return fail(why, ws, VTP_ERR_TRUNCATED, "'%s': no video frame could be decoded",
+                        j->input);
+    } else {
         if ((ret = vtp_joiner_finish(j->joiner, why, ws)) < 0)
             return ret == VTP_ERR_TRUNCATED
                        ? fail(why, ws, ret, "'%s': no video frame could be decoded", j->input)
                        : ret;
-        j->finished = 1;
         if (j->spill_dir) {
             vtp_spill_remove(j->spill_dir);
             if (j->cfg.queue)
                 vtp_queue_forget_segments(j->cfg.queue, j->cfg.id);
         }
     }
+    lock(j);
+    j->finished = 1;
+    unlock(j);
     return 0;
 }
 
@@ -697,6 +808,15 @@ static int suspect(const slot *s)
     return s->lost >= VTP_SEGMENT_ATTEMPTS - 1;
 }
 
+/* Lock held: the segments waiting to be sent. */
+static int waiting(const vtp_job *j)
+{
+    int n = 0;
+    for (uint32_t i = j->next_write; i != j->next_read; i++)
+        n += slot_of(j, i)->state == SLOT_PENDING;
+    return n;
+}
+
 /* Codec threads for a segment leased to a receiver with free_slots free:
  * one, unless the input is all read and fewer segments wait than there are
  * free slots (the tail of a job), when the slots are shared out. */
@@ -704,13 +824,11 @@ static int tail_threads(vtp_job *j, int free_slots)
 {
     if (!j->eof || free_slots <= 1 || j->cfg.fixed_segments)
         return 1;
-    int waiting = 0;
-    for (uint32_t i = j->next_write; i != j->next_read; i++)
-        waiting += slot_of(j, i)->state == SLOT_PENDING;
-    return waiting > 0 && waiting < free_slots ? free_slots / waiting : 1;
+    int n = waiting(j);
+    return n > 0 && n < free_slots ? free_slots / n : 1;
 }
 
-static int lease(vtp_job *j, slot *s, uint64_t tag, int free_slots, vtp_job_send *out)
+static void lease(vtp_job *j, slot *s, uint64_t tag, int free_slots, vtp_job_send *out)
 {
     int threads = tail_threads(j, free_slots);
     if (threads != s->threads) {
@@ -728,7 +846,6 @@ static int lease(vtp_job *j, slot *s, uint64_t tag, int free_slots, vtp_job_send
     out->encoder = j->opts.encoder;
     out->head = s->head;
     out->frames = s->frames;
-    return 1;
 }
 
 /* Whether the window can take one more segment: fewer than `window`, and
@@ -747,14 +864,25 @@ static int room(const vtp_job *j)
     return bytes < VTP_WINDOW_MAX_BYTES || j->next_read == j->next_write;
 }
 
-int vtp_job_can_send(const vtp_job *j)
+int vtp_job_can_send(vtp_job *j)
 {
-    if (j->finished)
-        return 0;
-    for (uint32_t i = j->next_write; i != j->next_read; i++)
-        if (j->slots[i % (uint32_t)j->window].state == SLOT_PENDING)
-            return 1;
-    return !j->eof && room(j);
+    lock(j);
+    int can = !j->finished && !j->err && (waiting(j) > 0 || (!j->eof && room(j)));
+    unlock(j);
+    return can;
+}
+
+int vtp_job_want(vtp_job *j, int n)
+{
+    lock(j);
+    int take = 0;
+    if (!j->eof && !j->finished)
+        take = FFMAX(FFMIN(n, j->window - (int)(j->next_read - j->next_write)), 0);
+    if (n > j->want)
+        pthread_cond_signal(&j->wake);
+    j->want = n;
+    unlock(j);
+    return take;
 }
 
 /* A cut in seconds for the log ("start" and "end" for the open ones). */
@@ -766,52 +894,58 @@ static void seg_time(char *buf, size_t size, int64_t ts, AVRational tb)
         snprintf(buf, size, "%.6f", (double)ts * av_q2d(tb));
 }
 
-/* Reads one more segment into the window (skipping those stored before a
- * restart). 1 if a PENDING slot was added, 0 if none could be, negative on
- * failure. */
-static int read_one(vtp_job *j, char *why, size_t ws)
+/* Media thread: reads the next segment into the slot at next_read and
+ * publishes it (PENDING; DONE when stored before a restart), or sets eof. */
+static int read_next(vtp_job *j, char *why, size_t ws)
 {
-    int ret;
-    while (!j->eof && room(j)) {
-        vtp_segment *seg = NULL;
-        int got = vtp_splitter_next(j->splitter, &seg);
-        if (got < 0)
-            return fail(why, ws, got, "'%s' %s: %s", j->input,
-                        got == VTP_ERR_TRUNCATED ? "is truncated or corrupt" : "cannot be read",
-                        vtp_strerror(got));
-        if (got == 0) {
-            j->eof = 1;
-            return (ret = write_ready(j, why, ws)) < 0 ? ret : 0;
-        }
-        if (vtp_log_level() >= VTP_LOG_DEBUG) {
-            char from[32], to[32];
-            seg_time(from, sizeof(from), seg->cut_start, seg->time_base);
-            seg_time(to, sizeof(to), seg->cut_end, seg->time_base);
-            vtp_log(VTP_LOG_DEBUG, "job %lld segment %u: %s [%s, %s) %d packets %u frames",
-                    (long long)j->cfg.id, seg->index,
-                    seg->kind == VTP_SEG_FRAMES ? "frames" : "packets", from, to, seg->pkts.n,
-                    seg->frame_count);
-        }
-        j->next_read = seg->index + 1;
-        if (stored_before(j, seg)) {
-            /* Resumed: encoded before the restart. */
-            slot *s = slot_of(j, seg->index);
-            clear_slot(s);
-            s->index = seg->index;
-            s->cut_start = seg->cut_start;
-            s->cut_end = seg->cut_end;
-            s->state = SLOT_DONE;
-            vtp_segment_clear(seg);
-            free(seg);
-            if ((ret = write_ready(j, why, ws)) < 0)
-                return ret;
-            continue;
-        }
-        ret = fill_slot(j, seg, why, ws);
-        vtp_segment_clear(seg);
-        free(seg);
-        return ret < 0 ? ret : 1;
+    lock(j);
+    int workers = j->workers_changed ? j->cfg.parallelism : -1;
+    j->workers_changed = 0;
+    unlock(j);
+    if (workers >= 0)
+        vtp_splitter_set_workers(j->splitter, workers);
+
+    vtp_segment *seg = NULL;
+    int got = vtp_splitter_next(j->splitter, &seg);
+    if (got < 0)
+        return fail(why, ws, got, "'%s' %s: %s", j->input,
+                    got == VTP_ERR_TRUNCATED ? "is truncated or corrupt" : "cannot be read",
+                    vtp_strerror(got));
+    if (got == 0) {
+        lock(j);
+        j->eof = 1;
+        unlock(j);
+        return 0;
     }
+    if (vtp_log_level() >= VTP_LOG_DEBUG) {
+        char from[32], to[32];
+        seg_time(from, sizeof(from), seg->cut_start, seg->time_base);
+        seg_time(to, sizeof(to), seg->cut_end, seg->time_base);
+        vtp_log(VTP_LOG_DEBUG, "job %lld segment %u: %s [%s, %s) %d packets %u frames",
+                (long long)j->cfg.id, seg->index,
+                seg->kind == VTP_SEG_FRAMES ? "frames" : "packets", from, to, seg->pkts.n,
+                seg->frame_count);
+    }
+    int ret = 0;
+    if (stored_before(j, seg)) {
+        /* Resumed: encoded before the restart. */
+        slot *s = slot_of(j, seg->index);
+        clear_slot(s);
+        s->index = seg->index;
+        s->cut_start = seg->cut_start;
+        s->cut_end = seg->cut_end;
+        s->state = SLOT_DONE;
+    } else {
+        ret = fill_slot(j, seg, why, ws);
+    }
+    uint32_t next = seg->index + 1;
+    vtp_segment_clear(seg);
+    free(seg);
+    if (ret < 0)
+        return ret;
+    lock(j);
+    j->next_read = next;
+    unlock(j);
     return 0;
 }
 
@@ -827,25 +961,16 @@ static slot *first_pending(vtp_job *j, int idle)
     return NULL;
 }
 
-int vtp_job_next(vtp_job *j, uint64_t tag, int free_slots, int idle, vtp_job_send *out,
-                 char *why, size_t ws)
+int vtp_job_next(vtp_job *j, uint64_t tag, int free_slots, int idle, vtp_job_send *out)
 {
-    slot *s = first_pending(j, idle);
-    if (!s) {
-        int ret = read_one(j, why, ws);
-        if (ret <= 0)
-            return ret;
-        if (!(s = first_pending(j, idle)))
-            return 0;
+    lock(j);
+    slot *s = j->err ? NULL : first_pending(j, idle);
+    if (s) {
+        lease(j, s, tag, free_slots, out);
+        pthread_cond_signal(&j->wake);      /* one fewer waiting: read on */
     }
-    return lease(j, s, tag, free_slots, out);
-}
-
-int vtp_job_prefetch(vtp_job *j, char *why, size_t ws)
-{
-    if (j->finished || first_pending(j, 1))
-        return 0;
-    return read_one(j, why, ws);
+    unlock(j);
+    return s != NULL;
 }
 
 /* One more failed attempt at s; the job fails at the limit. */
@@ -862,143 +987,234 @@ static int attempt_failed(vtp_job *j, slot *s, int lost, const char *cause, char
     return 0;
 }
 
+/* Lock held: the live slot of segment idx if lease_tag holds it, else NULL. */
+static slot *leased(const vtp_job *j, uint64_t tag, uint32_t idx)
+{
+    if (idx - j->next_write >= j->next_read - j->next_write)
+        return NULL;
+    slot *s = slot_of(j, idx);
+    return s->state == SLOT_SENT && s->lease == tag && s->index == idx ? s : NULL;
+}
+
+static void drop_result(vtp_result *res)
+{
+    vtp_result_clear(res);
+    free(res);
+}
+
 int vtp_job_result(vtp_job *j, uint64_t tag, vtp_result *res, char *why, size_t ws)
 {
     uint32_t idx = res->index;
-    int ret;
+    int ret = 0;
 
-    if ((uint64_t)res->job_id != (uint64_t)j->cfg.id || idx - j->next_write >= j->next_read - j->next_write) {
-        vtp_result_clear(res);
-        free(res);
-        return 0;
-    }
-    slot *s = slot_of(j, idx);
-    if (s->state != SLOT_SENT || s->lease != tag || s->index != idx) {
-        vtp_result_clear(res);      /* late: the segment went to someone else */
-        free(res);
-        return 0;
-    }
-    if (res->status == VTP_ERR_TRUNCATED) {
+    lock(j);
+    slot *s = (uint64_t)res->job_id == (uint64_t)j->cfg.id ? leased(j, tag, idx) : NULL;
+    if (!s) {
+        drop_result(res);       /* late: the segment went to someone else */
+    } else if (res->status == VTP_ERR_TRUNCATED) {
         /* Damaged input fails the same way on any worker: no retry. */
         ret = fail(why, ws, VTP_ERR_TRUNCATED, "'%s' is corrupt: segment %u: %s", j->input, idx,
                    res->error ? res->error : vtp_strerror(res->status));
-        vtp_result_clear(res);
-        free(res);
-        return ret;
-    }
-    if (res->status < 0) {
+        drop_result(res);
+    } else if (res->status < 0) {
         char cause[1024];
         snprintf(cause, sizeof(cause), "%s", res->error ? res->error : vtp_strerror(res->status));
-        vtp_result_clear(res);
-        free(res);
-        return attempt_failed(j, s, 0, cause, why, ws);
+        drop_result(res);
+        ret = attempt_failed(j, s, 0, cause, why, ws);
+    } else {
+        /* Checked, stored and written by the media thread. */
+        s->state = SLOT_RECEIVED;
+        s->res = res;
+        s->encoded = res->frames;
+        pthread_cond_signal(&j->wake);
     }
-    /* Every frame, each once, in its range: or the job fails now, naming
-     * the segment, instead of finishing with frames lost. */
-    vtp_seg_account acct = {.index = idx, .cut_start = s->cut_start, .cut_end = s->cut_end,
+    unlock(j);
+    return ret;
+}
+
+/* Media thread: a RECEIVED result has every frame, each once, in its
+ * range (or the job fails, naming the segment, instead of finishing with
+ * frames lost); it is stored, when the job spills, and DONE. */
+static int check_result(vtp_job *j, slot *s, char *why, size_t ws)
+{
+    vtp_result *res = s->res;
+    vtp_seg_account acct = {.index = s->index, .cut_start = s->cut_start, .cut_end = s->cut_end,
                             .frames_expected = s->frames_expected,
                             .time_base = j->in->streams[j->vidx]->time_base,
                             .skip_errors = j->cfg.skip_errors};
     int64_t dropped = 0;
     char bad[512];
-    if ((ret = vtp_account_check(&acct, res, &dropped, bad, sizeof(bad))) < 0) {
-        vtp_result_clear(res);
-        free(res);
-        return ret == VTP_ERR_TRUNCATED
-                   ? fail(why, ws, ret, "'%s' is corrupt: %s", j->input, bad)
-                   : fail(why, ws, ret, "%s", bad);
-    }
+    int ret = vtp_account_check(&acct, res, &dropped, bad, sizeof(bad));
+    if (ret < 0)
+        return ret == VTP_ERR_TRUNCATED ? fail(why, ws, ret, "'%s' is corrupt: %s", j->input, bad)
+                                        : fail(why, ws, ret, "%s", bad);
     vtp_account_fill_durations(&acct, res);
     if (dropped > 0)
-        vtp_log(VTP_LOG_WARNING, "segment %u: %lld frames could not be decoded; dropped", idx,
-                (long long)dropped);
+        vtp_log(VTP_LOG_WARNING, "segment %u: %lld frames could not be decoded; dropped",
+                s->index, (long long)dropped);
+    if (j->spill_dir && (ret = store(j, s, res, why, ws)) < 0)
+        return ret;
+    lock(j);
+    j->skipped += res->skipped + dropped;
     av_buffer_unref(&s->head);
     av_buffer_unref(&s->frames);
-    s->state = SLOT_DONE;
-    s->encoded = res->frames;
-    j->skipped += res->skipped + dropped;
     if (j->spill_dir) {
-        ret = store(j, s, res, why, ws);
-        vtp_result_clear(res);
-        free(res);
-        if (ret < 0)
-            return ret;
-    } else {
-        s->res = res;
+        drop_result(res);
+        s->res = NULL;
     }
-    return write_ready(j, why, ws);
+    s->state = SLOT_DONE;
+    unlock(j);
+    return 0;
 }
-
 void vtp_job_progress_note(vtp_job *j, uint64_t tag, uint32_t idx, int64_t frames)
 {
-    if (idx - j->next_write >= j->next_read - j->next_write)
-        return;
-    slot *s = slot_of(j, idx);
-    if (s->state == SLOT_SENT && s->lease == tag && s->index == idx &&
-        (s->frames_expected < 0 || frames <= s->frames_expected))
+    lock(j);
+    slot *s = leased(j, tag, idx);
+    if (s && (s->frames_expected < 0 || frames <= s->frames_expected))
         s->encoded = frames;
+    unlock(j);
 }
 
 int vtp_job_lease_expired(vtp_job *j, uint64_t tag, uint32_t idx, const char *cause,
                           char *why, size_t ws)
 {
-    if (idx - j->next_write >= j->next_read - j->next_write)
-        return 0;
-    slot *s = slot_of(j, idx);
-    if (s->state != SLOT_SENT || s->lease != tag || s->index != idx)
-        return 0;
-    return attempt_failed(j, s, 1, cause, why, ws);
+    lock(j);
+    slot *s = leased(j, tag, idx);
+    int ret = s ? attempt_failed(j, s, 1, cause, why, ws) : 0;
+    unlock(j);
+    return ret;
 }
 
 void vtp_job_unsend(vtp_job *j, uint64_t tag, uint32_t idx)
 {
-    if (idx - j->next_write >= j->next_read - j->next_write)
-        return;
-    slot *s = slot_of(j, idx);
-    if (s->state == SLOT_SENT && s->lease == tag && s->index == idx) {
+    lock(j);
+    slot *s = leased(j, tag, idx);
+    if (s) {
         s->state = SLOT_PENDING;
         s->lease = 0;
     }
+    unlock(j);
 }
 
 int vtp_job_lost(vtp_job *j, uint64_t tag, char *why, size_t ws)
 {
-    int ret;
-    for (uint32_t i = j->next_write; i != j->next_read; i++) {
+    int ret = 0;
+    lock(j);
+    for (uint32_t i = j->next_write; i != j->next_read && ret == 0; i++) {
         slot *s = slot_of(j, i);
-        if (s->state == SLOT_SENT && s->lease == tag &&
-            (ret = attempt_failed(j, s, 1, "its worker died or stopped answering while encoding it",
-                                  why, ws)) < 0)
-            return ret;
+        if (s->state == SLOT_SENT && s->lease == tag)
+            ret = attempt_failed(j, s, 1, "its worker died or stopped answering while encoding it",
+                                 why, ws);
     }
+    unlock(j);
+    return ret;
+}
+
+/* ---- the media thread ---- */
+
+enum { WORK_NONE, WORK_TRIAL, WORK_CHECK, WORK_WRITE, WORK_FINISH, WORK_READ };
+
+/* Lock held: the media thread's next task (and its slot): results first
+ * (they free memory and the window), then reading. */
+static int next_work(const vtp_job *j, slot **at)
+{
+    if (!j->checked)
+        return WORK_TRIAL;
+    for (uint32_t i = j->next_write; i != j->next_read; i++) {
+        if (slot_of(j, i)->state == SLOT_RECEIVED) {
+            *at = slot_of(j, i);
+            return WORK_CHECK;
+        }
+    }
+    if (j->next_write != j->next_read && slot_of(j, j->next_write)->state == SLOT_DONE)
+        return WORK_WRITE;
+    if (j->eof && j->next_write == j->next_read)
+        return WORK_FINISH;
+    if (!j->eof && room(j) && waiting(j) <= j->want)
+        return WORK_READ;
+    return WORK_NONE;
+}
+
+/* Lock held: the media thread's side of the progress, for the scheduler. */
+static void take_progress(vtp_job *j, double cpu0)
+{
+    vtp_job_progress *p = &j->progress;
+    p->frames = j->joiner ? vtp_joiner_frames(j->joiner) : j->passed_frames;
+    p->media_seconds = j->joiner ? vtp_joiner_video_seconds(j->joiner) : j->passed_seconds;
+    if (j->joiner && p->media_seconds > 0)
+        p->media_seconds -= (double)vtp_splitter_start(j->splitter) / AV_TIME_BASE;
+    p->segments_written = j->next_write;
+    p->decoding = vtp_splitter_decoding(j->splitter);
+    p->skipped = j->skipped + vtp_splitter_skipped(j->splitter) +
+                 (j->joiner ? vtp_joiner_skipped(j->joiner) : 0);
+    p->media_cpu = vtp_clock_thread_cpu() - cpu0;
+}
+
+static void *media_main(void *opaque)
+{
+    vtp_job *j = opaque;
+    double cpu0 = vtp_clock_thread_cpu();
+    char why[1024];
+
+    pthread_setname_np(pthread_self(), "vtp-media");
+    lock(j);
+    while (!j->stop && !j->err && !j->finished) {
+        slot *s = NULL;
+        int work = next_work(j, &s);
+        if (work == WORK_NONE) {
+            pthread_cond_wait(&j->wake, &j->mu);
+            continue;
+        }
+        unlock(j);
+        why[0] = 0;
+        int ret = work == WORK_TRIAL   ? check_encoder(j, why, sizeof(why))
+                  : work == WORK_CHECK ? check_result(j, s, why, sizeof(why))
+                  : work == WORK_WRITE ? write_next(j, why, sizeof(why))
+                  : work == WORK_READ  ? read_next(j, why, sizeof(why))
+                                       : finish(j, why, sizeof(why));
+        lock(j);
+        if (ret < 0 && !j->stop) {
+            j->err = ret;
+            snprintf(j->err_why, sizeof(j->err_why), "%s", why[0] ? why : vtp_strerror(ret));
+        }
+        take_progress(j, cpu0);
+        if (j->notify)
+            j->notify(j->notify_opaque);
+    }
+    unlock(j);
+    return NULL;
+}
+
+int vtp_job_start(vtp_job *j, vtp_job_notify_fn notify, void *opaque)
+{
+    if (j->media_started)
+        return 0;
+    j->notify = notify;
+    j->notify_opaque = opaque;
+    if (pthread_create(&j->media, NULL, media_main, j) != 0)
+        return VTP_ERR_NOMEM;
+    j->media_started = 1;
     return 0;
 }
 
-void vtp_job_progress_get(const vtp_job *j, vtp_job_progress *p)
+void vtp_job_progress_get(vtp_job *j, vtp_job_progress *p)
 {
-    p->frames = j->joiner ? vtp_joiner_frames(j->joiner) : j->passed_frames;
-    p->media_seconds = j->joiner ? vtp_joiner_video_seconds(j->joiner) : 0;
-    if (p->media_seconds > 0)
-        p->media_seconds -= (double)vtp_splitter_start(j->splitter) / AV_TIME_BASE;
-    if (!j->joiner)
-        p->media_seconds = j->passed_seconds;
-    /* And what workers have encoded beyond it: finished segments waiting
-     * for an earlier one, and those still encoding (PROGRESS), at the
-     * input's frame rate. */
+    /* What is written, and what workers have encoded beyond it: finished
+     * segments waiting for an earlier one, and those still encoding
+     * (PROGRESS), at the input's frame rate. */
     int64_t ahead = 0;
+    lock(j);
+    *p = j->progress;
     for (uint32_t i = j->next_write; i != j->next_read; i++) {
         const slot *s = slot_of(j, i);
-        if (s->state == SLOT_SENT || s->state == SLOT_DONE)
+        if (s->state == SLOT_SENT || s->state == SLOT_RECEIVED || s->state == SLOT_DONE)
             ahead += s->encoded;
     }
+    unlock(j);
     const AVStream *st = j->in->streams[j->vidx];
     AVRational rate = st->avg_frame_rate.num > 0 ? st->avg_frame_rate : st->r_frame_rate;
     p->frames += ahead;
     if (rate.num > 0 && rate.den > 0)
         p->media_seconds = FFMAX(p->media_seconds, 0) + (double)ahead / av_q2d(rate);
     p->total_seconds = j->in->duration > 0 ? (double)j->in->duration / AV_TIME_BASE : 0;
-    p->segments_written = j->next_write;
-    p->decoding = vtp_splitter_decoding(j->splitter);
-    p->skipped = j->skipped + vtp_splitter_skipped(j->splitter) +
-                 (j->joiner ? vtp_joiner_skipped(j->joiner) : 0);
 }

@@ -25,6 +25,7 @@
 #include "vtp_queue.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,6 +128,8 @@ struct vtp_queue {
     sqlite3 *db;
     char *path;
     sqlite3_stmt *st[ST_COUNT];
+    pthread_mutex_t mu;     /* one call at a time: the dispatcher's thread
+                               and the jobs' media threads share the queue */
 };
 
 void vtp_job_info_clear(vtp_job_info *i)
@@ -438,6 +441,7 @@ vtp_queue *vtp_queue_open(const char *path, char *why, size_t why_size)
         free(q);
         return NULL;
     }
+    pthread_mutex_init(&q->mu, NULL);
     rc = sqlite3_open_v2(path, &q->db,
                          SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL);
     if (rc != SQLITE_OK) {
@@ -480,6 +484,7 @@ void vtp_queue_close(vtp_queue **q)
     for (int i = 0; i < ST_COUNT; i++)
         sqlite3_finalize((*q)->st[i]);
     sqlite3_close_v2((*q)->db);
+    pthread_mutex_destroy(&(*q)->mu);
     free((*q)->path);
     free(*q);
     *q = NULL;
@@ -509,13 +514,8 @@ static int insert_job(vtp_queue *q, const char *spec_json, int priority, int64_t
     return 0;
 }
 
-int vtp_queue_submit(vtp_queue *q, const char *spec_json, int priority, int64_t *id)
-{
-    return insert_job(q, spec_json, priority, id);
-}
-
-int vtp_queue_submit_many(vtp_queue *q, const char *const *specs, const int *priorities, int n,
-                          int64_t *ids)
+static int submit_many_locked(vtp_queue *q, const char *const *specs, const int *priorities,
+                              int n, int64_t *ids)
 {
     int ret;
 
@@ -539,7 +539,7 @@ fail:
 
 /* ---- reading ---- */
 
-int vtp_queue_next(vtp_queue *q, const int64_t *skip, int nskip, vtp_job_info *info)
+static int next_locked(vtp_queue *q, const int64_t *skip, int nskip, vtp_job_info *info)
 {
     sqlite3_stmt *st = q->st[ST_NEXT];
     int rc, ret = 0;
@@ -561,7 +561,7 @@ int vtp_queue_next(vtp_queue *q, const int64_t *skip, int nskip, vtp_job_info *i
     return rc == SQLITE_DONE ? 0 : db_error(q, rc, "cannot read the queue");
 }
 
-int vtp_queue_get(vtp_queue *q, int64_t id, vtp_job_info *info)
+static int get_locked(vtp_queue *q, int64_t id, vtp_job_info *info)
 {
     sqlite3_stmt *st = q->st[ST_GET];
     int ret;
@@ -603,10 +603,13 @@ int vtp_queue_running(vtp_queue *q, int (*cb)(void *opaque, const vtp_job_info *
     if (!cb)
         return VTP_ERR_USAGE;
     do {
+        pthread_mutex_lock(&q->mu);
         sqlite3_bind_int64(st, 1, after_priority);
         sqlite3_bind_int64(st, 2, after_id);
         sqlite3_bind_int(st, 3, BATCH);
-        if ((ret = fetch_batch(q, st, infos, BATCH, &n, "cannot read running jobs")) < 0)
+        ret = fetch_batch(q, st, infos, BATCH, &n, "cannot read running jobs");
+        pthread_mutex_unlock(&q->mu);
+        if (ret < 0)
             return ret;
         if (n > 0) {
             after_priority = infos[n - 1].priority;
@@ -630,11 +633,14 @@ int vtp_queue_list(vtp_queue *q, const char *state, int limit,
         return VTP_ERR_USAGE;
     do {
         int want = left < BATCH ? (int)left : BATCH;
+        pthread_mutex_lock(&q->mu);
         sqlite3_bind_int64(st, 1, before_id);
         if (state)
             sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
         sqlite3_bind_int(st, 3, want);
-        if ((ret = fetch_batch(q, st, infos, want, &n, "cannot list jobs")) < 0)
+        ret = fetch_batch(q, st, infos, want, &n, "cannot list jobs");
+        pthread_mutex_unlock(&q->mu);
+        if (ret < 0)
             return ret;
         if (n > 0)
             before_id = infos[n - 1].id;
@@ -659,7 +665,7 @@ static int update_one(vtp_queue *q, int which, const char *what)
     return sqlite3_changes(q->db) > 0 ? 0 : VTP_ERR_USAGE;
 }
 
-int vtp_queue_set_state(vtp_queue *q, int64_t id, const char *state, const char *error)
+static int set_state_locked(vtp_queue *q, int64_t id, const char *state, const char *error)
 {
     sqlite3_stmt *st = q->st[ST_SET_STATE];
 
@@ -673,8 +679,8 @@ int vtp_queue_set_state(vtp_queue *q, int64_t id, const char *state, const char 
     return update_one(q, ST_SET_STATE, "cannot set a job's state");
 }
 
-int vtp_queue_set_progress(vtp_queue *q, int64_t id, int64_t frames, double media_seconds,
-                           double total_seconds)
+static int set_progress_locked(vtp_queue *q, int64_t id, int64_t frames, double media_seconds,
+                               double total_seconds)
 {
     sqlite3_stmt *st = q->st[ST_PROGRESS];
 
@@ -685,7 +691,7 @@ int vtp_queue_set_progress(vtp_queue *q, int64_t id, int64_t frames, double medi
     return update_one(q, ST_PROGRESS, "cannot record progress");
 }
 
-int vtp_queue_cancel(vtp_queue *q, int64_t id)
+static int cancel_locked(vtp_queue *q, int64_t id)
 {
     sqlite3_stmt *st = q->st[ST_CANCEL];
 
@@ -702,8 +708,8 @@ int vtp_queue_cancel(vtp_queue *q, int64_t id)
 
 /* ---- segments ---- */
 
-int vtp_queue_segment_done(vtp_queue *q, int64_t id, int64_t idx, const char *path,
-                           int64_t cut_start, int64_t cut_end)
+static int segment_done_locked(vtp_queue *q, int64_t id, int64_t idx, const char *path,
+                               int64_t cut_start, int64_t cut_end)
 {
     const char *what = "cannot record a finished segment";
     sqlite3_stmt *st = q->st[ST_SEG_INSERT];
@@ -739,8 +745,8 @@ int vtp_queue_segment_done(vtp_queue *q, int64_t id, int64_t idx, const char *pa
     return 0;
 }
 
-int vtp_queue_segment_path(vtp_queue *q, int64_t id, int64_t idx, char **path,
-                           int64_t *cut_start, int64_t *cut_end)
+static int segment_path_locked(vtp_queue *q, int64_t id, int64_t idx, char **path,
+                               int64_t *cut_start, int64_t *cut_end)
 {
     sqlite3_stmt *st = q->st[ST_SEG_PATH];
     int ret = 0;
@@ -763,8 +769,72 @@ int vtp_queue_segment_path(vtp_queue *q, int64_t id, int64_t idx, char **path,
     return ret;
 }
 
-int vtp_queue_forget_segments(vtp_queue *q, int64_t id)
+static int forget_segments_locked(vtp_queue *q, int64_t id)
 {
     sqlite3_bind_int64(q->st[ST_SEG_FORGET], 1, id);
     return exec_st(q, ST_SEG_FORGET, "cannot forget segments");
+}
+
+/* ---- one call at a time ---- */
+
+#define LOCKED(call)                                                                              \
+    do {                                                                                          \
+        pthread_mutex_lock(&q->mu);                                                               \
+        int ret_ = (call);                                                                        \
+        pthread_mutex_unlock(&q->mu);                                                             \
+        return ret_;                                                                              \
+    } while (0)
+
+int vtp_queue_submit(vtp_queue *q, const char *spec_json, int priority, int64_t *id)
+{
+    LOCKED(insert_job(q, spec_json, priority, id));
+}
+
+int vtp_queue_submit_many(vtp_queue *q, const char *const *specs, const int *priorities, int n,
+                          int64_t *ids)
+{
+    LOCKED(submit_many_locked(q, specs, priorities, n, ids));
+}
+
+int vtp_queue_next(vtp_queue *q, const int64_t *skip, int nskip, vtp_job_info *info)
+{
+    LOCKED(next_locked(q, skip, nskip, info));
+}
+
+int vtp_queue_get(vtp_queue *q, int64_t id, vtp_job_info *info)
+{
+    LOCKED(get_locked(q, id, info));
+}
+
+int vtp_queue_set_state(vtp_queue *q, int64_t id, const char *state, const char *error)
+{
+    LOCKED(set_state_locked(q, id, state, error));
+}
+
+int vtp_queue_set_progress(vtp_queue *q, int64_t id, int64_t frames, double media_seconds,
+                           double total_seconds)
+{
+    LOCKED(set_progress_locked(q, id, frames, media_seconds, total_seconds));
+}
+
+int vtp_queue_cancel(vtp_queue *q, int64_t id)
+{
+    LOCKED(cancel_locked(q, id));
+}
+
+int vtp_queue_segment_done(vtp_queue *q, int64_t id, int64_t idx, const char *path,
+                           int64_t cut_start, int64_t cut_end)
+{
+    LOCKED(segment_done_locked(q, id, idx, path, cut_start, cut_end));
+}
+
+int vtp_queue_segment_path(vtp_queue *q, int64_t id, int64_t idx, char **path,
+                           int64_t *cut_start, int64_t *cut_end)
+{
+    LOCKED(segment_path_locked(q, id, idx, path, cut_start, cut_end));
+}
+
+int vtp_queue_forget_segments(vtp_queue *q, int64_t id)
+{
+    LOCKED(forget_segments_locked(q, id));
 }

@@ -19,6 +19,15 @@
  * as one failed attempt, to be sent again, and the job fails at the retry
  * limit. No failure leaves a segment leased forever.
  *
+ * Messages to a peer arrive in order and whole, so a heartbeat sent after
+ * large segments waits for them: a heartbeat peer gets its next segment of
+ * 1 MiB or more only once it has said (PROGRESS) that the last one arrived.
+ *
+ * The dispatcher's thread only moves messages and keeps the books: every
+ * job reads, decodes, checks, stores and joins on its own media thread
+ * (vtp_job.h), which wakes the dispatcher's poll when it has news. So
+ * heartbeats and lease checks never wait on media or disk.
+ *
  * Jobs are served in priority order, then in the order they were added;
  * segments of several jobs share the workers, so no slot idles while any
  * job has work. A job that finishes or fails is reported through the end
@@ -26,6 +35,8 @@
  */
 #ifndef VTP_DISPATCHER_H
 #define VTP_DISPATCHER_H
+
+#include <zmq.h>
 
 #include "vtp_job.h"
 
@@ -56,7 +67,13 @@ vtp_dispatcher *vtp_dispatcher_new(const vtp_dispatcher_cfg *cfg);
 /* Destroys the remaining jobs (without callbacks) and closes the socket. */
 void vtp_dispatcher_destroy(vtp_dispatcher **self_p);
 
-/* The socket to poll for input before calling vtp_dispatcher_step(). */
+/* Waits up to timeout_ms for something for vtp_dispatcher_step() to do (a
+ * message, news from a job's media thread) or on one of the nextra (at
+ * most 6) other items, whose revents it sets. As zmq_poll(): the number
+ * of items ready, 0 (also when interrupted by a signal), or negative. */
+int vtp_dispatcher_poll(vtp_dispatcher *d, zmq_pollitem_t *extra, int nextra, long timeout_ms);
+
+/* The dispatcher's socket (for tests that speak to it directly). */
 void *vtp_dispatcher_socket(vtp_dispatcher *d);
 
 /* Takes the job (it is destroyed by the dispatcher). 0 or VTP_ERR_NOMEM. */

@@ -49,7 +49,8 @@ typedef struct vtp_encode_cfg {
 typedef struct vtp_encode_stats {
     int64_t frames;             /* video frames written */
     double media_seconds;
-    double dispatcher_cpu;      /* CPU seconds of the dispatcher thread */
+    double dispatcher_cpu;      /* CPU seconds of the dispatcher: its thread and
+                                   the jobs' media threads */
     double first_segment;       /* wall seconds from start to the first segment sent */
     int64_t skipped;            /* damaged frames and packets dropped */
 } vtp_encode_stats;

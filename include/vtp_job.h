@@ -13,6 +13,12 @@
  * reopened after a crash reads its input again but sends only the segments
  * without a stored result. Without one (vtpool encode), results stay in
  * memory until written.
+ *
+ * Threads: once started (vtp_job_start), a job has its own media thread,
+ * which reads the input ahead into the window, checks, stores and joins
+ * the results; it tells the dispatcher through the notify callback when
+ * there is something to look at. Every other function is the dispatcher's
+ * (one thread) and returns without waiting on media or disk.
  */
 #ifndef VTP_JOB_H
 #define VTP_JOB_H
@@ -86,15 +92,39 @@ typedef struct vtp_job_progress {
     uint32_t segments_written;
     int decoding;                       /* the dispatcher decodes this input */
     int64_t skipped;                    /* damaged frames and packets dropped */
+    double media_cpu;                   /* CPU seconds of the job's media thread */
 } vtp_job_progress;
 
 typedef struct vtp_job vtp_job;
 
-/* Opens the input and the output, checks every setting. NULL on failure
- * with *err set and a one-line reason in why. */
+/* Opens the input and the output, checks every setting but for the
+ * encoder's trial (vtp_job_check). NULL on failure with *err set and a
+ * one-line reason in why. */
 vtp_job *vtp_job_open(const vtp_job_cfg *cfg, int *err, char *why, size_t why_size);
-/* Frees everything; the temporary output is removed unless finished. */
+
+/* The encoder's trial: it is opened with the job's settings at the input's
+ * size and given a frame (milliseconds to seconds). 0, or negative with a
+ * one-line reason. The media thread runs it first unless it has passed;
+ * a caller that wants every error before any work calls it after open. */
+int vtp_job_check(vtp_job *j, char *why, size_t why_size);
+/* Frees everything (stopping the media thread: a read in progress is
+ * interrupted); the temporary output is removed unless finished. */
 void vtp_job_destroy(vtp_job **self_p);
+
+/* Called from the media thread when the dispatcher has something new to
+ * look at (a segment to send, a finished or failed job, progress). It
+ * must not block and must not call back into the job. */
+typedef void (*vtp_job_notify_fn)(void *opaque);
+
+/* Starts the media thread, which reads one segment ahead at once.
+ * 0 or VTP_ERR_NOMEM. */
+int vtp_job_start(vtp_job *j, vtp_job_notify_fn notify, void *opaque);
+
+/* The dispatcher could send n segments of this job now beyond those
+ * waiting: the media thread reads that many ahead (one more than n are
+ * kept waiting), as far as the window allows. Returns how many the window
+ * can still take (0 once the input is all read). */
+int vtp_job_want(vtp_job *j, int n);
 
 /* The workers now sharing the job's segments (how finely its tail is cut). */
 void vtp_job_set_parallelism(vtp_job *j, int workers);
@@ -103,30 +133,25 @@ int64_t vtp_job_id(const vtp_job *j);
 /* The encoder its segments need. */
 const char *vtp_job_encoder(const vtp_job *j);
 
-/* The next segment to send: one to send again first, else a new one read
- * from the input (when the window allows). 1 with *out filled, 0 when there
- * is nothing to send now, negative on failure (reason in why). lease_tag
- * identifies who gets it, so that a late result from someone else can be
- * told apart. free_slots is how many slots the receiver has free: at the
- * end of the input, when fewer segments are left than that, each gets
- * several codec threads instead of leaving cores idle (out->threads).
- * idle says the receiver holds no other segment: a segment that was lost
- * with its worker twice goes only to such a one, alone (out->alone), so
- * that a segment that crashes workers is told from its neighbours. */
-int vtp_job_next(vtp_job *j, uint64_t lease_tag, int free_slots, int idle, vtp_job_send *out,
-                 char *why, size_t why_size);
+/* The next segment to send: one to send again first, else the next one
+ * read. 1 with *out filled, 0 when none is waiting. lease_tag identifies
+ * who gets it, so that a late result from someone else can be told apart.
+ * free_slots is how many slots the receiver has free: at the end of the
+ * input, when fewer segments are left than that, each gets several codec
+ * threads instead of leaving cores idle (out->threads). idle says the
+ * receiver holds no other segment: a segment that was lost with its worker
+ * twice goes only to such a one, alone (out->alone), so that a segment
+ * that crashes workers is told from its neighbours. */
+int vtp_job_next(vtp_job *j, uint64_t lease_tag, int free_slots, int idle, vtp_job_send *out);
 
-/* Reads one segment ahead when none is waiting to be sent, so the next
- * free worker need not wait for the input. 1 if it did, 0 if not needed or
- * not possible, negative on failure. */
-int vtp_job_prefetch(vtp_job *j, char *why, size_t why_size);
-
-/* Whether vtp_job_next() might give something (without reading). */
-int vtp_job_can_send(const vtp_job *j);
+/* Whether vtp_job_next() might give something, now or once read. */
+int vtp_job_can_send(vtp_job *j);
 
 /* A result from the worker holding lease_tag; the job takes res. Results
  * of segments not leased to that tag are dropped (returns 0). Failed
- * results count as an attempt. 0, or negative if the job has failed. */
+ * results count as an attempt. Good ones go to the media thread, which
+ * checks every frame is there (vtp_accounting.h), stores and joins them.
+ * 0, or negative if the job has failed. */
 int vtp_job_result(vtp_job *j, uint64_t lease_tag, vtp_result *res, char *why, size_t why_size);
 
 /* A PROGRESS from the worker holding lease_tag: segment idx has frames
@@ -149,8 +174,12 @@ void vtp_job_unsend(vtp_job *j, uint64_t lease_tag, uint32_t idx);
 int vtp_job_lost(vtp_job *j, uint64_t lease_tag, char *why, size_t why_size);
 
 /* 1 once the output is complete and in place. */
-int vtp_job_finished(const vtp_job *j);
+int vtp_job_finished(vtp_job *j);
 
-void vtp_job_progress_get(const vtp_job *j, vtp_job_progress *p);
+/* Negative once the media thread has failed (reading, checking, storing,
+ * joining), with the reason in why; the job does nothing more. 0 if not. */
+int vtp_job_failed(vtp_job *j, char *why, size_t why_size);
+
+void vtp_job_progress_get(vtp_job *j, vtp_job_progress *p);
 
 #endif

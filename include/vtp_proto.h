@@ -14,6 +14,12 @@
  * worker answers with a RESULT, which also means it is ready again. While
  * it encodes, it sends PROGRESS now and then (frames encoded so far). STOP
  * ends a worker.
+ *
+ * A worker node answers each SEGMENT as soon as it has it with a PROGRESS
+ * of no frames. Messages to a peer arrive in order, whole: a HEARTBEAT
+ * sent after a gigabyte of raw frames waits for all of it. So the
+ * dispatcher sends a peer its next large segment only once the last one
+ * has arrived, and no heartbeat waits behind more than one.
  */
 #ifndef VTP_PROTO_H
 #define VTP_PROTO_H
@@ -75,6 +81,9 @@ void vtp_proto_write_segment(vtp_wbuf *b, const vtp_segment *s);
  * dispatcher decides them when it hands the segment out). 0 or
  * VTP_ERR_PROTO. */
 int vtp_proto_set_segment_threads(uint8_t *msg, size_t len, int threads);
+/* The job and index of a SEGMENT message, read without decoding the rest.
+ * 0 or VTP_ERR_PROTO. */
+int vtp_proto_segment_id(const void *msg, size_t len, uint64_t *job_id, uint32_t *index);
 /* For a FRAMES segment: everything but the frames, which are sent as a
  * second message part straight from s->frame_wire (no copy). */
 void vtp_proto_write_segment_head(vtp_wbuf *b, const vtp_segment *s);

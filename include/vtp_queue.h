@@ -15,9 +15,11 @@
  * Several processes may use one file at once (`vtpool submit` next to the
  * server); a writer waits up to 5 s for another's transaction to end.
  *
- * A vtp_queue is meant for one thread; calls on it must not overlap. The
- * callbacks of vtp_queue_running() and vtp_queue_list() may call any
- * function of the same queue (rows are read in batches before callbacks run).
+ * Threads may share a vtp_queue: its calls take their turn (the service's
+ * thread and the jobs' media threads use one). The callbacks of
+ * vtp_queue_running() and vtp_queue_list() run outside that turn and may
+ * call any function of the same queue (rows are read in batches before
+ * callbacks run).
  *
  * Errors: SQLite failures are logged (vtp_log, error level) with SQLite's
  * message and return VTP_ERR_OUTPUT, AVERROR(ENOSPC) when the disk is full,

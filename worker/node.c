@@ -196,6 +196,20 @@ static int recv_parts(void *sock, zmq_msg_t *parts, int max, int *nparts)
     return 0;
 }
 
+/* A PROGRESS of no frames for a SEGMENT that has just arrived: the
+ * dispatcher sends the next large one only then (vtp_proto.h). */
+static void acknowledge(node *n, const zmq_msg_t *head)
+{
+    vtp_progress_msg m = {0};
+    if (vtp_proto_segment_id(zmq_msg_data((zmq_msg_t *)head), zmq_msg_size((zmq_msg_t *)head),
+                             &m.job_id, &m.index) < 0)
+        return;
+    vtp_wbuf b;
+    vtp_wbuf_init(&b);
+    vtp_proto_write_progress(&b, &m);
+    vtp_zsock_send_buf(n->up, &b, ZMQ_DONTWAIT);
+}
+
 /* A message from the dispatcher. Returns 1 on STOP. */
 static int from_up(node *n)
 {
@@ -208,6 +222,7 @@ static int from_up(node *n)
         type = 0;
     int ret = 0;
     if (type == VTP_MSG_SEGMENT) {
+        acknowledge(n, &parts[0]);
         local_peer *p = idle_peer(n);
         if (p) {
             dispatch_local(n, p, parts, nparts);

@@ -2,7 +2,8 @@
 # Run one vtpool integration case:  tests/integration/run.sh CASE
 # Runs cases/CASE.sh in a fresh temporary directory with lib.sh loaded.
 # Needs $VTPOOL (default: build/vtpool under the repository root).
-# Prints "PASS CASE" or "FAIL CASE: reason" and exits 0 or 1.
+# Prints "PASS CASE" or "FAIL CASE: reason" and exits 0 or 1. VTP_KEEP=1
+# keeps the directory of a case that fails.
 # shellcheck source-path=SCRIPTDIR
 set -euo pipefail
 
@@ -49,7 +50,13 @@ done
 work=$(mktemp -d "${TMPDIR:-/tmp}/vtpool-it-$case_name.XXXXXX")
 # shellcheck disable=SC2317  # called by the EXIT trap
 cleanup() {
+  local rc=$?
   chmod -R u+rwX "$work" 2>/dev/null || true
+  # VTP_KEEP=1 keeps a failed case's directory (logs, media) to look at.
+  if ((rc != 0)) && [[ -n "${VTP_KEEP:-}" ]]; then
+    echo "kept $work" >&2
+    return
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT

@@ -40,9 +40,9 @@ static void nap_ms(long ms)
     nanosleep(&t, NULL);
 }
 
-/* A peer named id says READY for one segment (with heartbeats, as a
- * worker node does) and returns its socket. */
-static void *ready_peer(void *zctx, const char *id)
+/* A peer named id says READY for `threads` segments (with heartbeats, as
+ * a worker node does) and returns its socket. */
+static void *ready_peer(void *zctx, const char *id, int threads)
 {
     void *s = zmq_socket(zctx, ZMQ_DEALER);
     ck_assert_ptr_nonnull(s);
@@ -50,7 +50,7 @@ static void *ready_peer(void *zctx, const char *id)
     ck_assert_int_eq(zmq_connect(s, ENDPOINT), 0);
     vtp_wbuf b;
     vtp_wbuf_init(&b);
-    vtp_proto_write_ready(&b, &(vtp_ready){.threads = 1, .heartbeat = 1});
+    vtp_proto_write_ready(&b, &(vtp_ready){.threads = (uint32_t)threads, .heartbeat = 1});
     ck_assert_int_eq(zmq_send(s, b.data, b.len, 0), (int)b.len);
     vtp_wbuf_free(&b);
     return s;
@@ -76,91 +76,161 @@ static void wait_reachable(void *router, const char *id, int want)
         nap_ms(1);
 }
 
+/* A dispatcher on ENDPOINT with one job: 20 frames at 10 fps of w x h,
+ * coded with `encoder`, cut every `segment` seconds, to ffv1. */
+typedef struct rig {
+    char *dir;
+    void *zctx;
+    ended e;
+    vtp_dispatcher *d;
+    vtp_enc_opts opts;
+} rig;
+
+static void rig_open(rig *r, const char *encoder, int w, int h, double segment)
+{
+    char in[4096], out[4096], why[1024] = "";
+    int err = 0;
+
+    memset(r, 0, sizeof(*r));
+    r->dir = um_mkdtemp();
+    snprintf(in, sizeof(in), "%s/in.mkv", r->dir);
+    snprintf(out, sizeof(out), "%s/out.mkv", r->dir);
+    ck_assert_int_eq(um_write_video(in, encoder, w, h, 20, 10), 0);
+    r->zctx = zmq_ctx_new();
+    const char *eps[] = {ENDPOINT};
+    /* Peers are never found silent here: only a failed send buries one. */
+    r->d = vtp_dispatcher_new(&(vtp_dispatcher_cfg){.zctx = r->zctx, .endpoints = eps,
+                                                   .nendpoints = 1, .liveness = 1000000,
+                                                   .on_end = on_end, .opaque = &r->e});
+    ck_assert_ptr_nonnull(r->d);
+    vtp_enc_opts_init(&r->opts);
+    r->opts.encoder = strdup("ffv1");
+    vtp_job *job = vtp_job_open(&(vtp_job_cfg){.id = 1, .input = in, .output = out,
+                                               .opts = &r->opts,
+                                               .encoders = vtp_worker_encoders(),
+                                               .audio = "none", .segment_seconds = segment,
+                                               .window = 4},
+                                &err, why, sizeof(why));
+    ck_assert_msg(job != NULL, "%s", why);
+    ck_assert_int_eq(vtp_dispatcher_add(r->d, job, 0), 0);
+}
+
+static void rig_close(rig *r)
+{
+    vtp_dispatcher_destroy(&r->d);
+    zmq_ctx_term(r->zctx);
+    vtp_enc_opts_clear(&r->opts);
+    um_rmdir(r->dir);
+}
+
+/* The index of the SEGMENT that peer has received, or -1 if none has come. */
+static int64_t took_segment(void *peer)
+{
+    zmq_msg_t m, frames;        /* a FRAMES segment has a second part */
+    int64_t index = -1, type = 0;
+    zmq_msg_init(&m);
+    zmq_msg_init(&frames);
+    if (zmq_msg_recv(&m, peer, ZMQ_DONTWAIT) >= 0) {
+        int t = 0;
+        ck_assert_int_eq(vtp_proto_type(zmq_msg_data(&m), zmq_msg_size(&m), &t), 0);
+        type = t;
+        if (zmq_msg_more(&m))
+            ck_assert_int_ge(zmq_msg_recv(&frames, peer, 0), 0);
+    }
+    if (type == VTP_MSG_SEGMENT) {
+        vtp_segment seg;
+        ck_assert_int_eq(vtp_segment_init(&seg), 0);
+        ck_assert_int_eq(vtp_proto_read_segment_ref(zmq_msg_data(&m), zmq_msg_size(&m), NULL,
+                                                    zmq_msg_data(&frames), zmq_msg_size(&frames),
+                                                    NULL, &seg),
+                         0);
+        index = seg.index;
+        vtp_segment_clear(&seg);
+    }
+    zmq_msg_close(&frames);
+    zmq_msg_close(&m);
+    return index;
+}
+
+/* Steps the dispatcher until peer receives a SEGMENT; its index. */
+static uint32_t next_segment(rig *r, void *peer)
+{
+    for (;;) {
+        ck_assert_int_eq(vtp_dispatcher_poll(r->d, NULL, 0, 10) >= 0, 1);
+        ck_assert_int_eq(vtp_dispatcher_step(r->d), 0);
+        ck_assert_msg(r->e.n == 0, "the job ended: %s", r->e.why);
+        int64_t index = took_segment(peer);
+        if (index >= 0)
+            return (uint32_t)index;
+    }
+}
+
 /* Workers that announce themselves and vanish before their first segment
  * reaches them never had it: however many there are, the segment is not
  * charged an attempt (the job would fail at VTP_SEGMENT_ATTEMPTS), and
  * the next worker that is there gets it. */
 START_TEST(test_dispatcher_unreachable_peer_costs_no_attempt)
 {
-    char *dir = um_mkdtemp();
-    char in[4096], out[4096];
-    snprintf(in, sizeof(in), "%s/in.mkv", dir);
-    snprintf(out, sizeof(out), "%s/out.mkv", dir);
-    ck_assert_int_eq(um_write_video(in, 32, 24, 20, 10), 0);
-
-    void *zctx = zmq_ctx_new();
-    ended e = {0};
-    const char *eps[] = {ENDPOINT};
-    vtp_dispatcher *d = vtp_dispatcher_new(&(vtp_dispatcher_cfg){
-        .zctx = zctx, .endpoints = eps, .nendpoints = 1, .on_end = on_end, .opaque = &e});
-    ck_assert_ptr_nonnull(d);
-
-    vtp_enc_opts opts;
-    vtp_enc_opts_init(&opts);
-    opts.encoder = strdup("ffv1");
-    char why[1024] = "";
-    int err = 0;
-    vtp_job *job = vtp_job_open(&(vtp_job_cfg){.id = 1, .input = in, .output = out,
-                                               .opts = &opts, .encoders = vtp_worker_encoders(),
-                                               .audio = "none", .segment_seconds = 0.5,
-                                               .window = 4},
-                                &err, why, sizeof(why));
-    ck_assert_msg(job != NULL, "%s", why);
-    ck_assert_int_eq(vtp_dispatcher_add(d, job, 0), 0);
-    void *router = vtp_dispatcher_socket(d);
+    rig r;
+    rig_open(&r, "ffv1", 32, 24, 0.5);
+    void *router = vtp_dispatcher_socket(r.d);
 
     for (int k = 0; k < VTP_SEGMENT_ATTEMPTS + 1; k++) {
         char id[16];
         snprintf(id, sizeof(id), "ghost-%d", k);
-        void *ghost = ready_peer(zctx, id);
+        void *ghost = ready_peer(r.zctx, id, 1);
         wait_reachable(router, id, 1);
         zmq_close(ghost);
         wait_reachable(router, id, 0);
-        ck_assert_int_eq(vtp_dispatcher_step(d), 0);
-        ck_assert_int_eq(vtp_dispatcher_slots(d), 0);     /* buried, holding nothing */
-        ck_assert_msg(e.n == 0, "the job ended: %s", e.why);
-        ck_assert_int_eq(vtp_dispatcher_jobs(d), 1);
+        /* Buried, holding nothing, once a segment is there to send to it
+         * (the job reads on its own thread). */
+        do {
+            ck_assert_int_eq(vtp_dispatcher_poll(r.d, NULL, 0, 10) >= 0, 1);
+            ck_assert_int_eq(vtp_dispatcher_step(r.d), 0);
+            ck_assert_msg(r.e.n == 0, "the job ended: %s", r.e.why);
+        } while (vtp_dispatcher_slots(r.d) > 0);
+        ck_assert_int_eq(vtp_dispatcher_jobs(r.d), 1);
     }
 
     /* A worker that stays gets the first segment. */
-    void *live = ready_peer(zctx, "live");
-    int got = 0;
-    while (!got) {
-        ck_assert_int_eq(vtp_dispatcher_step(d), 0);
-        zmq_msg_t m;
-        zmq_msg_init(&m);
-        if (zmq_msg_recv(&m, live, ZMQ_DONTWAIT) >= 0) {
-            int type = 0;
-            ck_assert_int_eq(vtp_proto_type(zmq_msg_data(&m), zmq_msg_size(&m), &type), 0);
-            if (type == VTP_MSG_SEGMENT) {
-                zmq_msg_t frames;       /* a FRAMES segment's second part */
-                zmq_msg_init(&frames);
-                if (zmq_msg_more(&m))
-                    ck_assert_int_ge(zmq_msg_recv(&frames, live, 0), 0);
-                vtp_segment seg;
-                ck_assert_int_eq(vtp_segment_init(&seg), 0);
-                ck_assert_int_eq(vtp_proto_read_segment_ref(
-                                     zmq_msg_data(&m), zmq_msg_size(&m), NULL,
-                                     zmq_msg_data(&frames), zmq_msg_size(&frames), NULL, &seg),
-                                 0);
-                ck_assert_uint_eq(seg.index, 0);
-                vtp_segment_clear(&seg);
-                zmq_msg_close(&frames);
-                got = 1;
-            }
-        } else {
-            nap_ms(1);
-        }
-        zmq_msg_close(&m);
-    }
-    ck_assert_int_eq(vtp_dispatcher_busy(d), 1);
-    ck_assert_int_eq(e.n, 0);
-
+    void *live = ready_peer(r.zctx, "live", 1);
+    ck_assert_uint_eq(next_segment(&r, live), 0);
+    ck_assert_int_eq(vtp_dispatcher_busy(r.d), 1);
+    ck_assert_int_eq(r.e.n, 0);
     zmq_close(live);
-    vtp_dispatcher_destroy(&d);
-    zmq_ctx_term(zctx);
-    vtp_enc_opts_clear(&opts);
-    um_rmdir(dir);
+    rig_close(&r);
+}
+END_TEST
+
+/* A heartbeat peer gets its next large segment only once it says it has
+ * the last one (a PROGRESS for it): heartbeats queue behind no more than
+ * one segment of raw pictures. Here a peer with two slots, segments of
+ * 2.3 MB (rawvideo 640x480, 5 frames). */
+START_TEST(test_dispatcher_large_segments_wait_for_arrival)
+{
+    rig r;
+    rig_open(&r, "rawvideo", 640, 480, 0.5);
+    void *peer = ready_peer(r.zctx, "worker", 2);
+
+    uint32_t first = next_segment(&r, peer);
+    ck_assert_uint_eq(first, 0);
+    /* However long it waits, the second slot gets nothing yet. */
+    for (int i = 0; i < 20; i++) {
+        ck_assert_int_eq(vtp_dispatcher_poll(r.d, NULL, 0, 10) >= 0, 1);
+        ck_assert_int_eq(vtp_dispatcher_step(r.d), 0);
+        ck_assert_int_eq(took_segment(peer), -1);
+    }
+    ck_assert_int_eq(vtp_dispatcher_busy(r.d), 1);
+
+    vtp_wbuf b;
+    vtp_wbuf_init(&b);
+    vtp_proto_write_progress(&b, &(vtp_progress_msg){.job_id = 1, .index = first});
+    ck_assert_int_eq(zmq_send(peer, b.data, b.len, 0), (int)b.len);
+    vtp_wbuf_free(&b);
+    ck_assert_uint_eq(next_segment(&r, peer), 1);
+    ck_assert_int_eq(vtp_dispatcher_busy(r.d), 2);
+    zmq_close(peer);
+    rig_close(&r);
 }
 END_TEST
 
@@ -169,6 +239,7 @@ Suite *dispatcher_suite(void)
     Suite *s = suite_create("dispatcher");
     TCase *tc = tcase_create("peers");
     tcase_add_test(tc, test_dispatcher_unreachable_peer_costs_no_attempt);
+    tcase_add_test(tc, test_dispatcher_large_segments_wait_for_arrival);
     tcase_set_timeout(tc, 30);
     suite_add_tcase(s, tc);
     return s;

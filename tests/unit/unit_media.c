@@ -239,7 +239,7 @@ void um_packets_free(AVPacket **v, int n)
     free(v);
 }
 
-int um_write_video(const char *path, int w, int h, int n, int fps)
+int um_write_video(const char *path, const char *encoder, int w, int h, int n, int fps)
 {
     AVCodecParameters *par = avcodec_parameters_alloc();
     AVFormatContext *oc = NULL;
@@ -251,7 +251,7 @@ int um_write_video(const char *path, int w, int h, int n, int fps)
         return ret;
     for (int i = 0; i < n; i++)
         um_frames_push(&src, um_make_frame(AV_PIX_FMT_YUV420P, w, h, i));
-    if ((ret = npkts = um_encode("ffv1", src.v, src.n, (AVRational){1, fps}, NULL,
+    if ((ret = npkts = um_encode(encoder, src.v, src.n, (AVRational){1, fps}, NULL,
                                  AV_CODEC_FLAG_GLOBAL_HEADER, &pkts, par)) < 0)
         goto end;
     if ((ret = avformat_alloc_output_context2(&oc, NULL, "matroska", path)) < 0)

@@ -46,8 +46,9 @@ int um_encode(const char *encoder, AVFrame *const *frames, int n, AVRational tb,
 void um_packets_free(AVPacket **v, int n);
 
 /* Writes n frames of um_make_frame() pictures (yuv420p, w x h) at fps,
- * every one a keyframe (ffv1), to a Matroska file. 0 or a libav error. */
-int um_write_video(const char *path, int w, int h, int n, int fps);
+ * coded with an intra-only encoder (ffv1, rawvideo), to a Matroska file.
+ * 0 or a libav error. */
+int um_write_video(const char *path, const char *encoder, int w, int h, int n, int fps);
 
 /* A fresh directory under $TMPDIR (or /tmp); um_rmdir removes it and
  * everything directly in it. */
