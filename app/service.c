@@ -44,7 +44,6 @@
 #include "vtp_zsock.h"
 
 #define VTP_SERVICE_POLL_MS 100
-#define VTP_PROGRESS_EVERY_MS 1000
 #define VTP_MAX_SUBMIT 100000           /* jobs in one request */
 #define VTP_QUEUE_RETRY_MS 5000         /* after the queue could not record a start */
 
@@ -53,7 +52,6 @@ typedef struct service {
     vtp_queue *q;
     vtp_dispatcher *d;
     void *control;
-    int64_t last_progress;
     int recount;                /* the queue may have changed: count what waits */
     int64_t fill_after;         /* no job starts before then (ms) */
 } service;
@@ -201,22 +199,6 @@ static void fill(service *s)
         s->recount = 0;
         vtp_dispatcher_set_backlog(s->d, vtp_queue_next(s->q, NULL, 0, &info) == 1);
         vtp_job_info_clear(&info);
-    }
-}
-
-/* Records the progress of active jobs, once a second. */
-static void save_progress(service *s)
-{
-    int64_t now = vtp_clock_ms();
-    if (now - s->last_progress < VTP_PROGRESS_EVERY_MS)
-        return;
-    s->last_progress = now;
-    for (int i = 0; i < vtp_dispatcher_jobs(s->d); i++) {
-        vtp_job *job = vtp_dispatcher_job_at(s->d, i);
-        vtp_job_progress p;
-        vtp_job_progress_get(job, &p);
-        vtp_queue_set_progress(s->q, vtp_job_id(job), p.frames, p.media_seconds,
-                               p.total_seconds);
     }
 }
 
@@ -680,7 +662,6 @@ int vtp_service_run(const vtp_service_cfg *cfg)
         if (threads > 0)
             keep_child(&child);
         fill(&s);
-        save_progress(&s);
     }
 end:
     stop_child(&child);

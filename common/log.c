@@ -1,6 +1,7 @@
 /* log.c -- vtpool's diagnostics and the libav log hook (see vtp_log.h). */
 #include "vtp_log.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include <libavutil/log.h>
 
 static int log_level = VTP_LOG_ERROR;   /* written once, before threads start */
+static int log_fd = STDERR_FILENO;      /* ... and this (vtp_log_init) */
 static _Thread_local char last_av_error[512];
 
 /* libav's own messages are codec detail (decoder concealment notes and the
@@ -51,6 +53,14 @@ static void follow_svt(int level)
 
 void vtp_log_init(int level)
 {
+    /* vtpool's lines go to a descriptor of their own for stderr's file:
+     * while an encoder opens with fd 2 pointed at /dev/null (its own
+     * chatter, vtp_pipeline_check), other threads' lines still get out. */
+    if (log_fd == STDERR_FILENO) {
+        int fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+        if (fd >= 0)
+            log_fd = fd;
+    }
     log_level = level;
     follow_svt(level);
     av_log_set_level(to_av_level(level));
@@ -85,7 +95,7 @@ static void write_line(const char *fmt, va_list ap)
         if (line[i] == '\n' || line[i] == '\r')
             line[i] = ' ';
     line[len++] = '\n';
-    ssize_t w = write(STDERR_FILENO, line, len);
+    ssize_t w = write(log_fd, line, len);
     (void)w;
 }
 

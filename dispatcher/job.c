@@ -55,6 +55,7 @@
 #include "vtp_zsock.h"
 
 #define VTP_LONG_GOP_FACTOR 1.5         /* x segment length without keyframe */
+#define VTP_PROGRESS_EVERY_MS 1000      /* a job's progress goes to its queue this often */
 
 /* FREE -> PENDING (media) -> SENT (scheduler) -> RECEIVED (scheduler) ->
  * DONE (media: checked and stored) -> FREE (media: written). A SENT slot
@@ -1150,19 +1151,51 @@ static void take_progress(vtp_job *j, double cpu0)
     p->media_cpu = vtp_clock_thread_cpu() - cpu0;
 }
 
+/* Lock held: records the job's progress in its queue (vtpool status), once
+ * a second; the lock is let go meanwhile. */
+static void save_progress(vtp_job *j, int64_t *last)
+{
+    int64_t now = vtp_clock_ms();
+    if (!j->cfg.queue || now - *last < VTP_PROGRESS_EVERY_MS)
+        return;
+    *last = now;
+    unlock(j);
+    vtp_job_progress p;
+    vtp_job_progress_get(j, &p);
+    vtp_queue_set_progress(j->cfg.queue, j->cfg.id, p.frames, p.media_seconds, p.total_seconds);
+    lock(j);
+}
+
+/* Lock held: waits for something to do, or until the progress is due. */
+static void wait_work(vtp_job *j)
+{
+    if (!j->cfg.queue) {
+        pthread_cond_wait(&j->wake, &j->mu);
+        return;
+    }
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += VTP_PROGRESS_EVERY_MS / 1000;
+    pthread_cond_timedwait(&j->wake, &j->mu, &until);
+}
+
 static void *media_main(void *opaque)
 {
     vtp_job *j = opaque;
     double cpu0 = vtp_clock_thread_cpu();
+    int64_t saved = vtp_clock_ms();
     char why[1024];
 
     pthread_setname_np(pthread_self(), "vtp-media");
     lock(j);
     while (!j->stop && !j->err && !j->finished) {
+        save_progress(j, &saved);
+        if (j->stop || j->err || j->finished)
+            break;
         slot *s = NULL;
         int work = next_work(j, &s);
         if (work == WORK_NONE) {
-            pthread_cond_wait(&j->wake, &j->mu);
+            wait_work(j);
             continue;
         }
         unlock(j);
