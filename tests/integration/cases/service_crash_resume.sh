@@ -45,13 +45,14 @@ log "jobs before killing w1: $(svc_jobs | tr '\n' ';')"
 kill -9 "$W1"
 wait "$W1" 2>/dev/null || true
 log "SIGKILL w1 (pid $W1)"
-# The service notices (after --liveness heartbeats) and sends the segment
-# the dead worker held to the other one.
+# The service notices (after --liveness heartbeats, or at once when a send
+# to it fails) and sends the segment the dead worker held to the other one.
+DEAD='stopped answering\|could not be reached'
 log_has() {
   grep -q "$1" "$SVC_LOG"
 }
-svc_until 15 "the service to notice that w1 died" log_has 'stopped answering'
-log "service: $(grep -m2 'stopped answering' "$SVC_LOG" | tr '\n' ';')"
+svc_until 15 "the service to notice that w1 died" log_has "$DEAD"
+log "service: $(grep -m2 "$DEAD" "$SVC_LOG" | tr '\n' ';')"
 base=$(svc_jobs | awk '{ s += $3 } END { print s + 0 }')
 
 # 2. Later: more segments done, and a job running with some of its segments
