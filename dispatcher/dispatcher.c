@@ -529,6 +529,8 @@ static int hand_out(vtp_dispatcher *d)
                     break;
                 }
                 p->alone = s.alone;
+                vtp_log(VTP_LOG_DEBUG, "job %lld segment %u: to a worker, %d codec threads%s",
+                        (long long)vtp_job_id(job), s.index, s.threads, s.alone ? ", alone" : "");
                 int64_t bytes = s.head->size + (s.frames ? s.frames->size : 0);
                 if (p->heartbeat && bytes >= VTP_ACK_BYTES) {
                     p->unacked = 1;
