@@ -141,7 +141,8 @@ int vtp_dispatcher_poll(vtp_dispatcher *d, zmq_pollitem_t *extra, int nextra, lo
     zmq_pollitem_t items[8] = {{d->sock, 0, ZMQ_POLLIN, 0}, {NULL, d->wake_fd, ZMQ_POLLIN, 0}};
     if (nextra < 0 || nextra > 6)
         return VTP_ERR_USAGE;
-    memcpy(items + 2, extra, (size_t)nextra * sizeof(*extra));
+    if (nextra > 0)
+        memcpy(items + 2, extra, (size_t)nextra * sizeof(*extra));
     int n = zmq_poll(items, 2 + nextra, timeout_ms);
     if (n < 0)
         return zmq_errno() == EINTR ? 0 : VTP_ERR_ZMQ;
