@@ -208,11 +208,6 @@ vtp_job *vtp_dispatcher_job(vtp_dispatcher *d, int64_t id)
     return NULL;
 }
 
-vtp_job *vtp_dispatcher_job_at(vtp_dispatcher *d, int i)
-{
-    return i >= 0 && i < d->njobs ? d->jobs[i].job : NULL;
-}
-
 /* Reports and removes job i. */
 static void end_job(vtp_dispatcher *d, int i, int status, const char *why)
 {

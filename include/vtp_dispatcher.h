@@ -98,7 +98,5 @@ int vtp_dispatcher_jobs(const vtp_dispatcher *d);   /* jobs not yet ended */
 int vtp_dispatcher_hungry(const vtp_dispatcher *d);
 /* The job with this id, or NULL. */
 vtp_job *vtp_dispatcher_job(vtp_dispatcher *d, int64_t id);
-/* The i-th job not yet ended (0 <= i < vtp_dispatcher_jobs()). */
-vtp_job *vtp_dispatcher_job_at(vtp_dispatcher *d, int i);
 
 #endif
