@@ -22,13 +22,20 @@
 #define VTP_MAX_WORKER_MESSAGE (1LL << 31)      /* bytes accepted from a network peer */
 #define VTP_ACK_BYTES (1 << 20)                 /* a segment this large goes to a heartbeat
                                                    peer only once its last one arrived */
+#define VTP_LEASE_SLACK 8                       /* a lease ends at this many times the time
+                                                   its size and its worker's speed predict */
+#define VTP_PACE_WEIGHT 0.25                    /* of each new measure in the running ones */
 
 /* A segment a peer holds, and the slots it takes there. */
 typedef struct lease {
     int64_t job;
     uint32_t index;
     int threads;
+    int64_t frames;             /* it is to give; -1 unknown */
+    int64_t sent;               /* ms */
     int64_t deadline;           /* ms: heard of by then, or sent elsewhere */
+    int64_t limit;              /* ms: done by then, however much is heard
+                                   (0: nothing measured yet to predict it) */
     int expired;                /* sent elsewhere; the slot stays taken till
                                    the peer answers for it */
 } lease;
@@ -51,12 +58,17 @@ typedef struct peer {
     char *encoders;             /* comma-separated, or NULL for any */
     int64_t last_seen;          /* ms */
     int64_t next_beat;          /* ms */
+    double pace;                /* its times over what its jobs' costs predict
+                                   (running mean; 0 until measured) */
 } peer;
 
 typedef struct entry {
     vtp_job *job;
     int priority;
     uint64_t order;
+    double cost;                /* thread-milliseconds a frame, from sending a
+                                   segment to its result (running mean; 0 until
+                                   the first result) */
 } entry;
 
 struct vtp_dispatcher {
@@ -177,7 +189,7 @@ int vtp_dispatcher_add(vtp_dispatcher *d, vtp_job *job, int priority)
     while (at > 0 && d->jobs[at - 1].priority < priority)
         at--;
     memmove(d->jobs + at + 1, d->jobs + at, (size_t)(d->njobs - at) * sizeof(*d->jobs));
-    d->jobs[at] = (entry){job, priority, d->next_order++};
+    d->jobs[at] = (entry){job, priority, d->next_order++, 0};
     d->njobs++;
     return 0;
 }
@@ -251,7 +263,36 @@ static void bury_peer(vtp_dispatcher *d, peer *p)
     *p = d->peers[--d->npeers];
 }
 
-static int add_lease(vtp_dispatcher *d, peer *p, int64_t job, uint32_t index, int threads)
+/* How long a lease of `frames` frames on `threads` codec threads should
+ * take at peer p, from what its job's results so far took: 0 while nothing
+ * has been measured. */
+static double predict_ms(const entry *e, const peer *p, int64_t frames, int threads)
+{
+    if (e->cost <= 0 || frames <= 0)
+        return 0;
+    return (double)frames * e->cost / threads * (p->pace > 0 ? p->pace : 1);
+}
+
+/* Measures the lease that just ended with a good result: the job's cost
+ * per frame and the peer's pace against it. */
+static void measure(entry *e, peer *p, const lease *l, int64_t now)
+{
+    if (l->frames <= 0)
+        return;
+    double cost = (double)(now - l->sent) * l->threads / (double)l->frames;
+    if (cost <= 0)
+        cost = 1e-3;
+    if (e->cost > 0) {
+        double pace = cost / e->cost;
+        p->pace = p->pace > 0 ? p->pace + VTP_PACE_WEIGHT * (pace - p->pace) : pace;
+        e->cost += VTP_PACE_WEIGHT * (cost - e->cost);
+    } else {
+        e->cost = cost;
+    }
+}
+
+static int add_lease(vtp_dispatcher *d, peer *p, const entry *e, uint32_t index, int threads,
+                     int64_t frames)
 {
     if (p->nleases == p->leases_cap) {
         int cap = p->leases_cap ? p->leases_cap * 2 : 8;
@@ -261,16 +302,27 @@ static int add_lease(vtp_dispatcher *d, peer *p, int64_t job, uint32_t index, in
         p->leases = l;
         p->leases_cap = cap;
     }
-    p->leases[p->nleases++] = (lease){job, index, threads, vtp_clock_ms() + d->cfg.lease_ms, 0};
+    int64_t now = vtp_clock_ms();
+    double expect = predict_ms(e, p, frames, threads);
+    int64_t limit = 0;
+    if (expect > 0)
+        limit = now + (int64_t)(VTP_LEASE_SLACK * expect > d->cfg.lease_ms
+                                    ? VTP_LEASE_SLACK * expect : d->cfg.lease_ms);
+    p->leases[p->nleases++] = (lease){.job = vtp_job_id(e->job), .index = index,
+                                      .threads = threads, .frames = frames, .sent = now,
+                                      .deadline = now + d->cfg.lease_ms, .limit = limit};
     p->used += threads;
     return 0;
 }
 
-/* Ends the peer's lease on (job, index), freeing its slots; 0 if it had none. */
-static int end_lease(peer *p, int64_t job, uint32_t index)
+/* Ends the peer's lease on (job, index), freeing its slots, with a copy
+ * in *ended when not NULL; 0 if it had none. */
+static int end_lease(peer *p, int64_t job, uint32_t index, lease *ended)
 {
     for (int i = 0; i < p->nleases; i++) {
         if (p->leases[i].job == job && p->leases[i].index == index) {
+            if (ended)
+                *ended = p->leases[i];
             p->used -= p->leases[i].threads;
             p->leases[i] = p->leases[--p->nleases];
             return 1;
@@ -342,7 +394,8 @@ static void on_result(vtp_dispatcher *d, peer *p, zmq_msg_t *body)
         return;
     }
     arrived(p, (int64_t)res->job_id, res->index);
-    int held = end_lease(p, (int64_t)res->job_id, res->index);
+    lease l;
+    int held = end_lease(p, (int64_t)res->job_id, res->index, &l);
     if (held)
         p->alone = 0;
     int i = find_job(d, (int64_t)res->job_id);
@@ -351,6 +404,8 @@ static void on_result(vtp_dispatcher *d, peer *p, zmq_msg_t *body)
         free(res);
         return;
     }
+    if (res->status == 0 && !l.expired)
+        measure(&d->jobs[i], p, &l, vtp_clock_ms());
     int ret = vtp_job_result(d->jobs[i].job, p->tag, res, why, sizeof(why));
     if (ret < 0)
         end_job(d, i, ret, why);
@@ -373,24 +428,32 @@ static void on_progress(vtp_dispatcher *d, peer *p, zmq_msg_t *body)
 }
 
 /* Segments a live peer has said nothing about for lease_ms (lost in a
- * full queue, a failed send, a hung encoder): each goes back to its job,
- * as one failed attempt, to be sent to whoever is free. The peer's slot
- * stays taken until it answers for that segment: what holds it may be
- * stuck, and must not be handed the next segment to lose. */
+ * full queue, a failed send, a hung encoder), or has held past their
+ * limit (VTP_LEASE_SLACK times what their size and its pace predict,
+ * however much it says): each goes back to its job, as one failed
+ * attempt, to be sent to whoever is free. The peer's slot stays taken
+ * until it answers for that segment: what holds it may be stuck, and must
+ * not be handed the next segment to lose. */
 static void expire_leases(vtp_dispatcher *d, peer *p, int64_t now)
 {
     for (int k = 0; k < p->nleases; k++) {
         lease *l = &p->leases[k];
-        if (l->expired || now < l->deadline)
+        int late = l->limit > 0 && now >= l->limit;
+        if (l->expired || (now < l->deadline && !late))
             continue;
         l->expired = 1;
         arrived(p, l->job, l->index);       /* or lost: either way, no longer awaited */
         int i = find_job(d, l->job);
         if (i < 0)
             continue;
-        char why[1024] = "", cause[128];
-        snprintf(cause, sizeof(cause), "its worker said nothing about it for %d s",
-                 d->cfg.lease_ms / 1000);
+        char why[1024] = "", cause[160];
+        if (now < l->deadline)
+            snprintf(cause, sizeof(cause),
+                     "its worker has held it for %.1f s, over %d times what its %lld frames should take",
+                     (double)(now - l->sent) / 1000, VTP_LEASE_SLACK, (long long)l->frames);
+        else
+            snprintf(cause, sizeof(cause), "its worker said nothing about it for %d s",
+                     d->cfg.lease_ms / 1000);
         int ret = vtp_job_lease_expired(d->jobs[i].job, p->tag, l->index, cause, why, sizeof(why));
         if (ret < 0)
             end_job(d, i, ret, why);
@@ -520,7 +583,7 @@ static int hand_out(vtp_dispatcher *d)
                     p->gone = 1;
                     break;
                 }
-                if (add_lease(d, p, vtp_job_id(job), s.index, s.threads) < 0) {
+                if (add_lease(d, p, &d->jobs[i], s.index, s.threads, s.frames_expected) < 0) {
                     vtp_job_unsend(job, p->tag, s.index);
                     break;
                 }

@@ -845,6 +845,7 @@ static void lease(vtp_job *j, slot *s, uint64_t tag, int free_slots, vtp_job_sen
     out->threads = threads;
     out->alone = suspect(s);
     out->encoder = j->opts.encoder;
+    out->frames_expected = s->frames_expected;
     out->head = s->head;
     out->frames = s->frames;
 }

@@ -17,7 +17,12 @@
  * 250 ms while they decode and encode) has lost it somewhere (a full
  * queue, a failed send, a hung encoder): the segment goes back to its job
  * as one failed attempt, to be sent again, and the job fails at the retry
- * limit. No failure leaves a segment leased forever.
+ * limit. A lease also has a limit however much its worker says: once a
+ * job's first result has come, each lease ends at VTP_LEASE_SLACK (8)
+ * times what its frames should take at the job's measured cost per frame
+ * and the peer's measured pace against it (never sooner than lease_ms),
+ * so a worker that reports but never finishes cannot hold a job either.
+ * No failure leaves a segment leased forever.
  *
  * Messages to a peer arrive in order and whole, so a heartbeat sent after
  * large segments waits for them: a heartbeat peer gets its next segment of

@@ -81,6 +81,7 @@ typedef struct vtp_job_send {
     int alone;                          /* the receiver must get nothing else
                                            until it answers (a suspect) */
     const char *encoder;                /* what the worker must have */
+    int64_t frames_expected;            /* it is to give; -1 unknown */
     AVBufferRef *head;
     AVBufferRef *frames;
 } vtp_job_send;

@@ -14,6 +14,8 @@
 #include "unit_media.h"
 #include "vtp_buf.h"
 #include "vtp_dispatcher.h"
+#include "vtp_clock.h"
+#include "vtp_pipeline.h"
 #include "vtp_pool.h"
 #include "vtp_proto.h"
 
@@ -86,7 +88,8 @@ typedef struct rig {
     vtp_enc_opts opts;
 } rig;
 
-static void rig_open(rig *r, const char *encoder, int w, int h, double segment)
+static void rig_open_lease(rig *r, const char *encoder, int w, int h, double segment,
+                           int lease_ms)
 {
     char in[4096], out[4096], why[1024] = "";
     int err = 0;
@@ -101,6 +104,7 @@ static void rig_open(rig *r, const char *encoder, int w, int h, double segment)
     /* Peers are never found silent here: only a failed send buries one. */
     r->d = vtp_dispatcher_new(&(vtp_dispatcher_cfg){.zctx = r->zctx, .endpoints = eps,
                                                    .nendpoints = 1, .liveness = 1000000,
+                                                   .lease_ms = lease_ms,
                                                    .on_end = on_end, .opaque = &r->e});
     ck_assert_ptr_nonnull(r->d);
     vtp_enc_opts_init(&r->opts);
@@ -115,6 +119,11 @@ static void rig_open(rig *r, const char *encoder, int w, int h, double segment)
     ck_assert_int_eq(vtp_dispatcher_add(r->d, job, 0), 0);
 }
 
+static void rig_open(rig *r, const char *encoder, int w, int h, double segment)
+{
+    rig_open_lease(r, encoder, w, h, segment, 0);
+}
+
 static void rig_close(rig *r)
 {
     vtp_dispatcher_destroy(&r->d);
@@ -123,8 +132,10 @@ static void rig_close(rig *r)
     um_rmdir(r->dir);
 }
 
-/* The index of the SEGMENT that peer has received, or -1 if none has come. */
-static int64_t took_segment(void *peer)
+/* The index of the SEGMENT that peer has received, or -1 if none has come;
+ * the segment itself in *keep when not NULL (initialised here; the caller
+ * clears it). */
+static int64_t took_segment_keep(void *peer, vtp_segment *keep)
 {
     zmq_msg_t m, frames;        /* a FRAMES segment has a second part */
     int64_t index = -1, type = 0;
@@ -145,11 +156,55 @@ static int64_t took_segment(void *peer)
                                                     NULL, &seg),
                          0);
         index = seg.index;
-        vtp_segment_clear(&seg);
+        if (keep)
+            *keep = seg;
+        else
+            vtp_segment_clear(&seg);
     }
     zmq_msg_close(&frames);
     zmq_msg_close(&m);
     return index;
+}
+
+static int64_t took_segment(void *peer)
+{
+    return took_segment_keep(peer, NULL);
+}
+
+/* Steps the dispatcher until peer receives a SEGMENT, kept in *seg. */
+static void next_segment_keep(rig *r, void *peer, vtp_segment *seg)
+{
+    for (;;) {
+        ck_assert_int_eq(vtp_dispatcher_poll(r->d, NULL, 0, 10) >= 0, 1);
+        ck_assert_int_eq(vtp_dispatcher_step(r->d), 0);
+        ck_assert_msg(r->e.n == 0, "the job ended: %s", r->e.why);
+        if (took_segment_keep(peer, seg) >= 0)
+            return;
+    }
+}
+
+/* As a worker does: encodes seg (and clears it), sends the RESULT. */
+static void answer(void *peer, vtp_segment *seg)
+{
+    vtp_result res;
+    ck_assert_int_eq(vtp_result_init(&res), 0);
+    ck_assert_int_eq(vtp_pipeline_run(seg, &res, NULL), 0);
+    vtp_segment_clear(seg);
+    vtp_wbuf b;
+    vtp_wbuf_init(&b);
+    vtp_proto_write_result(&b, &res);
+    vtp_result_clear(&res);
+    ck_assert_int_eq(zmq_send(peer, b.data, b.len, 0), (int)b.len);
+    vtp_wbuf_free(&b);
+}
+
+static void say_progress(void *peer, uint32_t index)
+{
+    vtp_wbuf b;
+    vtp_wbuf_init(&b);
+    vtp_proto_write_progress(&b, &(vtp_progress_msg){.job_id = 1, .index = index});
+    ck_assert_int_eq(zmq_send(peer, b.data, b.len, 0), (int)b.len);
+    vtp_wbuf_free(&b);
 }
 
 /* Steps the dispatcher until peer receives a SEGMENT; its index. */
@@ -234,12 +289,79 @@ START_TEST(test_dispatcher_large_segments_wait_for_arrival)
 }
 END_TEST
 
+/* A worker that keeps saying it is at work on a segment but never
+ * finishes holds it only till its limit: VTP_LEASE_SLACK times what the
+ * segment's frames take at the job's measured cost (here about 20 ms a
+ * frame: the first segment's result came 100 ms after it was sent), and
+ * never sooner than the lease time. Then the segment goes to another
+ * worker, and the job goes on. Without a limit it would wait forever:
+ * every PROGRESS renews the lease. */
+START_TEST(test_dispatcher_lease_ends_at_its_measured_limit)
+{
+    enum { LEASE_MS = 400 };
+    rig r;
+    rig_open_lease(&r, "ffv1", 32, 24, 0.5, LEASE_MS);      /* 4 segments of 5 frames */
+    void *slow = ready_peer(r.zctx, "slow", 1);
+    vtp_segment seg;
+
+    next_segment_keep(&r, slow, &seg);
+    ck_assert_uint_eq(seg.index, 0);
+    int64_t t0 = vtp_clock_ms();
+    while (vtp_clock_ms() - t0 < 100)
+        nap_ms(5);
+    answer(slow, &seg);
+    next_segment_keep(&r, slow, &seg);
+    uint32_t held = seg.index;
+    vtp_segment_clear(&seg);
+    int64_t leased = vtp_clock_ms();
+
+    /* Another worker answers whatever it gets at once, until it gets the
+     * segment the first holds. */
+    void *quick = ready_peer(r.zctx, "quick", 1);
+    int64_t last_word = 0;
+    for (;;) {
+        ck_assert_msg(vtp_clock_ms() - leased < 20000,
+                      "segment %u stayed with a worker that never finished it", held);
+        if (vtp_clock_ms() - last_word >= 100) {
+            say_progress(slow, held);
+            last_word = vtp_clock_ms();
+        }
+        ck_assert_int_eq(vtp_dispatcher_poll(r.d, NULL, 0, 10) >= 0, 1);
+        ck_assert_int_eq(vtp_dispatcher_step(r.d), 0);
+        ck_assert_msg(r.e.n == 0, "the job ended: %s", r.e.why);
+        if (took_segment_keep(quick, &seg) < 0)
+            continue;
+        if (seg.index == held)
+            break;
+        answer(quick, &seg);
+    }
+    ck_assert_int_ge(vtp_clock_ms() - leased, LEASE_MS);
+    answer(quick, &seg);
+    /* The job ends well: every segment is in. */
+    while (r.e.n == 0) {
+        ck_assert_int_eq(vtp_dispatcher_poll(r.d, NULL, 0, 10) >= 0, 1);
+        ck_assert_int_eq(vtp_dispatcher_step(r.d), 0);
+        if (took_segment_keep(quick, &seg) >= 0)
+            answer(quick, &seg);
+        if (vtp_clock_ms() - last_word >= 100) {
+            say_progress(slow, held);
+            last_word = vtp_clock_ms();
+        }
+    }
+    ck_assert_msg(r.e.status == 0, "the job failed: %s", r.e.why);
+    zmq_close(quick);
+    zmq_close(slow);
+    rig_close(&r);
+}
+END_TEST
+
 Suite *dispatcher_suite(void)
 {
     Suite *s = suite_create("dispatcher");
     TCase *tc = tcase_create("peers");
     tcase_add_test(tc, test_dispatcher_unreachable_peer_costs_no_attempt);
     tcase_add_test(tc, test_dispatcher_large_segments_wait_for_arrival);
+    tcase_add_test(tc, test_dispatcher_lease_ends_at_its_measured_limit);
     tcase_set_timeout(tc, 30);
     suite_add_tcase(s, tc);
     return s;
