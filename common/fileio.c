@@ -12,15 +12,35 @@
 
 #include <libavutil/error.h>
 
+/* fsync(), or what a test put in its place (vtp_file_set_fsync). */
+static int (*sync_fd)(int fd) = fsync;
+
+void vtp_file_set_fsync(int (*fn)(int fd))
+{
+    sync_fd = fn ? fn : fsync;
+}
+
+/* fsync() of what path names, opened with extra flags. */
+static int sync_path(const char *path, int flags)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | flags);
+    int ret = fd < 0 ? AVERROR(errno) : sync_fd(fd) == 0 ? 0 : AVERROR(errno);
+    if (fd >= 0)
+        close(fd);
+    return ret;
+}
+
+int vtp_file_sync(const char *path)
+{
+    return sync_path(path, 0);
+}
+
 int vtp_file_sync_dir(const char *path)
 {
     char *copy = strdup(path);
     if (!copy)
         return AVERROR(ENOMEM);
-    int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    int ret = fd < 0 ? AVERROR(errno) : fsync(fd) == 0 ? 0 : AVERROR(errno);
-    if (fd >= 0)
-        close(fd);
+    int ret = sync_path(dirname(copy), O_DIRECTORY);
     free(copy);
     return ret;
 }
@@ -45,7 +65,7 @@ int vtp_file_write(const char *path, const uint8_t *data, size_t len, int mode, 
         else
             off += (size_t)w;
     }
-    if (ret == 0 && durable && fsync(fd) != 0)
+    if (ret == 0 && durable && sync_fd(fd) != 0)
         ret = AVERROR(errno);
     if (fd >= 0 && close(fd) != 0 && ret == 0)
         ret = AVERROR(errno);

@@ -15,7 +15,6 @@
 #include "vtp_joiner.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -340,12 +339,19 @@ int vtp_joiner_side_packet(vtp_joiner *j, AVPacket *pkt)
     return vtp_pktlist_move(&j->side, pkt);
 }
 
+/* The code for a failed write of the output: a full disk keeps its own,
+ * whichever write meets it (the muxer may hold data until the trailer). */
+static int output_error(int ret)
+{
+    return ret == AVERROR(ENOSPC) ? ret : VTP_ERR_OUTPUT;
+}
+
 static int write_out(vtp_joiner *j, AVPacket *pkt, char *why, size_t why_size)
 {
     int ret = av_interleaved_write_frame(j->out, pkt);
     if (ret < 0)
-        return vtp_why(why, why_size, ret == AVERROR(ENOSPC) ? ret : VTP_ERR_OUTPUT,
-                       "writing '%s': %s", j->final_path, av_err2str(ret));
+        return vtp_why(why, why_size, output_error(ret), "writing '%s': %s", j->final_path,
+                       av_err2str(ret));
     return 0;
 }
 
@@ -497,7 +503,7 @@ static int write_header(vtp_joiner *j, const vtp_result *res, char *why, size_t 
                        "the input's streams are damaged: the %s muxer refuses them: %s",
                        j->out->oformat->name, av_err2str(ret));
     if (ret < 0)
-        return vtp_why(why, why_size, VTP_ERR_OUTPUT, "writing the %s header of '%s': %s",
+        return vtp_why(why, why_size, output_error(ret), "writing the %s header of '%s': %s",
                        j->out->oformat->name, j->final_path, av_err2str(ret));
     j->header_written = 1;
     return 0;
@@ -559,16 +565,6 @@ int vtp_joiner_write(vtp_joiner *j, vtp_result *res, int64_t end, char *why, siz
     return flush_side(j, end, why, why_size);
 }
 
-/* fsync() of the file at path. */
-static int sync_file(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    int ret = fd < 0 ? AVERROR(errno) : fsync(fd) == 0 ? 0 : AVERROR(errno);
-    if (fd >= 0)
-        close(fd);
-    return ret;
-}
-
 int vtp_joiner_finish(vtp_joiner *j, char *why, size_t why_size)
 {
     int ret;
@@ -586,15 +582,15 @@ int vtp_joiner_finish(vtp_joiner *j, char *why, size_t why_size)
             return why[0] ? ret : vtp_why(why, why_size, ret, "audio: %s", av_err2str(ret));
     }
     if ((ret = av_write_trailer(j->out)) < 0)
-        return vtp_why(why, why_size, VTP_ERR_OUTPUT, "finishing '%s': %s", j->final_path,
+        return vtp_why(why, why_size, output_error(ret), "finishing '%s': %s", j->final_path,
                        av_err2str(ret));
     if (j->out->pb && ((ret = avio_closep(&j->out->pb)) < 0))
-        return vtp_why(why, why_size, VTP_ERR_OUTPUT, "writing '%s': %s", j->final_path,
+        return vtp_why(why, why_size, output_error(ret), "writing '%s': %s", j->final_path,
                        av_err2str(ret));
     /* On disk before it is in place, and in place before the job counts as
      * done (and a service deletes what it was made from). */
-    if ((ret = sync_file(j->tmp_path)) < 0)
-        return vtp_why(why, why_size, VTP_ERR_OUTPUT, "writing '%s': %s", j->final_path,
+    if ((ret = vtp_file_sync(j->tmp_path)) < 0)
+        return vtp_why(why, why_size, output_error(ret), "writing '%s': %s", j->final_path,
                        av_err2str(ret));
     if (rename(j->tmp_path, j->final_path) != 0)
         return vtp_why(why, why_size, VTP_ERR_OUTPUT, "renaming into '%s': %s", j->final_path,

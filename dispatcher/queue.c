@@ -838,3 +838,28 @@ int vtp_queue_forget_segments(vtp_queue *q, int64_t id)
 {
     LOCKED(forget_segments_locked(q, id));
 }
+
+/* ---- tests only ---- */
+
+/* PRAGMA max_page_count: sets the cap when pages > 0; the cap after. */
+static int64_t page_cap(vtp_queue *q, int64_t pages)
+{
+    char sql[64];
+    sqlite3_stmt *st = NULL;
+    snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %lld", (long long)(pages > 0 ? pages : 0));
+    int rc = sqlite3_prepare_v2(q->db, sql, -1, &st, NULL);
+    int64_t cap = rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW
+                      ? sqlite3_column_int64(st, 0)
+                      : db_error(q, rc, "cannot cap the file");
+    sqlite3_finalize(st);
+    return cap;
+}
+
+int64_t vtp_queue_max_pages(vtp_queue *q, int64_t pages)
+{
+    pthread_mutex_lock(&q->mu);
+    int64_t before = page_cap(q, 0);
+    int64_t after = before > 0 && pages > 0 ? page_cap(q, pages) : 0;
+    pthread_mutex_unlock(&q->mu);
+    return after < 0 ? after : before;
+}

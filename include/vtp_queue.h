@@ -117,4 +117,11 @@ int vtp_queue_list(vtp_queue *q, const char *state, int limit,
  * cancelled), VTP_ERR_USAGE if there is no such job. */
 int vtp_queue_cancel(vtp_queue *q, int64_t id);
 
+/* Tests only: caps this connection's database at `pages` pages (SQLite
+ * never sets it below the pages the file has), so that the next write
+ * needing a page more fails as on a full disk, with AVERROR(ENOSPC).
+ * Returns the cap it had, which given back lifts the cap again (pages <= 0
+ * changes nothing), or an error. */
+int64_t vtp_queue_max_pages(vtp_queue *q, int64_t pages);
+
 #endif
