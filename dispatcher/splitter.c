@@ -30,6 +30,8 @@
 #include "vtp_tsjoin.h"
 
 #define READY_MAX 16                         /* complete segments held */
+#define VTP_WORKERS_PER_DECODER 4            /* encoders one decoder thread feeds */
+#define VTP_DECODER_THREADS_MAX 16
 #define VTP_SEGMENT_MAX_BYTES (512LL << 20)  /* packets or frames: well below a
                                                 message's 2 GiB (VTPOOL_SEGMENT_MAX_BYTES
                                                 sets another, for tests) */
@@ -336,6 +338,21 @@ static int decode(vtp_splitter *s, const AVPacket *pkt)
     }
 }
 
+/* Threads for decoding in the dispatcher: one decoder thread keeps about
+ * VTP_WORKERS_PER_DECODER single-threaded encoders busy on cheap presets,
+ * so the decoder grows with the pool (frame threads: each decodes a whole
+ * picture, so a long-GOP H.264 input feeds 16+ workers). They add their
+ * count in frames of delay; a valid stream decodes to the same pictures.
+ * A damaged one is found damaged as with one thread, but which frames
+ * --on-error skip drops can vary from run to run (as with ffmpeg's own
+ * threads): the count said is always the count dropped. The thread count
+ * is set when decoding starts, for the workers known then. */
+static int decoder_threads(int workers)
+{
+    int n = (workers + VTP_WORKERS_PER_DECODER - 1) / VTP_WORKERS_PER_DECODER;
+    return n < 1 ? 1 : n > VTP_DECODER_THREADS_MAX ? VTP_DECODER_THREADS_MAX : n;
+}
+
 /* Leaves packet mode: the open packet segment's packets are decoded here
  * and everything from its cut on becomes frame segments. */
 static int start_decoding(vtp_splitter *s)
@@ -348,7 +365,8 @@ static int start_decoding(vtp_splitter *s)
     if ((ret = avcodec_parameters_to_context(s->dec, s->vpar)) < 0)
         return ret;
     s->dec->pkt_timebase = s->st->time_base;
-    s->dec->thread_count = 1;
+    s->dec->thread_count = decoder_threads(s->cutter.workers);
+    s->dec->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
     s->dec->max_pixels = VTP_MAX_DECODE_PIXELS;
     if ((ret = avcodec_open2(s->dec, dc, NULL)) < 0)
         return ret;
