@@ -69,6 +69,17 @@ static void remove_spill(const service *s, int64_t id)
     vtp_queue_forget_segments(s->q, id);
 }
 
+/* What a crashed run of job id may have left next to its output. */
+static void remove_temp_output(const char *output, int64_t id)
+{
+    char tag[32];
+    snprintf(tag, sizeof(tag), "job%lld", (long long)id);
+    char *tmp = vtp_joiner_temp_path(output, tag);
+    if (tmp)
+        unlink(tmp);
+    free(tmp);
+}
+
 static void on_end(void *opaque, vtp_job *job, int status, const char *why)
 {
     service *s = opaque;
@@ -82,6 +93,7 @@ static void on_end(void *opaque, vtp_job *job, int status, const char *why)
                 "again after a restart", (long long)id, status == 0 ? "done" : why);
     if (status < 0) {
         remove_spill(s, id);
+        remove_temp_output(vtp_job_output(job), id);   /* one an earlier run left, too */
         vtp_log(VTP_LOG_WARNING, "job %lld failed: %s", (long long)id, why);
     } else {
         vtp_log(VTP_LOG_INFO, "job %lld done", (long long)id);
@@ -90,17 +102,6 @@ static void on_end(void *opaque, vtp_job *job, int status, const char *why)
 
 static int confined(const service *s, const vtp_jobspec *spec, char *why, size_t ws);
 
-/* What a crashed run of job id may have left next to its output. */
-static void remove_temp_output(const char *output, int64_t id)
-{
-    char tag[32];
-    snprintf(tag, sizeof(tag), "job%lld", (long long)id);
-    char *tmp = vtp_joiner_temp_path(output, tag);
-    if (tmp)
-        unlink(tmp);
-    free(tmp);
-}
-
 static int window_for(const service *s)
 {
     int slots = vtp_dispatcher_slots(s->d);
@@ -108,10 +109,12 @@ static int window_for(const service *s)
     return w < 4 ? 4 : w > 64 ? 64 : w;
 }
 
-/* Opens job info and hands it to the dispatcher; a job that cannot start
- * fails in the queue. 0, or negative when the queue could not record what
- * happened (a full disk): then nothing was started, and the job is still
- * queued. */
+/* Hands a queued or resumed job to the dispatcher, and marks it running.
+ * Its media thread opens it (input, output, settings): no file or media
+ * work here, where heartbeats and requests are answered; a job that cannot
+ * open ends "failed" through on_end. 0, or negative when the queue could
+ * not record what happened (a full disk): then nothing was started, and
+ * the job is still queued. */
 static int start_job(service *s, const vtp_job_info *info)
 {
     vtp_jobspec spec;
@@ -141,10 +144,11 @@ static int start_job(service *s, const vtp_job_info *info)
         .spill_dir = dir,
         .queue = s->q,
     };
-    vtp_job *job = vtp_job_open(&jc, &err, why, sizeof(why));
-    if (!job || vtp_dispatcher_add(s->d, job, info->priority) < 0) {
+    vtp_job *job = vtp_job_new(&jc);
+    err = job ? vtp_dispatcher_add(s->d, job, info->priority) : VTP_ERR_NOMEM;
+    if (err < 0) {
         vtp_job_destroy(&job);
-        ret = vtp_queue_set_state(s->q, info->id, "failed", why[0] ? why : vtp_strerror(err));
+        ret = vtp_queue_set_state(s->q, info->id, "failed", vtp_strerror(err));
         remove_spill(s, info->id);
         remove_temp_output(spec.output, info->id);
     } else if (strcmp(info->state, "running") != 0 &&

@@ -619,7 +619,8 @@ static int hand_out(vtp_dispatcher *d)
 
 static int job_encoder_ok(vtp_job *job, const peer *p)
 {
-    return has_encoder(p, vtp_job_encoder(job));
+    const char *encoder = vtp_job_encoder(job);    /* NULL: not open yet */
+    return encoder && has_encoder(p, encoder);
 }
 
 static void keep_alive(vtp_dispatcher *d)

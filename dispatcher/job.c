@@ -6,7 +6,9 @@
  *
  * Two threads share a job. The dispatcher's (the scheduler) only leases
  * slots and takes results: it never waits on media or disk. The job's own
- * media thread does everything else: it reads and cuts the input (decoding
+ * media thread does everything else: it opens the input and the output
+ * (for a job made by vtp_job_new; vtp_job_open does it on the caller's
+ * thread, so that its errors come first), reads and cuts the input (decoding
  * it, for long-GOP inputs) into new PENDING slots, checks each RECEIVED
  * result (every frame, in its range), stores it (spill file and queue
  * record) and joins the results in order into the output. It reads ahead
@@ -106,6 +108,7 @@ struct vtp_job {
     atomic_int halt;            /* ... read by libavformat's interrupt callback */
     int want;                   /* segments the scheduler could send now */
     int workers_changed;        /* cfg.parallelism is new to the splitter */
+    atomic_int opened;          /* open_job() passed: the fields it sets are set */
     int checked;                /* the encoder's trial passed (check_encoder) */
     int err;                    /* the media thread failed, saying why */
     char err_why[1024];
@@ -130,6 +133,16 @@ static int fail(char *why, size_t size, int err, const char *fmt, ...)
 static slot *slot_of(const vtp_job *j, uint32_t index)
 {
     return &j->slots[index % (uint32_t)j->window];
+}
+
+static void lock(vtp_job *j)
+{
+    pthread_mutex_lock(&j->mu);
+}
+
+static void unlock(vtp_job *j)
+{
+    pthread_mutex_unlock(&j->mu);
 }
 
 static void clear_slot(slot *s)
@@ -166,6 +179,11 @@ static int open_input(vtp_job *j, char *why, size_t ws)
     if (access(path, R_OK) != 0)
         return fail(why, ws, VTP_ERR_INPUT, "cannot open '%s': %s", path, strerror(errno));
 
+    /* A job cancelled or stopped while its input opens (a slow network
+     * file system) stops waiting. */
+    if (!(j->in = avformat_alloc_context()))
+        return fail(why, ws, VTP_ERR_NOMEM, "out of memory");
+    j->in->interrupt_callback = (AVIOInterruptCB){halted, j};
     vtp_log_clear_av_error();
     if ((ret = avformat_open_input(&j->in, path, NULL, NULL)) < 0) {
         const char *d = vtp_log_last_av_error();
@@ -355,8 +373,6 @@ static int check_settings(vtp_job *j, char *why, size_t ws)
 {
     int ret;
 
-    if ((ret = vtp_enc_opts_copy(&j->opts, j->cfg.opts)) < 0)
-        return fail(why, ws, ret, "out of memory");
     if (!j->opts.encoder && !(j->opts.encoder = strdup(default_encoder(j->output))))
         return fail(why, ws, VTP_ERR_NOMEM, "out of memory");
     if ((ret = apply_rotation(j, why, ws)) < 0 || (ret = apply_hdr(j, why, ws)) < 0 ||
@@ -434,43 +450,55 @@ static int side_packet(void *opaque, AVPacket *pkt)
     return vtp_joiner_side_packet(opaque, pkt);
 }
 
-vtp_job *vtp_job_open(const vtp_job_cfg *cfg, int *err, char *why, size_t ws)
+vtp_job *vtp_job_new(const vtp_job_cfg *cfg)
 {
     vtp_job *j = calloc(1, sizeof(*j));
-    int ret = VTP_ERR_NOMEM;
-
-    why[0] = 0;
     if (!j)
-        goto fail;
+        return NULL;
     pthread_mutex_init(&j->mu, NULL);
     pthread_cond_init(&j->wake, NULL);
     atomic_init(&j->halt, 0);
+    atomic_init(&j->opened, 0);
     j->cfg = *cfg;
+    j->cfg.opts = NULL;         /* the caller's, maybe gone once it returns: j->opts */
     j->window = cfg->window > 0 ? cfg->window : 4;
     vtp_enc_opts_init(&j->opts);
-    if (!(j->input = strdup(cfg->input)) || !(j->output = strdup(cfg->output)) ||
+    if (vtp_enc_opts_copy(&j->opts, cfg->opts) < 0 ||
+        !(j->input = strdup(cfg->input)) || !(j->output = strdup(cfg->output)) ||
         !(j->audio = strdup(cfg->audio ? cfg->audio : "auto")) ||
         (cfg->spill_dir && !(j->spill_dir = strdup(cfg->spill_dir))) ||
         !(j->slots = calloc((size_t)j->window, sizeof(*j->slots))))
-        goto fail;
+        vtp_job_destroy(&j);
+    return j;
+}
+
+/* Opens the input and the output and checks the settings (vtp_job_open):
+ * on the caller's thread, or first thing on the media thread. */
+static int open_job(vtp_job *j, char *why, size_t ws)
+{
+    const vtp_job_cfg *cfg = &j->cfg;
+    int ret;
+
     if ((ret = open_input(j, why, ws)) < 0)
-        goto fail;
-    j->in->interrupt_callback = (AVIOInterruptCB){halted, j};
-    if (!(j->ofmt = vtp_joiner_format(j->output, why, ws))) {
-        ret = VTP_ERR_USAGE;
-        goto fail;
-    }
+        return ret;
+    if (!(j->ofmt = vtp_joiner_format(j->output, why, ws)))
+        return VTP_ERR_USAGE;
     if ((ret = check_settings(j, why, ws)) < 0)
-        goto fail;
+        return ret;
     char tag[32];
     snprintf(tag, sizeof(tag), "job%lld", (long long)cfg->id);
     vtp_join_cfg jc = {.output = j->output, .overwrite = cfg->overwrite, .audio = j->audio,
                        .temp_tag = cfg->spill_dir ? tag : NULL, .skip_errors = cfg->skip_errors};
     /* A first pass writes nothing but its record. */
     if (cfg->pass != 1 && !(j->joiner = vtp_joiner_new(j->in, j->vidx, &jc, &ret, why, ws)))
-        goto fail;
+        return ret;
     if (j->joiner && (j->hdr.has_mastering || j->hdr.has_light))
         vtp_joiner_set_hdr(j->joiner, &j->hdr);
+    /* The scheduler may change the workers meanwhile (read_next passes a
+     * change on to the splitter). */
+    lock(j);
+    int workers = cfg->fixed_segments ? 0 : cfg->parallelism;
+    unlock(j);
     /* By default the cuts are planned (vtp_cutter.h); --segment S sets the
      * length, cut finer at the end. */
     int planned = cfg->segment_seconds <= 0;
@@ -487,14 +515,14 @@ vtp_job *vtp_job_open(const vtp_job_cfg *cfg, int *err, char *why, size_t ws)
     if (cfg->pass)
         tail_min = FFMIN(FFMAX(tail_min, VTP_PASS_MIN_S), seg);
     if (planned)
-        vtp_log(VTP_LOG_INFO, "segments planned for %d workers, %.0f to %.0f s%s", cfg->parallelism,
+        vtp_log(VTP_LOG_INFO, "segments planned for %d workers, %.0f to %.0f s%s", workers,
                 VTP_PLAN_MIN_S, seg, grid > 0 ? ", whole keyframe intervals" : "");
     else
         vtp_log(VTP_LOG_INFO, "segments of %.2f s", seg);
     vtp_split_cfg sc = {
         .segment_seconds = seg,
         .long_gop_seconds = planned ? VTP_LONG_GOP_S : seg * VTP_LONG_GOP_FACTOR,
-        .workers = cfg->fixed_segments ? 0 : cfg->parallelism,
+        .workers = workers,
         .tail_min_seconds = tail_min,
         .grid_seconds = grid,
         .spread = planned ? 1 : 2,
@@ -504,20 +532,28 @@ vtp_job *vtp_job_open(const vtp_job_cfg *cfg, int *err, char *why, size_t ws)
         .side = side_packet,
         .opaque = j->joiner,
     };
-    ret = VTP_ERR_NOMEM;
     if (!(j->splitter = vtp_splitter_new(j->in, j->vidx, &sc)))
-        goto fail;
-    if (j->spill_dir && mkdir(j->spill_dir, 0755) != 0 && errno != EEXIST) {
-        ret = fail(why, ws, VTP_ERR_OUTPUT, "cannot create '%s': %s", j->spill_dir,
-                   strerror(errno));
-        goto fail;
+        return fail(why, ws, VTP_ERR_NOMEM, "out of memory");
+    if (j->spill_dir && mkdir(j->spill_dir, 0755) != 0 && errno != EEXIST)
+        return fail(why, ws, VTP_ERR_OUTPUT, "cannot create '%s': %s", j->spill_dir,
+                    strerror(errno));
+    atomic_store_explicit(&j->opened, 1, memory_order_release);
+    return 0;
+}
+
+vtp_job *vtp_job_open(const vtp_job_cfg *cfg, int *err, char *why, size_t ws)
+{
+    vtp_job *j = vtp_job_new(cfg);
+    int ret = VTP_ERR_NOMEM;
+
+    why[0] = 0;
+    if (!j || (ret = open_job(j, why, ws)) < 0) {
+        fail(why, ws, ret, "%s", vtp_strerror(ret));
+        *err = ret;
+        vtp_job_destroy(&j);
+        return NULL;
     }
     return j;
-fail:
-    fail(why, ws, ret, "%s", vtp_strerror(ret));
-    *err = ret;
-    vtp_job_destroy(&j);
-    return NULL;
 }
 
 void vtp_job_destroy(vtp_job **self_p)
@@ -550,16 +586,6 @@ void vtp_job_destroy(vtp_job **self_p)
     *self_p = NULL;
 }
 
-static void lock(vtp_job *j)
-{
-    pthread_mutex_lock(&j->mu);
-}
-
-static void unlock(vtp_job *j)
-{
-    pthread_mutex_unlock(&j->mu);
-}
-
 void vtp_job_set_parallelism(vtp_job *j, int workers)
 {
     /* The two passes must cut alike: their plan stays the one they began
@@ -578,9 +604,19 @@ int64_t vtp_job_id(const vtp_job *j)
     return j->cfg.id;
 }
 
+const char *vtp_job_output(const vtp_job *j)
+{
+    return j->output;
+}
+
 const char *vtp_job_encoder(const vtp_job *j)
 {
-    return j->opts.encoder;
+    return vtp_job_opened(j) ? j->opts.encoder : NULL;
+}
+
+int vtp_job_opened(const vtp_job *j)
+{
+    return atomic_load_explicit(&j->opened, memory_order_acquire);
 }
 
 int vtp_job_finished(vtp_job *j)
@@ -1114,12 +1150,14 @@ int vtp_job_lost(vtp_job *j, uint64_t tag, char *why, size_t ws)
 
 /* ---- the media thread ---- */
 
-enum { WORK_NONE, WORK_TRIAL, WORK_CHECK, WORK_WRITE, WORK_FINISH, WORK_READ };
+enum { WORK_NONE, WORK_OPEN, WORK_TRIAL, WORK_CHECK, WORK_WRITE, WORK_FINISH, WORK_READ };
 
 /* Lock held: the media thread's next task (and its slot): results first
  * (they free memory and the window), then reading. */
 static int next_work(const vtp_job *j, slot **at)
 {
+    if (!atomic_load_explicit(&j->opened, memory_order_relaxed))
+        return WORK_OPEN;
     if (!j->checked)
         return WORK_TRIAL;
     for (uint32_t i = j->next_write; i != j->next_read; i++) {
@@ -1141,6 +1179,9 @@ static int next_work(const vtp_job *j, slot **at)
 static void take_progress(vtp_job *j, double cpu0)
 {
     vtp_job_progress *p = &j->progress;
+    p->media_cpu = vtp_clock_thread_cpu() - cpu0;
+    if (!vtp_job_opened(j))
+        return;                 /* it failed to open: nothing else to tell */
     p->frames = j->joiner ? vtp_joiner_frames(j->joiner) : j->passed_frames;
     p->media_seconds = j->joiner ? vtp_joiner_video_seconds(j->joiner) : j->passed_seconds;
     if (j->joiner && p->media_seconds > 0)
@@ -1149,7 +1190,6 @@ static void take_progress(vtp_job *j, double cpu0)
     p->decoding = vtp_splitter_decoding(j->splitter);
     p->skipped = j->skipped + vtp_splitter_skipped(j->splitter) +
                  (j->joiner ? vtp_joiner_skipped(j->joiner) : 0);
-    p->media_cpu = vtp_clock_thread_cpu() - cpu0;
 }
 
 /* Lock held: records the job's progress in its queue (vtpool status), once
@@ -1201,7 +1241,8 @@ static void *media_main(void *opaque)
         }
         unlock(j);
         why[0] = 0;
-        int ret = work == WORK_TRIAL   ? check_encoder(j, why, sizeof(why))
+        int ret = work == WORK_OPEN    ? open_job(j, why, sizeof(why))
+                  : work == WORK_TRIAL ? check_encoder(j, why, sizeof(why))
                   : work == WORK_CHECK ? check_result(j, s, why, sizeof(why))
                   : work == WORK_WRITE ? write_next(j, why, sizeof(why))
                   : work == WORK_READ  ? read_next(j, why, sizeof(why))
@@ -1245,6 +1286,8 @@ void vtp_job_progress_get(vtp_job *j, vtp_job_progress *p)
             ahead += s->encoded;
     }
     unlock(j);
+    if (!vtp_job_opened(j))
+        return;                 /* nothing known yet but what was saved */
     const AVStream *st = j->in->streams[j->vidx];
     AVRational rate = st->avg_frame_rate.num > 0 ? st->avg_frame_rate : st->r_frame_rate;
     p->frames += ahead;

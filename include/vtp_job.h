@@ -103,6 +103,14 @@ typedef struct vtp_job vtp_job;
  * one-line reason in why. */
 vtp_job *vtp_job_open(const vtp_job_cfg *cfg, int *err, char *why, size_t why_size);
 
+/* A job whose media thread opens it (the same checks as vtp_job_open) once
+ * started: the caller does no file or media work, and a job that cannot
+ * open fails as any job does (vtp_job_failed). NULL when out of memory. */
+vtp_job *vtp_job_new(const vtp_job_cfg *cfg);
+
+/* Whether the job is open: until then it has no encoder and no segment. */
+int vtp_job_opened(const vtp_job *j);
+
 /* The encoder's trial: it is opened with the job's settings at the input's
  * size and given a frame (milliseconds to seconds). 0, or negative with a
  * one-line reason. The media thread runs it first unless it has passed;
@@ -131,7 +139,9 @@ int vtp_job_want(vtp_job *j, int n);
 void vtp_job_set_parallelism(vtp_job *j, int workers);
 
 int64_t vtp_job_id(const vtp_job *j);
-/* The encoder its segments need. */
+/* The output's path, as given. */
+const char *vtp_job_output(const vtp_job *j);
+/* The encoder its segments need; NULL until the job is open. */
 const char *vtp_job_encoder(const vtp_job *j);
 
 /* The next segment to send: one to send again first, else the next one

@@ -88,8 +88,9 @@ typedef struct rig {
     vtp_enc_opts opts;
 } rig;
 
-static void rig_open_lease(rig *r, const char *encoder, int w, int h, double segment,
-                           int lease_ms)
+/* lazy: the job is made by vtp_job_new, and its media thread opens it. */
+static void rig_open_with(rig *r, const char *encoder, int w, int h, double segment,
+                          int lease_ms, int lazy)
 {
     char in[4096], out[4096], why[1024] = "";
     int err = 0;
@@ -109,14 +110,18 @@ static void rig_open_lease(rig *r, const char *encoder, int w, int h, double seg
     ck_assert_ptr_nonnull(r->d);
     vtp_enc_opts_init(&r->opts);
     r->opts.encoder = strdup("ffv1");
-    vtp_job *job = vtp_job_open(&(vtp_job_cfg){.id = 1, .input = in, .output = out,
-                                               .opts = &r->opts,
-                                               .encoders = vtp_worker_encoders(),
-                                               .audio = "none", .segment_seconds = segment,
-                                               .window = 4},
-                                &err, why, sizeof(why));
+    vtp_job_cfg jc = {.id = 1, .input = in, .output = out, .opts = &r->opts,
+                      .encoders = vtp_worker_encoders(), .audio = "none",
+                      .segment_seconds = segment, .window = 4};
+    vtp_job *job = lazy ? vtp_job_new(&jc) : vtp_job_open(&jc, &err, why, sizeof(why));
     ck_assert_msg(job != NULL, "%s", why);
     ck_assert_int_eq(vtp_dispatcher_add(r->d, job, 0), 0);
+}
+
+static void rig_open_lease(rig *r, const char *encoder, int w, int h, double segment,
+                           int lease_ms)
+{
+    rig_open_with(r, encoder, w, h, segment, lease_ms, 0);
 }
 
 static void rig_open(rig *r, const char *encoder, int w, int h, double segment)
@@ -349,6 +354,61 @@ START_TEST(test_dispatcher_lease_ends_at_its_measured_limit)
 }
 END_TEST
 
+/* A job made by vtp_job_new is opened by its own media thread: the
+ * caller (the service's thread, which answers heartbeats and requests)
+ * touches no file. Until then the job has no encoder, and one that cannot
+ * open ends failed, saying why, as any failed job does; one that can is
+ * encoded as if opened by vtp_job_open. */
+START_TEST(test_dispatcher_job_opens_on_its_own_thread)
+{
+    char why[1024] = "";
+    vtp_enc_opts opts;
+    vtp_enc_opts_init(&opts);
+    opts.encoder = strdup("ffv1");
+    vtp_job *missing = vtp_job_new(&(vtp_job_cfg){.id = 7, .input = "/nowhere/in.mkv",
+                                                  .output = "/nowhere/out.mkv", .opts = &opts,
+                                                  .encoders = vtp_worker_encoders()});
+    ck_assert_ptr_nonnull(missing);
+    ck_assert_int_eq(vtp_job_opened(missing), 0);
+    ck_assert_ptr_null(vtp_job_encoder(missing));
+    vtp_job_destroy(&missing);      /* never started: nothing to stop */
+
+    rig r;
+    rig_open_with(&r, "ffv1", 32, 24, 0.5, 0, 1);
+    void *peer = ready_peer(r.zctx, "w", 1);
+    int segments = 0;
+    while (r.e.n == 0) {
+        ck_assert_int_eq(vtp_dispatcher_poll(r.d, NULL, 0, 10) >= 0, 1);
+        ck_assert_int_eq(vtp_dispatcher_step(r.d), 0);
+        vtp_segment seg;
+        if (took_segment_keep(peer, &seg) >= 0) {
+            answer(peer, &seg);
+            segments++;
+        }
+    }
+    ck_assert_msg(r.e.status == 0, "the job failed: %s", r.e.why);
+    ck_assert_int_eq(segments, 4);  /* 2 s in segments of 0.5 s */
+
+    /* An input that is not there: the job fails from its media thread. */
+    vtp_job *job = vtp_job_new(&(vtp_job_cfg){.id = 2, .input = "/nowhere/in.mkv",
+                                              .output = "/nowhere/out.mkv", .opts = &opts,
+                                              .encoders = vtp_worker_encoders()});
+    ck_assert_ptr_nonnull(job);
+    ck_assert_int_eq(vtp_dispatcher_add(r.d, job, 0), 0);
+    while (r.e.n == 1) {
+        ck_assert_int_eq(vtp_dispatcher_poll(r.d, NULL, 0, 10) >= 0, 1);
+        ck_assert_int_eq(vtp_dispatcher_step(r.d), 0);
+    }
+    ck_assert_int_lt(r.e.status, 0);
+    snprintf(why, sizeof(why), "%s", r.e.why);
+    ck_assert_msg(strstr(why, "cannot open '/nowhere/in.mkv'"), "why: %s", why);
+    ck_assert_int_eq(vtp_dispatcher_jobs(r.d), 0);
+    zmq_close(peer);
+    vtp_enc_opts_clear(&opts);
+    rig_close(&r);
+}
+END_TEST
+
 Suite *dispatcher_suite(void)
 {
     Suite *s = suite_create("dispatcher");
@@ -356,6 +416,7 @@ Suite *dispatcher_suite(void)
     tcase_add_test(tc, test_dispatcher_unreachable_peer_costs_no_attempt);
     tcase_add_test(tc, test_dispatcher_large_segments_wait_for_arrival);
     tcase_add_test(tc, test_dispatcher_lease_ends_at_its_measured_limit);
+    tcase_add_test(tc, test_dispatcher_job_opens_on_its_own_thread);
     tcase_set_timeout(tc, 30);
     suite_add_tcase(s, tc);
     return s;
