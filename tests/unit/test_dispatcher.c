@@ -12,6 +12,7 @@
 
 #include "suites.h"
 #include "unit_media.h"
+#include "unit_peer.h"
 #include "vtp_buf.h"
 #include "vtp_dispatcher.h"
 #include "vtp_clock.h"
@@ -42,21 +43,6 @@ static void nap_ms(long ms)
     nanosleep(&t, NULL);
 }
 
-/* A peer named id says READY for `threads` segments (with heartbeats, as
- * a worker node does) and returns its socket. */
-static void *ready_peer(void *zctx, const char *id, int threads)
-{
-    void *s = zmq_socket(zctx, ZMQ_DEALER);
-    ck_assert_ptr_nonnull(s);
-    ck_assert_int_eq(zmq_setsockopt(s, ZMQ_ROUTING_ID, id, strlen(id)), 0);
-    ck_assert_int_eq(zmq_connect(s, ENDPOINT), 0);
-    vtp_wbuf b;
-    vtp_wbuf_init(&b);
-    vtp_proto_write_ready(&b, &(vtp_ready){.threads = (uint32_t)threads, .heartbeat = 1});
-    ck_assert_int_eq(zmq_send(s, b.data, b.len, 0), (int)b.len);
-    vtp_wbuf_free(&b);
-    return s;
-}
 
 /* Whether the dispatcher's socket can send to id (a probe goes out: an
  * empty message, which the test's peers never read). The socket takes in
@@ -137,43 +123,9 @@ static void rig_close(rig *r)
     um_rmdir(r->dir);
 }
 
-/* The index of the SEGMENT that peer has received, or -1 if none has come;
- * the segment itself in *keep when not NULL (initialised here; the caller
- * clears it). */
-static int64_t took_segment_keep(void *peer, vtp_segment *keep)
-{
-    zmq_msg_t m, frames;        /* a FRAMES segment has a second part */
-    int64_t index = -1, type = 0;
-    zmq_msg_init(&m);
-    zmq_msg_init(&frames);
-    if (zmq_msg_recv(&m, peer, ZMQ_DONTWAIT) >= 0) {
-        int t = 0;
-        ck_assert_int_eq(vtp_proto_type(zmq_msg_data(&m), zmq_msg_size(&m), &t), 0);
-        type = t;
-        if (zmq_msg_more(&m))
-            ck_assert_int_ge(zmq_msg_recv(&frames, peer, 0), 0);
-    }
-    if (type == VTP_MSG_SEGMENT) {
-        vtp_segment seg;
-        ck_assert_int_eq(vtp_segment_init(&seg), 0);
-        ck_assert_int_eq(vtp_proto_read_segment_ref(zmq_msg_data(&m), zmq_msg_size(&m), NULL,
-                                                    zmq_msg_data(&frames), zmq_msg_size(&frames),
-                                                    NULL, &seg),
-                         0);
-        index = seg.index;
-        if (keep)
-            *keep = seg;
-        else
-            vtp_segment_clear(&seg);
-    }
-    zmq_msg_close(&frames);
-    zmq_msg_close(&m);
-    return index;
-}
-
 static int64_t took_segment(void *peer)
 {
-    return took_segment_keep(peer, NULL);
+    return up_took_segment(peer, NULL);
 }
 
 /* Steps the dispatcher until peer receives a SEGMENT, kept in *seg. */
@@ -183,25 +135,11 @@ static void next_segment_keep(rig *r, void *peer, vtp_segment *seg)
         ck_assert_int_eq(vtp_dispatcher_poll(r->d, NULL, 0, 10) >= 0, 1);
         ck_assert_int_eq(vtp_dispatcher_step(r->d), 0);
         ck_assert_msg(r->e.n == 0, "the job ended: %s", r->e.why);
-        if (took_segment_keep(peer, seg) >= 0)
+        if (up_took_segment(peer, seg) >= 0)
             return;
     }
 }
 
-/* As a worker does: encodes seg (and clears it), sends the RESULT. */
-static void answer(void *peer, vtp_segment *seg)
-{
-    vtp_result res;
-    ck_assert_int_eq(vtp_result_init(&res), 0);
-    ck_assert_int_eq(vtp_pipeline_run(seg, &res, NULL), 0);
-    vtp_segment_clear(seg);
-    vtp_wbuf b;
-    vtp_wbuf_init(&b);
-    vtp_proto_write_result(&b, &res);
-    vtp_result_clear(&res);
-    ck_assert_int_eq(zmq_send(peer, b.data, b.len, 0), (int)b.len);
-    vtp_wbuf_free(&b);
-}
 
 /* Steps the dispatcher until peer receives a SEGMENT; its index. */
 static uint32_t next_segment(rig *r, void *peer)
@@ -236,7 +174,7 @@ START_TEST(test_dispatcher_unreachable_peer_costs_no_attempt)
     for (int k = 0; k < VTP_SEGMENT_ATTEMPTS + 1; k++) {
         char id[16];
         snprintf(id, sizeof(id), "ghost-%d", k);
-        void *ghost = ready_peer(r.zctx, id, 1);
+        void *ghost = up_ready_peer(r.zctx, ENDPOINT, id, 1);
         wait_reachable(router, id, 1);
         zmq_close(ghost);
         wait_reachable(router, id, 0);
@@ -251,7 +189,7 @@ START_TEST(test_dispatcher_unreachable_peer_costs_no_attempt)
     }
 
     /* A worker that stays gets the first segment. */
-    void *live = ready_peer(r.zctx, "live", 1);
+    void *live = up_ready_peer(r.zctx, ENDPOINT, "live", 1);
     ck_assert_uint_eq(next_segment(&r, live), 0);
     ck_assert_int_eq(vtp_dispatcher_busy(r.d), 1);
     ck_assert_int_eq(r.e.n, 0);
@@ -268,7 +206,7 @@ START_TEST(test_dispatcher_large_segments_wait_for_arrival)
 {
     rig r;
     rig_open(&r, "rawvideo", 640, 480, 0.5);
-    void *peer = ready_peer(r.zctx, "worker", 2);
+    void *peer = up_ready_peer(r.zctx, ENDPOINT, "worker", 2);
 
     uint32_t first = next_segment(&r, peer);
     ck_assert_uint_eq(first, 0);
@@ -300,7 +238,7 @@ START_TEST(test_dispatcher_lease_ends_at_its_measured_limit)
     enum { LEASE_MS = 400 };
     rig r;
     rig_open_lease(&r, "ffv1", 32, 24, 0.5, LEASE_MS);      /* 4 segments of 5 frames */
-    void *slow = ready_peer(r.zctx, "slow", 1);
+    void *slow = up_ready_peer(r.zctx, ENDPOINT, "slow", 1);
     vtp_segment seg;
 
     next_segment_keep(&r, slow, &seg);
@@ -308,7 +246,7 @@ START_TEST(test_dispatcher_lease_ends_at_its_measured_limit)
     int64_t t0 = vtp_clock_ms();
     while (vtp_clock_ms() - t0 < 100)
         nap_ms(5);
-    answer(slow, &seg);
+    up_answer(slow, &seg);
     next_segment_keep(&r, slow, &seg);
     uint32_t held = seg.index;
     vtp_segment_clear(&seg);
@@ -316,7 +254,7 @@ START_TEST(test_dispatcher_lease_ends_at_its_measured_limit)
 
     /* Another worker answers whatever it gets at once, until it gets the
      * segment the first holds. */
-    void *quick = ready_peer(r.zctx, "quick", 1);
+    void *quick = up_ready_peer(r.zctx, ENDPOINT, "quick", 1);
     int64_t last_word = 0;
     for (;;) {
         ck_assert_msg(vtp_clock_ms() - leased < 20000,
@@ -328,20 +266,20 @@ START_TEST(test_dispatcher_lease_ends_at_its_measured_limit)
         ck_assert_int_eq(vtp_dispatcher_poll(r.d, NULL, 0, 10) >= 0, 1);
         ck_assert_int_eq(vtp_dispatcher_step(r.d), 0);
         ck_assert_msg(r.e.n == 0, "the job ended: %s", r.e.why);
-        if (took_segment_keep(quick, &seg) < 0)
+        if (up_took_segment(quick, &seg) < 0)
             continue;
         if (seg.index == held)
             break;
-        answer(quick, &seg);
+        up_answer(quick, &seg);
     }
     ck_assert_int_ge(vtp_clock_ms() - leased, LEASE_MS);
-    answer(quick, &seg);
+    up_answer(quick, &seg);
     /* The job ends well: every segment is in. */
     while (r.e.n == 0) {
         ck_assert_int_eq(vtp_dispatcher_poll(r.d, NULL, 0, 10) >= 0, 1);
         ck_assert_int_eq(vtp_dispatcher_step(r.d), 0);
-        if (took_segment_keep(quick, &seg) >= 0)
-            answer(quick, &seg);
+        if (up_took_segment(quick, &seg) >= 0)
+            up_answer(quick, &seg);
         if (vtp_clock_ms() - last_word >= 100) {
             say_progress(slow, held);
             last_word = vtp_clock_ms();
@@ -375,14 +313,14 @@ START_TEST(test_dispatcher_job_opens_on_its_own_thread)
 
     rig r;
     rig_open_with(&r, "ffv1", 32, 24, 0.5, 0, 1);
-    void *peer = ready_peer(r.zctx, "w", 1);
+    void *peer = up_ready_peer(r.zctx, ENDPOINT, "w", 1);
     int segments = 0;
     while (r.e.n == 0) {
         ck_assert_int_eq(vtp_dispatcher_poll(r.d, NULL, 0, 10) >= 0, 1);
         ck_assert_int_eq(vtp_dispatcher_step(r.d), 0);
         vtp_segment seg;
-        if (took_segment_keep(peer, &seg) >= 0) {
-            answer(peer, &seg);
+        if (up_took_segment(peer, &seg) >= 0) {
+            up_answer(peer, &seg);
             segments++;
         }
     }

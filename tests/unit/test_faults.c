@@ -28,6 +28,7 @@
 
 #include "suites.h"
 #include "unit_media.h"
+#include "unit_peer.h"
 #include "vtp_buf.h"
 #include "vtp_dispatcher.h"
 #include "vtp_error.h"
@@ -414,59 +415,6 @@ static void rig_close(rig *r)
     um_rmdir(r->dir);
 }
 
-static void *ready_peer(void *zctx)
-{
-    void *s = zmq_socket(zctx, ZMQ_DEALER);
-    ck_assert_ptr_nonnull(s);
-    ck_assert_int_eq(zmq_setsockopt(s, ZMQ_ROUTING_ID, "worker", 6), 0);
-    ck_assert_int_eq(zmq_connect(s, ENDPOINT), 0);
-    vtp_wbuf b;
-    vtp_wbuf_init(&b);
-    vtp_proto_write_ready(&b, &(vtp_ready){.threads = 1, .heartbeat = 1});
-    ck_assert_int_eq(zmq_send(s, b.data, b.len, 0), (int)b.len);
-    vtp_wbuf_free(&b);
-    return s;
-}
-
-/* Whether peer has received a SEGMENT (then in *seg, for the caller to
- * clear); other messages (heartbeats) are read and dropped. */
-static int took_segment(void *peer, vtp_segment *seg)
-{
-    zmq_msg_t m, frames;
-    int type = 0;
-    zmq_msg_init(&m);
-    zmq_msg_init(&frames);
-    if (zmq_msg_recv(&m, peer, ZMQ_DONTWAIT) >= 0) {
-        ck_assert_int_eq(vtp_proto_type(zmq_msg_data(&m), zmq_msg_size(&m), &type), 0);
-        if (zmq_msg_more(&m))
-            ck_assert_int_ge(zmq_msg_recv(&frames, peer, 0), 0);
-    }
-    if (type == VTP_MSG_SEGMENT) {
-        ck_assert_int_eq(vtp_segment_init(seg), 0);
-        ck_assert_int_eq(vtp_proto_read_segment_ref(zmq_msg_data(&m), zmq_msg_size(&m), NULL,
-                                                    zmq_msg_data(&frames), zmq_msg_size(&frames),
-                                                    NULL, seg),
-                         0);
-    }
-    zmq_msg_close(&frames);
-    zmq_msg_close(&m);
-    return type == VTP_MSG_SEGMENT;
-}
-
-/* As a worker does: encodes seg (and clears it), sends the RESULT. */
-static void answer(void *peer, vtp_segment *seg)
-{
-    vtp_result res;
-    ck_assert_int_eq(vtp_result_init(&res), 0);
-    ck_assert_int_eq(vtp_pipeline_run(seg, &res, NULL), 0);
-    vtp_segment_clear(seg);
-    vtp_wbuf b;
-    vtp_wbuf_init(&b);
-    vtp_proto_write_result(&b, &res);
-    vtp_result_clear(&res);
-    ck_assert_int_eq(zmq_send(peer, b.data, b.len, 0), (int)b.len);
-    vtp_wbuf_free(&b);
-}
 
 /* Runs the job to its end (resumed: overwrite, as a service resumes a
  * running job) with the test as its one worker; returns how many segments
@@ -492,13 +440,13 @@ static int run_job(rig *r, int resumed, ended *e)
                                 &err, why, sizeof(why));
     ck_assert_msg(job != NULL, "%s", why);
     ck_assert_int_eq(vtp_dispatcher_add(d, job, 0), 0);
-    void *peer = ready_peer(zctx);
+    void *peer = up_ready_peer(zctx, ENDPOINT, "worker", 1);
     while (e->n == 0) {
         vtp_segment seg;
         ck_assert_int_ge(vtp_dispatcher_poll(d, NULL, 0, 10), 0);
         ck_assert_int_eq(vtp_dispatcher_step(d), 0);
-        if (took_segment(peer, &seg)) {
-            answer(peer, &seg);
+        if (up_took_segment(peer, &seg) >= 0) {
+            up_answer(peer, &seg);
             sent++;
         }
     }
