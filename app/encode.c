@@ -32,6 +32,9 @@ typedef struct outcome {
     size_t why_size;
     vtp_job_progress final;     /* the job's figures as it ended */
     double media_cpu;           /* of the media threads of the jobs that ended */
+    const vtp_encode_cfg *cfg;
+    int64_t timed_job;          /* the job whose segments go to cfg->on_segment */
+    double t0;                  /* when the encode started */
 } outcome;
 
 static void on_end(void *opaque, vtp_job *job, int status, const char *why)
@@ -43,6 +46,16 @@ static void on_end(void *opaque, vtp_job *job, int status, const char *why)
     o->status = status;
     if (status < 0)
         snprintf(o->why, o->why_size, "%s", why);
+}
+
+static void on_lease(void *opaque, const vtp_lease_report *r)
+{
+    outcome *o = opaque;
+    if (r->job != o->timed_job)
+        return;     /* a first pass's */
+    vtp_segment_time t = {.index = r->index, .frames = r->frames, .threads = r->threads,
+                          .sent = r->sent - o->t0, .done = r->done - o->t0, .cpu = r->cpu};
+    o->cfg->on_segment(o->cfg->segment_opaque, &t);
 }
 
 static void report(const vtp_encode_cfg *cfg, vtp_dispatcher *d, vtp_job *job, double t0,
@@ -129,7 +142,7 @@ int vtp_encode_run_stats(const vtp_encode_cfg *cfg, vtp_encode_stats *stats, cha
     double t0 = vtp_clock_now();
     int workers = cfg->jobs > 0 ? cfg->jobs : vtp_cpu_count();
     int two = cfg->passes == 2;
-    outcome out = {.why = why, .why_size = why_size};
+    outcome out = {.why = why, .why_size = why_size, .cfg = cfg, .t0 = t0};
     char endpoint[64];
     void *zctx = NULL;
     vtp_dispatcher *d = NULL;
@@ -157,6 +170,7 @@ int vtp_encode_run_stats(const vtp_encode_cfg *cfg, vtp_encode_stats *stats, cha
         .pass = two ? 2 : 0,
         .passrec = rec,
     };
+    out.timed_job = jc.id;      /* the pass that writes the output */
     /* Both passes are opened, so every setting is checked, before any work. */
     if (!(job = vtp_job_open(&jc, &err, why, why_size)) ||
         (err = vtp_job_check(job, why, why_size)) < 0) {
@@ -178,7 +192,8 @@ int vtp_encode_run_stats(const vtp_encode_cfg *cfg, vtp_encode_stats *stats, cha
 
     snprintf(endpoint, sizeof(endpoint), "inproc://vtpool-encode-%p", (void *)&out);
     const char *eps[] = {endpoint};
-    vtp_dispatcher_cfg dc = {.endpoints = eps, .nendpoints = 1, .on_end = on_end, .opaque = &out};
+    vtp_dispatcher_cfg dc = {.endpoints = eps, .nendpoints = 1, .on_end = on_end,
+                             .on_lease = cfg->on_segment ? on_lease : NULL, .opaque = &out};
     if (!(zctx = zmq_ctx_new()) || !(dc.zctx = zctx, d = vtp_dispatcher_new(&dc)) ||
         !(node = vtp_node_start(zctx, endpoint, workers))) {
         ret = VTP_ERR_ZMQ;

@@ -14,6 +14,8 @@ static const char usage[] =
     "                    [--repeat N] [--json FILE] [--csv FILE] [-o NAME.EXT]\n"
     "       vtpool bench INPUT --quality LENGTHS [encode options]\n"
     "       vtpool bench INPUT --quality plan [--cores 2,16] [--pass 2 -b RATE] [encode options]\n"
+    "       vtpool bench INPUT --simulate 16,32,64 [--cores 1,2,...] [encode options]\n"
+    "                    [--repeat N] [--json FILE] [--csv FILE] [-o NAME.EXT]\n"
     "\n"
     "Runs the same encode with each worker count and prints, per count: frames per\n"
     "second, speedup over one worker, efficiency (fps at N / (N x fps at 1)), CPU\n"
@@ -39,6 +41,16 @@ static const char usage[] =
     "                         allowed: it changes time, not bits); prints each point\n"
     "                         and the BD-rate against the whole encode; with --pass 2\n"
     "                         -b RATE, two-pass encodes at 1.5, 1, 0.75 and 0.5 x RATE\n"
+    "  --simulate LIST        instead: predicts the encode at these core counts (any,\n"
+    "                         e.g. 16,32,64). Runs it at each count of --cores, timing\n"
+    "                         every segment (thread-seconds from being handed to a\n"
+    "                         worker to its result), plans the cuts again for each\n"
+    "                         count over the frames of the run at the largest one,\n"
+    "                         each frame costing what it cost there, and hands them\n"
+    "                         to that many single-threaded slots in order. Prints wall\n"
+    "                         time, efficiency (segment time / (cores x wall)), the\n"
+    "                         tail (first idle slot to the end) and speedup at every\n"
+    "                         count, and the prediction against each count that ran\n"
     "  encode options         -c, --crf, -b, --preset, -x, --vf, --audio, --segment as\n"
     "                         for 'vtpool encode' (see 'vtpool encode --help')\n";
 
@@ -61,10 +73,13 @@ static int parse_lengths(const char *list, double *lengths, int max)
     return n;
 }
 
-/* Worker counts for --quality plan: any positive number, this machine's
- * cores or not. Their count, or -1 after printing why. */
-static int parse_workers(const char *list, int *workers)
+/* Worker counts for --quality plan and --simulate (opt): any positive
+ * number, this machine's cores or not. Their count, or -1 after printing
+ * why. */
+static int parse_workers(const char *opt, const char *list, int *workers)
 {
+    char fmt[96];
+    snprintf(fmt, sizeof(fmt), "%s takes whole numbers like 2,16, not '%%s'", opt);
     char *copy = strdup(list), *save = NULL;
     int n = 0;
     for (char *tok = copy ? strtok_r(copy, ",", &save) : NULL; tok;
@@ -72,7 +87,7 @@ static int parse_workers(const char *list, int *workers)
         double v;
         if (n == VTP_BENCH_MAX_COUNTS || vtp_cli_number(tok, 1, 4096, &v) < 0 || v != (int)v) {
             free(copy);
-            vtp_cli_usage_error("bench", "--cores takes whole numbers like 2,16, not '%s'", list);
+            vtp_cli_usage_error("bench", fmt, list);
             return -1;
         }
         workers[n++] = (int)v;
@@ -149,9 +164,19 @@ int vtp_cmd_bench(int argc, char **argv)
         status = vtp_cli_usage_error("bench", "%s", "--pass 2 goes with --quality plan");
         goto end;
     }
+    if (extra.simulate && (extra.quality || extra.baseline)) {
+        status = vtp_cli_usage_error("bench", "%s", "--simulate goes with neither --quality nor "
+                                                    "--baseline");
+        goto end;
+    }
+    if (extra.simulate &&
+        (cfg.nsimulate = parse_workers("--simulate", extra.simulate, cfg.simulate)) <= 0) {
+        status = VTP_EXIT_USAGE;
+        goto end;
+    }
     if (plan) {
         int workers[VTP_BENCH_MAX_COUNTS] = {2, 16}, n = 2;
-        if (extra.cores && (n = parse_workers(extra.cores, workers)) <= 0) {
+        if (extra.cores && (n = parse_workers("--cores", extra.cores, workers)) <= 0) {
             status = VTP_EXIT_USAGE;
             goto end;
         }
@@ -171,7 +196,8 @@ int vtp_cmd_bench(int argc, char **argv)
         cfg.repeat = extra.repeat;
         cfg.json_path = extra.json;
         cfg.csv_path = extra.csv;
-        ret = vtp_bench_run(&cfg, why, sizeof(why));
+        ret = cfg.nsimulate ? vtp_bench_simulate(&cfg, why, sizeof(why))
+                            : vtp_bench_run(&cfg, why, sizeof(why));
     }
     if (ret < 0)
         vtp_log_line("bench: %s", why);

@@ -15,7 +15,7 @@
 enum {
     OPT_CRF = 256, OPT_PRESET, OPT_VF, OPT_AUDIO, OPT_SEGMENT, OPT_PROGRESS, OPT_SERVER,
     OPT_FILE, OPT_PRIORITY, OPT_CORES, OPT_BASELINE, OPT_JSON, OPT_CSV, OPT_REPEAT,
-    OPT_QUALITY, OPT_KEY, OPT_SERVER_KEY, OPT_ON_ERROR, OPT_PASS,
+    OPT_QUALITY, OPT_KEY, OPT_SERVER_KEY, OPT_ON_ERROR, OPT_PASS, OPT_SIMULATE,
 };
 
 static const struct option long_options[] = {
@@ -39,6 +39,7 @@ static const struct option long_options[] = {
     {"csv", required_argument, NULL, OPT_CSV},
     {"repeat", required_argument, NULL, OPT_REPEAT},
     {"quality", required_argument, NULL, OPT_QUALITY},
+    {"simulate", required_argument, NULL, OPT_SIMULATE},
     {"key", required_argument, NULL, OPT_KEY},
     {"on-error", required_argument, NULL, OPT_ON_ERROR},
     {"pass", required_argument, NULL, OPT_PASS},
@@ -100,6 +101,7 @@ static int allowed(int opt, int mode)
     case OPT_CSV:
     case OPT_REPEAT:
     case OPT_QUALITY:
+    case OPT_SIMULATE:
         return mode == VTP_CLI_BENCH;
     default:
         return 1;
@@ -203,6 +205,9 @@ int vtp_cli_parse_job(int argc, char **argv, const char *cmd, int mode, const ch
             break;
         case OPT_QUALITY:
             extra->quality = optarg;
+            break;
+        case OPT_SIMULATE:
+            extra->simulate = optarg;
             break;
         case OPT_KEY:
             extra->key = optarg;

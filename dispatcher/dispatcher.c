@@ -404,8 +404,17 @@ static void on_result(vtp_dispatcher *d, peer *p, zmq_msg_t *body)
         free(res);
         return;
     }
-    if (res->status == 0 && !l.expired)
-        measure(&d->jobs[i], p, &l, vtp_clock_ms());
+    if (res->status == 0 && !l.expired) {
+        int64_t now = vtp_clock_ms();
+        measure(&d->jobs[i], p, &l, now);
+        if (d->cfg.on_lease)
+            d->cfg.on_lease(d->cfg.opaque,
+                            &(vtp_lease_report){.job = l.job, .index = l.index,
+                                                .threads = l.threads, .frames = res->frames,
+                                                .sent = (double)l.sent / 1e3,
+                                                .done = (double)now / 1e3,
+                                                .cpu = res->cpu_seconds});
+    }
     int ret = vtp_job_result(d->jobs[i].job, p->tag, res, why, sizeof(why));
     if (ret < 0)
         end_job(d, i, ret, why);

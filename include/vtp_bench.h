@@ -26,6 +26,8 @@ typedef struct vtp_bench_cfg {
     const char *json_path;          /* or NULL */
     const char *csv_path;           /* or NULL */
     int passes;                     /* --quality plan: 2 compares two-pass encodes */
+    int simulate[VTP_BENCH_MAX_COUNTS];  /* --simulate: virtual core counts */
+    int nsimulate;
 } vtp_bench_cfg;
 
 /* One measured point. */
@@ -64,6 +66,71 @@ int vtp_bench_quality(const vtp_bench_cfg *cfg, const double *lengths, int nleng
  * and 1.5 times the -b in cfg->opts. */
 int vtp_bench_quality_plan(const vtp_bench_cfg *cfg, const int *workers, int nworkers, char *why,
                            size_t why_size);
+
+/* Measured segment times replayed at N virtual cores: runs the encode at
+ * each of cfg->counts (best of cfg->repeat), recording every segment's
+ * frames and thread-seconds (from being handed to a worker to its result,
+ * times its codec threads); for each count of cfg->counts and
+ * cfg->simulate, plans the cuts again from the input's video packets as
+ * the splitter would, each new segment costing what its frames cost in the
+ * run at the largest count, and hands them out on single-threaded slots as
+ * the dispatcher does (vtp_simulate). Prints the predicted wall time,
+ * efficiency, tail and speed-up at each count, and for the counts that
+ * ran, the prediction against the measured wall time. */
+int vtp_bench_simulate(const vtp_bench_cfg *cfg, char *why, size_t why_size);
+
+/* A measured segment, in presentation order. */
+typedef struct vtp_sim_segment {
+    int64_t frames;
+    double cost;                    /* thread-seconds */
+} vtp_sim_segment;
+
+/* A video packet of the input, in decode order, its times in frames from
+ * the first (VTP_CUT_NO_TS when it has none). */
+typedef struct vtp_sim_packet {
+    int64_t ts, dts;                /* pts (or dts without one), dts */
+    int key;                        /* decoding can start cleanly here */
+} vtp_sim_packet;
+
+/* How a job plans its cuts (vtp_cutter.h), in frames. */
+typedef struct vtp_sim_plan {
+    int64_t target;                 /* the longest segment */
+    int64_t min_len;                /* the shortest planned one */
+    int64_t grid;                   /* the encoder's keyframe interval; 0: none */
+    int64_t long_gop;               /* no keyframe for this long: the splitter decodes */
+    int spread;                     /* 2 for a length the user chose, else 1 */
+} vtp_sim_plan;
+
+/* What the slots did with the segments. */
+typedef struct vtp_sim_result {
+    int segments;
+    double wall;                    /* from the first segment handed out to the last done */
+    double busy;                    /* the segments' times, summed */
+    double efficiency;              /* busy / (slots x wall) */
+    double tail;                    /* from the first slot left with nothing to do
+                                       (0 where one never gets a segment) to the end */
+} vtp_sim_result;
+
+/* Hands costs[0..n) out in order, each to the slot free first (of those
+ * free together, the first), on `slots` slots of one thread each, every
+ * segment ready from the start. 0, or VTP_ERR_NOMEM (or VTP_ERR_USAGE
+ * without a slot). */
+int vtp_sim_schedule(const double *costs, int n, int slots, vtp_sim_result *out);
+
+/* The plan's cuts for `workers` workers over the measured segments'
+ * frames, as the splitter makes them: the cutter (vtp_cutter.h) fed the
+ * input's video packets, and past a long GOP the planned lengths exactly,
+ * as the splitter cuts the frames it decodes then. Each new segment costs
+ * its share of the measured segments it covers (each one's cost spread
+ * evenly over its frames). Returns the count, with *costs (malloc'd)
+ * their thread-seconds, or VTP_ERR_NOMEM. */
+int vtp_sim_replan(const vtp_sim_segment *measured, int n, const vtp_sim_packet *pkts,
+                   int64_t npkts, const vtp_sim_plan *plan, int workers, double **costs);
+
+/* Both: the plan for `workers` over the measured segments, on `workers`
+ * slots. 0 or negative (as vtp_sim_schedule). */
+int vtp_simulate(const vtp_sim_segment *measured, int n, const vtp_sim_packet *pkts,
+                 int64_t npkts, const vtp_sim_plan *plan, int workers, vtp_sim_result *out);
 
 /* Bjontegaard delta rate, in percent: the average bitrate difference of
  * curve b against curve a over the quality range both cover (log-rate as a

@@ -36,6 +36,7 @@ typedef struct vtp_cli_extra {
     const char *csv;            /* bench: --csv FILE */
     int repeat;                 /* bench: --repeat N */
     const char *quality;        /* bench: --quality LENGTHS */
+    const char *simulate;       /* bench: --simulate CORES */
     const char *key;            /* submit: --key FILE */
     const char *server_key;     /* submit: --server-key FILE */
 } vtp_cli_extra;

@@ -54,6 +54,19 @@ typedef struct vtp_dispatcher vtp_dispatcher;
  * negative with a one-line reason. The job is destroyed right after. */
 typedef void (*vtp_job_end_fn)(void *opaque, vtp_job *job, int status, const char *why);
 
+/* A segment's good result came back from the worker its lease went to
+ * (for measurements: bench replays these times). */
+typedef struct vtp_lease_report {
+    int64_t job;
+    uint32_t index;
+    int threads;                        /* codec threads the lease had */
+    int64_t frames;                     /* encoded */
+    double sent, done;                  /* vtp_clock_now() seconds: handed out, result taken */
+    double cpu;                         /* the worker thread's CPU seconds on it */
+} vtp_lease_report;
+
+typedef void (*vtp_lease_fn)(void *opaque, const vtp_lease_report *r);
+
 typedef struct vtp_dispatcher_cfg {
     void *zctx;
     const char *const *endpoints;       /* to bind */
@@ -64,7 +77,8 @@ typedef struct vtp_dispatcher_cfg {
     int network;                        /* endpoints face a network: cap message sizes */
     const struct vtp_keypair *curve;    /* CURVE server keys, or NULL */
     vtp_job_end_fn on_end;
-    void *opaque;
+    vtp_lease_fn on_lease;              /* may be NULL */
+    void *opaque;                       /* of both */
 } vtp_dispatcher_cfg;
 
 /* NULL on failure (a reason was printed). */

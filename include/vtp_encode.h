@@ -28,6 +28,18 @@ typedef struct vtp_progress {
 
 typedef void (*vtp_progress_fn)(void *opaque, const vtp_progress *p);
 
+/* One segment of the output, as the dispatcher measured it (for bench). */
+typedef struct vtp_segment_time {
+    uint32_t index;             /* in presentation order, from 0 */
+    int64_t frames;             /* encoded */
+    int threads;                /* codec threads it had */
+    double sent, done;          /* seconds since the encode started: handed to a
+                                   worker, its result taken */
+    double cpu;                 /* the worker thread's CPU seconds on it */
+} vtp_segment_time;
+
+typedef void (*vtp_segment_fn)(void *opaque, const vtp_segment_time *t);
+
 typedef struct vtp_encode_cfg {
     const char *input;
     const char *output;
@@ -42,6 +54,9 @@ typedef struct vtp_encode_cfg {
     int passes;                 /* 2: two-pass encoding (vtp_passrec.h); else one */
     vtp_progress_fn progress;   /* may be NULL */
     void *progress_opaque;
+    vtp_segment_fn on_segment;  /* may be NULL: each segment of the pass that
+                                   writes the output, as its result comes */
+    void *segment_opaque;
     volatile sig_atomic_t *stop; /* set by a signal handler; may be NULL */
 } vtp_encode_cfg;
 
