@@ -363,35 +363,6 @@ typedef struct sim_point {
     double measured;                /* the wall time of the run at this count, or 0 */
 } sim_point;
 
-/* A number in the ':'-separated KEY=VALUE list of codec option `name`. */
-static long param_number(const vtp_enc_opts *o, const char *name, const char *key)
-{
-    const AVDictionaryEntry *e = av_dict_get(o->codec_opts, name, NULL, 0);
-    size_t n = strlen(key);
-    for (const char *at = e ? e->value : NULL; at && *at;
-         at = strchr(at, ':') ? strchr(at, ':') + 1 : NULL)
-        if (!strncmp(at, key, n) && at[n] == '=')
-            return strtol(at + n + 1, NULL, 10);
-    return 0;
-}
-
-/* The encoder's keyframe interval in frames as the job plans with it
- * (keyint_seconds() in dispatcher/job.c): -g or the encoder's own keyint,
- * else x264's and x265's default of 250; 0 when unknown. */
-static int64_t keyint_frames(const vtp_enc_opts *o)
-{
-    const AVDictionaryEntry *g = av_dict_get(o->codec_opts, "g", NULL, 0);
-    const char *params = !strcmp(o->encoder, "libx264")   ? "x264-params"
-                         : !strcmp(o->encoder, "libx265") ? "x265-params"
-                                                          : NULL;
-    long frames = g ? strtol(g->value, NULL, 10) : 0;
-    if (frames <= 0 && params)
-        frames = param_number(o, params, "keyint");
-    if (frames <= 0 && params)
-        frames = 250;
-    return frames > 0 ? frames : 0;
-}
-
 /* The job's plan (vtp_job_open) in frames at fps: planned from the
  * duration by default, or --segment S with its finer tail. */
 static void plan_of(const vtp_bench_cfg *cfg, double fps, vtp_sim_plan *plan)
@@ -401,9 +372,8 @@ static void plan_of(const vtp_bench_cfg *cfg, double fps, vtp_sim_plan *plan)
     double min = planned ? VTP_PLAN_MIN_S : VTP_TAIL_MIN_S;
     plan->target = llround(target * fps) > 0 ? llround(target * fps) : 1;
     plan->min_len = llround(min * fps);
-    plan->grid = planned ? keyint_frames(&cfg->opts) : 0;
-    /* 1.5 segments with --segment (VTP_LONG_GOP_FACTOR in job.c). */
-    plan->long_gop = llround((planned ? VTP_LONG_GOP_S : 1.5 * target) * fps);
+    plan->grid = planned ? vtp_enc_opts_keyint(&cfg->opts) : 0;
+    plan->long_gop = llround((planned ? VTP_LONG_GOP_S : VTP_LONG_GOP_FACTOR * target) * fps);
     plan->spread = planned ? 1 : 2;
 }
 

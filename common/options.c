@@ -37,6 +37,33 @@ int vtp_enc_opts_copy(vtp_enc_opts *dst, const vtp_enc_opts *src)
     return 0;
 }
 
+/* A number in the ':'-separated KEY=VALUE list of codec option `name`. */
+static long param_number(const vtp_enc_opts *o, const char *name, const char *key)
+{
+    const AVDictionaryEntry *e = av_dict_get(o->codec_opts, name, NULL, 0);
+    size_t n = strlen(key);
+    for (const char *at = e ? e->value : NULL; at && *at;
+         at = strchr(at, ':') ? strchr(at, ':') + 1 : NULL)
+        if (!strncmp(at, key, n) && at[n] == '=')
+            return strtol(at + n + 1, NULL, 10);
+    return 0;
+}
+
+long vtp_enc_opts_keyint(const vtp_enc_opts *o)
+{
+    const AVDictionaryEntry *g = av_dict_get(o->codec_opts, "g", NULL, 0);
+    const char *enc = o->encoder ? o->encoder : "";
+    const char *params = !strcmp(enc, "libx264")   ? "x264-params"
+                         : !strcmp(enc, "libx265") ? "x265-params"
+                                                   : NULL;
+    long frames = g ? strtol(g->value, NULL, 10) : 0;
+    if (frames <= 0 && params)
+        frames = param_number(o, params, "keyint");
+    if (frames <= 0 && params)
+        frames = 250;
+    return frames > 0 ? frames : 0;
+}
+
 int vtp_enc_opts_validate(const vtp_enc_opts *o, char *why, size_t why_size)
 {
     const char *name = o->encoder ? o->encoder : "(none)";

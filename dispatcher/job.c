@@ -56,7 +56,6 @@
 #include "vtp_timeline.h"
 #include "vtp_zsock.h"
 
-#define VTP_LONG_GOP_FACTOR 1.5         /* x segment length without keyframe */
 #define VTP_PROGRESS_EVERY_MS 1000      /* a job's progress goes to its queue this often */
 
 /* FREE -> PENDING (media) -> SENT (scheduler) -> RECEIVED (scheduler) ->
@@ -409,33 +408,12 @@ int vtp_job_check(vtp_job *j, char *why, size_t ws)
     return check_encoder(j, why, ws);
 }
 
-/* A number in the ':'-separated KEY=VALUE list of codec option `name`. */
-static long param_number(const vtp_job *j, const char *name, const char *key)
-{
-    const AVDictionaryEntry *e = av_dict_get(j->opts.codec_opts, name, NULL, 0);
-    size_t n = strlen(key);
-    for (const char *at = e ? e->value : NULL; at && *at; at = strchr(at, ':') ? strchr(at, ':') + 1 : NULL)
-        if (!strncmp(at, key, n) && at[n] == '=')
-            return strtol(at + n + 1, NULL, 10);
-    return 0;
-}
-
-/* The encoder's keyframe interval in seconds, 0 when unknown: -g or the
- * encoder's own keyint as the user set them, else x264's and x265's
- * default of 250 frames. */
+/* The encoder's keyframe interval in seconds, 0 when unknown. */
 static double keyint_seconds(const vtp_job *j)
 {
     const AVStream *st = j->in->streams[j->vidx];
     AVRational rate = st->avg_frame_rate.num > 0 ? st->avg_frame_rate : st->r_frame_rate;
-    const char *enc = j->opts.encoder;
-    const AVDictionaryEntry *g = av_dict_get(j->opts.codec_opts, "g", NULL, 0);
-    long frames = g ? strtol(g->value, NULL, 10) : 0;
-    if (frames <= 0 && !strcmp(enc, "libx264"))
-        frames = param_number(j, "x264-params", "keyint");
-    if (frames <= 0 && !strcmp(enc, "libx265"))
-        frames = param_number(j, "x265-params", "keyint");
-    if (frames <= 0 && (!strcmp(enc, "libx264") || !strcmp(enc, "libx265")))
-        frames = 250;
+    long frames = vtp_enc_opts_keyint(&j->opts);
     if (frames <= 0 || rate.num <= 0 || rate.den <= 0)
         return 0;
     return (double)frames / av_q2d(rate);

@@ -39,6 +39,7 @@ struct vtp_passrec;
 #define VTP_PLAN_MIN_S 2.0              /* ... and its shortest */
 #define VTP_SEGMENT_UNPLANNED_S 10.0    /* default length when the duration is unknown */
 #define VTP_LONG_GOP_S 15.0             /* planned: no keyframe for this long: decode */
+#define VTP_LONG_GOP_FACTOR 1.5         /* --segment S: no keyframe for 1.5 S: decode */
 #define VTP_TAIL_MIN_S 0.5              /* --segment S: the shortest segment of the tail */
 #define VTP_PASS_MIN_S 4.0              /* ... in two-pass encoding */
 #define VTP_WINDOW_MAX_BYTES (2LL << 30)  /* a job's window holds no more (4 segments

@@ -25,6 +25,11 @@ void vtp_enc_opts_clear(vtp_enc_opts *o);
 /* Deep copy; on error dst is left cleared and a negative code returned. */
 int vtp_enc_opts_copy(vtp_enc_opts *dst, const vtp_enc_opts *src);
 
+/* The encoder's keyframe interval in frames, as the cuts are planned with
+ * it: -g or the encoder's own keyint as the user set them, else x264's and
+ * x265's default of 250; 0 when unknown. */
+long vtp_enc_opts_keyint(const vtp_enc_opts *o);
+
 /* Checks that the encoder exists, is a video encoder, and that every option
  * names an AVOption of it (or of AVCodecContext) with a value it accepts.
  * On failure returns VTP_ERR_ENCODER or VTP_ERR_USAGE and writes a one-line
