@@ -85,6 +85,18 @@ struct vtp_dispatcher {
     int wake_fd;                /* eventfd: a job's media thread has news */
 };
 
+static int64_t real_clock_ms(void *opaque)
+{
+    (void)opaque;
+    return vtp_clock_ms();
+}
+
+/* Now, by the clock heartbeats, liveness and leases are kept by. */
+static int64_t now_ms(const vtp_dispatcher *d)
+{
+    return d->cfg.clock_ms(d->cfg.clock_opaque);
+}
+
 vtp_dispatcher *vtp_dispatcher_new(const vtp_dispatcher_cfg *cfg)
 {
     vtp_dispatcher *d = calloc(1, sizeof(*d));
@@ -104,6 +116,8 @@ vtp_dispatcher *vtp_dispatcher_new(const vtp_dispatcher_cfg *cfg)
         d->cfg.liveness = VTP_LIVENESS;
     if (d->cfg.lease_ms <= 0)
         d->cfg.lease_ms = VTP_LEASE_MS;
+    if (!d->cfg.clock_ms)
+        d->cfg.clock_ms = real_clock_ms;
     d->next_tag = 1;
     if (!(d->sock = zmq_socket(cfg->zctx, ZMQ_ROUTER)) ||
         zmq_setsockopt(d->sock, ZMQ_LINGER, &linger, sizeof(linger)) != 0 ||
@@ -302,7 +316,7 @@ static int add_lease(vtp_dispatcher *d, peer *p, const entry *e, uint32_t index,
         p->leases = l;
         p->leases_cap = cap;
     }
-    int64_t now = vtp_clock_ms();
+    int64_t now = now_ms(d);
     double expect = predict_ms(e, p, frames, threads);
     int64_t limit = 0;
     if (expect > 0)
@@ -365,7 +379,7 @@ static void on_ready(vtp_dispatcher *d, zmq_msg_t *id, zmq_msg_t *body)
      * heartbeats; anything on a network endpoint is checked for liveness. */
     p->heartbeat = ready.heartbeat || d->cfg.network;
     p->encoders = ready.encoders;
-    p->last_seen = vtp_clock_ms();
+    p->last_seen = now_ms(d);
     p->next_beat = p->last_seen;
     if (p->heartbeat)
         vtp_log(VTP_LOG_INFO, "worker joined with %d threads", p->slots);
@@ -405,7 +419,7 @@ static void on_result(vtp_dispatcher *d, peer *p, zmq_msg_t *body)
         return;
     }
     if (res->status == 0 && !l.expired) {
-        int64_t now = vtp_clock_ms();
+        int64_t now = now_ms(d);
         measure(&d->jobs[i], p, &l, now);
         if (d->cfg.on_lease)
             d->cfg.on_lease(d->cfg.opaque,
@@ -430,7 +444,7 @@ static void on_progress(vtp_dispatcher *d, peer *p, zmq_msg_t *body)
     arrived(p, (int64_t)m.job_id, m.index);
     for (int k = 0; k < p->nleases; k++)
         if (p->leases[k].job == (int64_t)m.job_id && p->leases[k].index == m.index)
-            p->leases[k].deadline = vtp_clock_ms() + d->cfg.lease_ms;
+            p->leases[k].deadline = now_ms(d) + d->cfg.lease_ms;
     int i = find_job(d, (int64_t)m.job_id);
     if (i >= 0)
         vtp_job_progress_note(d->jobs[i].job, p->tag, m.index, m.frames);
@@ -504,7 +518,7 @@ static int take_message(vtp_dispatcher *d)
     peer *p = find_peer(d, zmq_msg_data(&id), zmq_msg_size(&id));
     if (!p)
         goto end;               /* a peer declared dead: it will announce itself again */
-    p->last_seen = vtp_clock_ms();
+    p->last_seen = now_ms(d);
     if (type == VTP_MSG_RESULT)
         on_result(d, p, &body);
     else if (type == VTP_MSG_PROGRESS)
@@ -634,7 +648,7 @@ static int job_encoder_ok(vtp_job *job, const peer *p)
 
 static void keep_alive(vtp_dispatcher *d)
 {
-    int64_t now = vtp_clock_ms();
+    int64_t now = now_ms(d);
     for (int i = 0; i < d->npeers;) {
         peer *p = &d->peers[i];
         if (!p->heartbeat) {

@@ -61,7 +61,8 @@ typedef struct vtp_lease_report {
     uint32_t index;
     int threads;                        /* codec threads the lease had */
     int64_t frames;                     /* encoded */
-    double sent, done;                  /* vtp_clock_now() seconds: handed out, result taken */
+    double sent, done;                  /* seconds of the dispatcher's clock (vtp_clock_ms()
+                                           unless cfg.clock_ms): handed out, result taken */
     double cpu;                         /* the worker thread's CPU seconds on it */
 } vtp_lease_report;
 
@@ -79,6 +80,11 @@ typedef struct vtp_dispatcher_cfg {
     vtp_job_end_fn on_end;
     vtp_lease_fn on_lease;              /* may be NULL */
     void *opaque;                       /* of both */
+    /* The time heartbeats, liveness and leases are kept by, in ms: NULL is
+     * vtp_clock_ms(); tests pass a fake one and move it themselves. Polls
+     * still wait in real time. Called on the dispatcher's thread only. */
+    int64_t (*clock_ms)(void *clock_opaque);
+    void *clock_opaque;
 } vtp_dispatcher_cfg;
 
 /* NULL on failure (a reason was printed). */

@@ -30,11 +30,32 @@ typedef struct vtp_node_cfg {
     int liveness;                       /* 0 = VTP_LIVENESS */
     const struct vtp_client_keys *keys; /* CURVE, or NULL */
     volatile sig_atomic_t *stop;        /* set by a signal handler; may be NULL */
+    /* The time heartbeats and liveness are kept by, in ms: NULL is
+     * vtp_clock_ms(); tests pass a fake one and step the node. */
+    int64_t (*clock_ms)(void *clock_opaque);
+    void *clock_opaque;
+    const char *threads_endpoint;       /* tests: the threads' socket binds here and
+                                           no thread starts (the test plays them) */
 } vtp_node_cfg;
 
 /* Runs the node until *stop is set or the dispatcher sends STOP. Returns
  * 0, or a negative code when it cannot start (bad endpoint, no threads). */
 int vtp_node_run(void *zctx, const vtp_node_cfg *cfg);
+
+/* The same node, step by step (vtp_node_run steps one until it stops;
+ * tests step one on a fake clock). Starting connects and says READY: 0
+ * with *out set, or a negative code as vtp_node_run's. The cfg is copied;
+ * what it points to must outlive the node. */
+typedef struct vtp_node vtp_node;
+int vtp_node_new(void *zctx, const vtp_node_cfg *cfg, vtp_node **out);
+/* Waits up to timeout_ms for a message and handles it, then does what is
+ * due: a heartbeat, giving up on a silent dispatcher. While it is given
+ * up, a step only waits out the backoff (up to timeout_ms) and then
+ * connects again, dropping the segments no thread has started. 0 to go
+ * on, 1 when the node is to end (STOP, or its sockets failed), or
+ * negative when it cannot connect again. */
+int vtp_node_step(vtp_node *n, long timeout_ms);
+void vtp_node_destroy(vtp_node **self_p);
 
 /* A node inside this process (vtpool encode, serve -j N), on a thread of its
  * own, connected over inproc: no heartbeats, no reconnects. Starting

@@ -36,6 +36,7 @@
 
 #define VTP_MAX_LOCAL 1024
 #define VTP_LOCAL_POLL_MS 50            /* in-process node: how often it checks for a stop */
+#define VTP_STOP_CHECK_MS 50            /* ... and a node waiting to reconnect */
 #define VTP_ENCODERS_MAX 8192           /* bytes of the encoder list */
 #define VTP_MAX_NODE_MESSAGE (1LL << 31)  /* bytes accepted from the network */
 
@@ -63,12 +64,13 @@ struct vtp_node_thread {
     int result;
 };
 
-typedef struct node {
-    const vtp_node_cfg *cfg;
+struct vtp_node {
+    vtp_node_cfg cfg;           /* a copy (what it points to outlives the node) */
     vtp_node_thread *local_run; /* in-process: no heartbeats; NULL otherwise */
     void *zctx;
     void *up;
     void *local;
+    vtp_pool *pool;             /* NULL when a test plays the threads */
     local_peer *peers;
     int npeers;
     pending *queue;
@@ -76,7 +78,12 @@ typedef struct node {
     int threads;
     int heartbeat_ms;
     int liveness;
-} node;
+    int64_t next_beat;          /* ms: the next HEARTBEAT up is due */
+    int64_t heard;              /* ms: the dispatcher's last word */
+    int backoff;                /* ms to wait before the next reconnect */
+    int reconnecting;           /* the dispatcher was given up: */
+    int64_t reconnect_at;       /* ms: connect again then */
+};
 
 static pthread_once_t encoders_once = PTHREAD_ONCE_INIT;
 static char encoders[VTP_ENCODERS_MAX];    /* written once, under encoders_once */
@@ -106,7 +113,7 @@ const char *vtp_node_encoders(void)
     return encoders;
 }
 
-static int send_up(node *n, int type)
+static int send_up(vtp_node *n, int type)
 {
     vtp_wbuf b;
     vtp_wbuf_init(&b);
@@ -119,7 +126,7 @@ static int send_up(node *n, int type)
     return vtp_zsock_send_buf(n->up, &b, ZMQ_DONTWAIT);
 }
 
-static int connect_up(node *n)
+static int connect_up(vtp_node *n)
 {
     int linger = 0;
     int64_t maxmsg = VTP_MAX_NODE_MESSAGE;
@@ -128,17 +135,17 @@ static int connect_up(node *n)
     n->up = zmq_socket(n->zctx, ZMQ_DEALER);
     if (!n->up || zmq_setsockopt(n->up, ZMQ_LINGER, &linger, sizeof(linger)) != 0 ||
         zmq_setsockopt(n->up, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg)) != 0 ||
-        (n->cfg->keys && n->cfg->keys->enabled &&
-         vtp_curve_client(n->up, &n->cfg->keys->kp, n->cfg->keys->server_public) < 0) ||
-        zmq_connect(n->up, n->cfg->connect) != 0) {
-        vtp_log_line("worker: cannot connect to %s: %s", n->cfg->connect,
+        (n->cfg.keys && n->cfg.keys->enabled &&
+         vtp_curve_client(n->up, &n->cfg.keys->kp, n->cfg.keys->server_public) < 0) ||
+        zmq_connect(n->up, n->cfg.connect) != 0) {
+        vtp_log_line("worker: cannot connect to %s: %s", n->cfg.connect,
                      zmq_strerror(zmq_errno()));
         return VTP_ERR_USAGE;
     }
     return send_up(n, VTP_MSG_READY);
 }
 
-static local_peer *idle_peer(node *n)
+static local_peer *idle_peer(vtp_node *n)
 {
     for (int i = 0; i < n->npeers; i++)
         if (!n->peers[i].busy)
@@ -146,7 +153,7 @@ static local_peer *idle_peer(node *n)
     return NULL;
 }
 
-static local_peer *find_peer(node *n, const void *id, size_t len)
+static local_peer *find_peer(vtp_node *n, const void *id, size_t len)
 {
     for (int i = 0; i < n->npeers; i++)
         if (n->peers[i].idlen == len && memcmp(n->peers[i].id, id, len) == 0)
@@ -155,7 +162,7 @@ static local_peer *find_peer(node *n, const void *id, size_t len)
 }
 
 /* Sends the parts to a local thread (taking them). */
-static int dispatch_local(node *n, local_peer *p, zmq_msg_t *parts, int nparts)
+static int dispatch_local(vtp_node *n, local_peer *p, zmq_msg_t *parts, int nparts)
 {
     if (zmq_send(n->local, p->id, p->idlen, ZMQ_SNDMORE) < 0)
         return VTP_ERR_ZMQ;
@@ -198,7 +205,7 @@ static int recv_parts(void *sock, zmq_msg_t *parts, int max, int *nparts)
 
 /* A PROGRESS of no frames for a SEGMENT that has just arrived: the
  * dispatcher sends the next large one only then (vtp_proto.h). */
-static void acknowledge(node *n, const zmq_msg_t *head)
+static void acknowledge(vtp_node *n, const zmq_msg_t *head)
 {
     vtp_progress_msg m = {0};
     if (vtp_proto_segment_id(zmq_msg_data((zmq_msg_t *)head), zmq_msg_size((zmq_msg_t *)head),
@@ -211,7 +218,7 @@ static void acknowledge(node *n, const zmq_msg_t *head)
 }
 
 /* A message from the dispatcher. Returns 1 on STOP. */
-static int from_up(node *n)
+static int from_up(vtp_node *n)
 {
     zmq_msg_t parts[2];
     int nparts, type;
@@ -247,7 +254,7 @@ static int from_up(node *n)
 }
 
 /* A message from a local thread. */
-static void from_local(node *n)
+static void from_local(vtp_node *n)
 {
     zmq_msg_t parts[2];
     int nparts, type;
@@ -283,11 +290,11 @@ static void from_local(node *n)
     }
 }
 
-static int stopped(const node *n)
+static int stopped(const vtp_node *n)
 {
     if (n->local_run)
         return atomic_load(&n->local_run->halt);
-    return n->cfg->stop && *n->cfg->stop;
+    return n->cfg.stop && *n->cfg.stop;
 }
 
 static void report_started(vtp_node_thread *t, int result)
@@ -301,85 +308,172 @@ static void report_started(vtp_node_thread *t, int result)
     pthread_mutex_unlock(&t->lock);
 }
 
+static int64_t real_clock_ms(void *opaque)
+{
+    (void)opaque;
+    return vtp_clock_ms();
+}
+
+/* Now, by the clock heartbeats and liveness are kept by. */
+static int64_t now_ms(const vtp_node *n)
+{
+    return n->cfg.clock_ms(n->cfg.clock_opaque);
+}
+
+static void nap_ms(int64_t ms)
+{
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static void drop_queue(vtp_node *n)
+{
+    for (int i = 0; i < n->nqueue; i++)
+        for (int k = 0; k < n->queue[i].nparts; k++)
+            zmq_msg_close(&n->queue[i].parts[k]);
+    n->nqueue = 0;
+}
+
+void vtp_node_destroy(vtp_node **self_p)
+{
+    vtp_node *n = *self_p;
+    if (!n)
+        return;
+    vtp_pool_destroy(&n->pool);
+    drop_queue(n);
+    if (n->up)
+        zmq_close(n->up);
+    if (n->local)
+        zmq_close(n->local);
+    free(n->peers);
+    free(n->queue);
+    free(n);
+    *self_p = NULL;
+}
+
+static int node_new(void *zctx, const vtp_node_cfg *cfg, vtp_node_thread *local_run,
+                    vtp_node **out)
+{
+    vtp_node *n = calloc(1, sizeof(*n));
+    *out = NULL;
+    if (!n)
+        return VTP_ERR_NOMEM;
+    n->cfg = *cfg;
+    if (!n->cfg.clock_ms)
+        n->cfg.clock_ms = real_clock_ms;
+    n->zctx = zctx;
+    n->local_run = local_run;
+    n->threads = cfg->threads > 0 ? cfg->threads : vtp_cpu_count();
+    n->heartbeat_ms = cfg->heartbeat_ms > 0 ? cfg->heartbeat_ms : VTP_HEARTBEAT_MS;
+    n->liveness = cfg->liveness > 0 ? cfg->liveness : VTP_LIVENESS;
+    n->backoff = VTP_RECONNECT_MIN_MS;
+    n->peers = calloc((size_t)n->threads, sizeof(*n->peers));
+    n->queue = calloc((size_t)n->threads, sizeof(*n->queue));
+    char own[64];
+    snprintf(own, sizeof(own), "inproc://vtp-node-%p", (void *)n);
+    const char *endpoint = cfg->threads_endpoint ? cfg->threads_endpoint : own;
+    int linger = 0;
+    if (!n->peers || !n->queue || !(n->local = zmq_socket(zctx, ZMQ_ROUTER)) ||
+        zmq_setsockopt(n->local, ZMQ_LINGER, &linger, sizeof(linger)) != 0 ||
+        zmq_bind(n->local, endpoint) != 0 ||
+        (!cfg->threads_endpoint && !(n->pool = vtp_pool_new(zctx, endpoint, n->threads)))) {
+        vtp_log_line("worker: cannot start %d threads", n->threads);
+        vtp_node_destroy(&n);
+        return VTP_ERR_NOMEM;
+    }
+    int ret = connect_up(n);
+    if (ret < 0) {
+        vtp_node_destroy(&n);
+        return ret;
+    }
+    n->heard = now_ms(n);
+    n->next_beat = n->heard + n->heartbeat_ms;
+    *out = n;
+    return 0;
+}
+
+int vtp_node_new(void *zctx, const vtp_node_cfg *cfg, vtp_node **out)
+{
+    return node_new(zctx, cfg, NULL, out);
+}
+
+/* Heartbeats up; a dispatcher silent for `liveness` intervals is given
+ * up, to be connected to again after the backoff. */
+static void keep_alive(vtp_node *n)
+{
+    int64_t now = now_ms(n);
+    if (now >= n->next_beat) {
+        send_up(n, VTP_MSG_HEARTBEAT);
+        n->next_beat = now + n->heartbeat_ms;
+    }
+    if (now - n->heard > (int64_t)n->liveness * n->heartbeat_ms) {
+        vtp_log(VTP_LOG_WARNING, "worker: dispatcher silent; reconnecting in %d ms", n->backoff);
+        n->reconnecting = 1;
+        n->reconnect_at = now + n->backoff;
+        if (n->backoff < VTP_RECONNECT_MAX_MS)
+            n->backoff *= 2;
+    }
+}
+
+/* Waits out the backoff, up to timeout_ms at a time and touching no
+ * socket, then connects again (a new socket: a new identity). */
+static int reconnect(vtp_node *n, long timeout_ms)
+{
+    int64_t left = n->reconnect_at - now_ms(n);
+    if (left > 0) {
+        if (timeout_ms > 0)
+            nap_ms(left < timeout_ms ? left : timeout_ms);
+        return 0;
+    }
+    /* The dispatcher has given up on this identity and sent what it
+     * held to others: segments still waiting here are stale. */
+    drop_queue(n);
+    n->reconnecting = 0;
+    int ret = connect_up(n);
+    n->heard = now_ms(n);
+    return ret;
+}
+
+int vtp_node_step(vtp_node *n, long timeout_ms)
+{
+    if (n->reconnecting)
+        return reconnect(n, timeout_ms);
+    zmq_pollitem_t items[] = {{n->up, 0, ZMQ_POLLIN, 0}, {n->local, 0, ZMQ_POLLIN, 0}};
+    if (zmq_poll(items, 2, timeout_ms) < 0 && zmq_errno() != EINTR)
+        return 1;
+    if (items[0].revents & ZMQ_POLLIN) {
+        n->heard = now_ms(n);
+        n->backoff = VTP_RECONNECT_MIN_MS;
+        if (from_up(n) == 1)
+            return 1;
+    }
+    if (items[1].revents & ZMQ_POLLIN)
+        from_local(n);
+    if (!n->local_run)      /* same process: the dispatcher cannot vanish */
+        keep_alive(n);
+    return 0;
+}
+
+/* How long the run loop's next step may wait: till the next heartbeat is
+ * due (a signal interrupts the poll); a node waiting to reconnect looks
+ * for a stop every VTP_STOP_CHECK_MS. */
+static long wait_ms(const vtp_node *n)
+{
+    if (n->local_run)
+        return VTP_LOCAL_POLL_MS;
+    int64_t wait = n->reconnecting ? VTP_STOP_CHECK_MS : n->next_beat - now_ms(n);
+    return wait > 0 ? (long)wait : 0;
+}
+
 static int node_run(void *zctx, const vtp_node_cfg *cfg, vtp_node_thread *local_run)
 {
-    node n = {.cfg = cfg, .zctx = zctx, .local_run = local_run};
-    char endpoint[64];
-    vtp_pool *pool = NULL;
-    int ret = 0;
-
-    n.threads = cfg->threads > 0 ? cfg->threads : vtp_cpu_count();
-    n.heartbeat_ms = cfg->heartbeat_ms > 0 ? cfg->heartbeat_ms : VTP_HEARTBEAT_MS;
-    n.liveness = cfg->liveness > 0 ? cfg->liveness : VTP_LIVENESS;
-    n.peers = calloc((size_t)n.threads, sizeof(*n.peers));
-    n.queue = calloc((size_t)n.threads, sizeof(*n.queue));
-    snprintf(endpoint, sizeof(endpoint), "inproc://vtp-node-%p", (void *)&n);
-    int linger = 0;
-    if (!n.peers || !n.queue || !(n.local = zmq_socket(zctx, ZMQ_ROUTER)) ||
-        zmq_setsockopt(n.local, ZMQ_LINGER, &linger, sizeof(linger)) != 0 ||
-        zmq_bind(n.local, endpoint) != 0 || !(pool = vtp_pool_new(zctx, endpoint, n.threads))) {
-        vtp_log_line("worker: cannot start %d threads", n.threads);
-        ret = VTP_ERR_NOMEM;
-        goto end;
-    }
-    if ((ret = connect_up(&n)) < 0)
-        goto end;
-    report_started(local_run, 0);
-
-    int64_t next_beat = vtp_clock_ms() + n.heartbeat_ms;
-    int64_t heard = vtp_clock_ms();
-    int backoff = VTP_RECONNECT_MIN_MS;
-    while (!stopped(&n)) {
-        zmq_pollitem_t items[] = {{n.up, 0, ZMQ_POLLIN, 0}, {n.local, 0, ZMQ_POLLIN, 0}};
-        int64_t wait = local_run ? VTP_LOCAL_POLL_MS : next_beat - vtp_clock_ms();
-        if (zmq_poll(items, 2, wait > 0 ? (long)wait : 0) < 0 && zmq_errno() != EINTR)
-            break;
-        if (items[0].revents & ZMQ_POLLIN) {
-            heard = vtp_clock_ms();
-            backoff = VTP_RECONNECT_MIN_MS;
-            if (from_up(&n) == 1)
-                break;
-        }
-        if (items[1].revents & ZMQ_POLLIN)
-            from_local(&n);
-        if (local_run)
-            continue;   /* same process: the dispatcher cannot vanish */
-        if (vtp_clock_ms() >= next_beat) {
-            send_up(&n, VTP_MSG_HEARTBEAT);
-            next_beat = vtp_clock_ms() + n.heartbeat_ms;
-        }
-        if (vtp_clock_ms() - heard > (int64_t)n.liveness * n.heartbeat_ms) {
-            vtp_log(VTP_LOG_WARNING, "worker: dispatcher silent; reconnecting in %d ms", backoff);
-            for (int64_t until = vtp_clock_ms() + backoff; vtp_clock_ms() < until && !stopped(&n);) {
-                struct timespec ts = {0, 50 * 1000000};
-                nanosleep(&ts, NULL);
-            }
-            if (backoff < VTP_RECONNECT_MAX_MS)
-                backoff *= 2;
-            /* The dispatcher has given up on this identity and sent what it
-             * held to others: segments still waiting here are stale. */
-            for (int i = 0; i < n.nqueue; i++)
-                for (int k = 0; k < n.queue[i].nparts; k++)
-                    zmq_msg_close(&n.queue[i].parts[k]);
-            n.nqueue = 0;
-            if ((ret = connect_up(&n)) < 0)
-                break;
-            heard = vtp_clock_ms();
-        }
-    }
-end:
-    report_started(local_run, ret < 0 ? ret : 0);
-    vtp_pool_destroy(&pool);
-    for (int i = 0; i < n.nqueue; i++)
-        for (int k = 0; k < n.queue[i].nparts; k++)
-            zmq_msg_close(&n.queue[i].parts[k]);
-    if (n.up)
-        zmq_close(n.up);
-    if (n.local)
-        zmq_close(n.local);
-    free(n.peers);
-    free(n.queue);
-    return ret;
+    vtp_node *n;
+    int ret = node_new(zctx, cfg, local_run, &n);
+    report_started(local_run, ret);
+    while (ret == 0 && !stopped(n))
+        ret = vtp_node_step(n, wait_ms(n));
+    vtp_node_destroy(&n);
+    return ret < 0 ? ret : 0;
 }
 
 int vtp_node_run(void *zctx, const vtp_node_cfg *cfg)

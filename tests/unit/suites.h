@@ -21,6 +21,7 @@ Suite *bench_suite(void);
 Suite *ratealloc_suite(void);
 Suite *spill_suite(void);
 Suite *dispatcher_suite(void);
+Suite *node_suite(void);
 Suite *faults_suite(void);
 
 #endif

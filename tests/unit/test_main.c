@@ -30,6 +30,7 @@ int main(void)
     srunner_add_suite(sr, ratealloc_suite());
     srunner_add_suite(sr, spill_suite());
     srunner_add_suite(sr, dispatcher_suite());
+    srunner_add_suite(sr, node_suite());
     srunner_add_suite(sr, faults_suite());
 
     srunner_run_all(sr, CK_NORMAL);

@@ -30,7 +30,7 @@ int64_t up_took_segment(void *peer, vtp_segment *keep)
     int type = 0;
     zmq_msg_init(&m);
     zmq_msg_init(&frames);
-    if (zmq_msg_recv(&m, peer, ZMQ_DONTWAIT) >= 0) {
+    while (type != VTP_MSG_SEGMENT && zmq_msg_recv(&m, peer, ZMQ_DONTWAIT) >= 0) {
         ck_assert_int_eq(vtp_proto_type(zmq_msg_data(&m), zmq_msg_size(&m), &type), 0);
         if (zmq_msg_more(&m))
             ck_assert_int_ge(zmq_msg_recv(&frames, peer, 0), 0);

@@ -12,9 +12,10 @@
  * `threads` segments with heartbeats (as a worker node does). */
 void *up_ready_peer(void *zctx, const char *endpoint, const char *id, int threads);
 
-/* The index of the SEGMENT peer has received, or -1 if none has come (any
- * other message, a heartbeat, is read and dropped). The segment goes to
- * *keep when it is not NULL (initialised here; the caller clears it). */
+/* The index of the first SEGMENT peer has received, or -1 if none has come
+ * (other messages before it, heartbeats, are read and dropped). The
+ * segment goes to *keep when it is not NULL (initialised here; the caller
+ * clears it). */
 int64_t up_took_segment(void *peer, vtp_segment *keep);
 
 /* Encodes seg (and clears it) as a worker does, and sends the RESULT. */
