@@ -6,7 +6,9 @@
  * and without copies: a SEGMENT goes to the thread that has waited longest,
  * a RESULT or a PROGRESS goes up. Segments that arrive while every thread is busy (after
  * a reconnect, the threads may still be finishing work the dispatcher has
- * already given to others) wait in a small queue.
+ * already given to others) wait in a small queue. The loop is one
+ * vtp_node_step after another, and every deadline is read off cfg.clock_ms,
+ * so that tests can step a node on a fake clock.
  *
  * GUARANTEES
  *  - The dispatcher hears from a live node at least every heartbeat_ms.
