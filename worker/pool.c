@@ -133,8 +133,14 @@ static int serve_segment(vtp_pool *pool, void *sock, zmq_msg_t *msg, zmq_msg_t *
         res.status = ret;
         res.error = strdup("malformed segment message");
     } else {
+        /* The two lines bracket the time this worker holds the segment:
+         * the second is written before the result leaves. */
+        vtp_log(VTP_LOG_DEBUG, "worker: job %lld segment %u: encoding", (long long)seg.job_id,
+                seg.index);
         progress_ctx pc = {sock, seg.job_id, seg.index};
         vtp_pipeline_run_progress(&seg, &res, &pool->cancel, send_progress, &pc);
+        vtp_log(VTP_LOG_DEBUG, "worker: job %lld segment %u: sending the result",
+                (long long)seg.job_id, seg.index);
     }
     vtp_segment_clear(&seg);
 

@@ -13,7 +13,7 @@ svc_make_input "$PWD/in/a.mkv" 12 1
 svc_make_input "$PWD/in/b.mkv" 6 2
 
 svc_start "${HB[@]}"
-svc_worker w1 "${HB[@]}"
+svc_worker w1 "${HB[@]}" -v     # -vv: it logs each segment it takes and answers
 W1=$SVC_LAST_PID
 svc_worker w2 "${HB[@]}"
 W2=$SVC_LAST_PID
@@ -27,11 +27,32 @@ started() {
 }
 svc_until 30 "job $id to have a segment done" started
 
-# Both workers hold a segment while the job has more to send (-j 1 each).
-kill -STOP "$W1"
+# w1 is stopped while it holds a segment. Its last line for the job says
+# whether it does: "encoding" is written when a segment arrives, "sending
+# the result" before the result leaves. Read once w1 is stopped, the line is
+# final; when it is not "encoding", w1 is let go and tried again. (When the
+# service reads faster than the workers encode, w1 can be between
+# segments, and then it has nothing to lose.)
+holds_segment() {
+  local last
+  last=$(grep "worker: job $id segment" "$PWD/w1.log" | tail -n 1)
+  [[ "$last" == *": encoding" ]]
+}
+w1_stopped() {
+  [[ "$(svc_state "$W1")" == T ]]
+}
+stop_w1_holding() {
+  holds_segment || return 1
+  kill -STOP "$W1"
+  svc_until 5 "w1 to stop" w1_stopped
+  holds_segment && return 0
+  kill -CONT "$W1"
+  return 1
+}
+svc_until 30 "w1 to be stopped while it holds a segment" stop_w1_holding
 t_stop=$(date +%s%N)
-log "SIGSTOP w1 (pid $W1) with job $id at: $(svc_job "$id")"
-[[ "$(svc_state "$W1")" == T ]] || fail "w1 is not stopped: state $(svc_state "$W1")"
+held=$(grep "worker: job $id segment" "$PWD/w1.log" | tail -n 1 | sed 's/.*segment \([0-9]*\): .*/\1/')
+log "SIGSTOP w1 (pid $W1) with job $id at $(svc_job "$id"), holding segment $held"
 
 log_has() {
   grep -q "$1" "$SVC_LOG"
@@ -42,9 +63,9 @@ dead_ms=$((($(date +%s%N) - t_stop) / 1000000))
 # The segment is put back right after the worker is buried; the two lines
 # are separate writes, so the second may land a moment after the first.
 resent() {
-  grep -q "job $id segment [0-9]*: .*sending it again" "$SVC_LOG"
+  grep -q "job $id segment $held: .*sending it again" "$SVC_LOG"
 }
-svc_until 5 "the stopped worker's segment to be sent again" resent
+svc_until 5 "segment $held, held by the stopped worker, to be sent again" resent
 log "declared dead after about $dead_ms ms: $(grep -m1 'sending it again' "$SVC_LOG")"
 
 svc_wait "$id" 0 60
