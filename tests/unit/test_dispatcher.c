@@ -225,7 +225,7 @@ START_TEST(test_dispatcher_unreachable_peer_costs_no_attempt)
     void *router = vtp_dispatcher_socket(r.d);
 
     for (int k = 0; k < VTP_SEGMENT_ATTEMPTS + 1; k++) {
-        char id[16];
+        char id[24];
         snprintf(id, sizeof(id), "ghost-%d", k);
         void *ghost = up_ready_peer(r.zctx, ENDPOINT, id, 1);
         wait_reachable(router, id, 1);
@@ -391,7 +391,7 @@ START_TEST(test_dispatcher_retries_are_exact)
     rig_open_with(&r, "ffv1", 32, 24, 0.5, &(rig_cfg){.lease_ms = LEASE_MS});
     void *peers[VTP_SEGMENT_ATTEMPTS];
     for (int k = 0; k < VTP_SEGMENT_ATTEMPTS; k++) {
-        char id[16];
+        char id[24];
         snprintf(id, sizeof(id), "worker-%d", k);
         peers[k] = up_ready_peer(r.zctx, ENDPOINT, id, 1);
         ck_assert_uint_eq(next_segment(&r, peers[k]), 0);
