@@ -94,11 +94,35 @@ count_frames() {
     -show_entries stream=nb_read_packets -of csv=p=0 "$1" | head -n1
 }
 
+# _memo NAME FILE FUNCTION: FUNCTION FILE's output, worked out once per case
+# for each version of FILE (its device, inode, size and modification time
+# name it under $VTP_MEMO): a file compared several times is decoded once.
+# A failed run is not kept.
+_memo() {
+  local name=$1 file=$2 fn=$3 key
+  if [[ -z "${VTP_MEMO:-}" ]]; then
+    "$fn" "$file"
+    return
+  fi
+  key=$(stat -L -c '%d.%i.%s.%.9Y' "$file") || fail "$name: cannot stat $file"
+  if [[ ! -f "$VTP_MEMO/$name.$key" ]]; then
+    "$fn" "$file" >"$VTP_MEMO/$name.$key.part" || {
+      rm -f "$VTP_MEMO/$name.$key.part"
+      return 1
+    }
+    mv "$VTP_MEMO/$name.$key.part" "$VTP_MEMO/$name.$key"
+  fi
+  cat "$VTP_MEMO/$name.$key"
+}
+
 # frame_times FILE: presentation time (s) of each decoded frame of v:0, in
 # output order, one per line. Uses pts_time, or best_effort_timestamp_time
 # when the frame has no pts.
 frame_times() {
   [[ -e "$1" ]] || fail "frame_times: no such file: $1"
+  _memo frame_times "$1" _frame_times
+}
+_frame_times() {
   ffprobe -v error -select_streams v:0 \
     -show_entries frame=pts_time,best_effort_timestamp_time -of flat "$1" |
     awk -F= '
@@ -127,6 +151,9 @@ frame_times() {
 # framemd5 columns: stream, dts, pts, duration, size, hash[, S=n, size, hash of
 # side data]: the frame's hash is the 6th field, not always the last.
 frame_md5s() {
+  _memo frame_md5s "$1" _frame_md5s
+}
+_frame_md5s() {
   ffmpeg "${FFMPEG_Q[@]}" -i "$1" -map 0:v:0 -fps_mode passthrough -f framemd5 - |
     awk -F, '/^#/ { next } NF >= 6 { v = $6; gsub(/ /, "", v); print v }'
 }

@@ -65,8 +65,10 @@ VTP_FAIL_FILE=$work/.fail-reason
 : >"$VTP_FAIL_FILE"
 export VTP_FAIL_FILE
 # vtpool's own temporary files go here, so leftovers can be noticed.
-mkdir -p "$work/tmp" "$work/case"
+mkdir -p "$work/tmp" "$work/case" "$work/memo"
 export TMPDIR=$work/tmp
+# What lib.sh's frame_times and frame_md5s worked out, per file.
+export VTP_MEMO=$work/memo
 
 start=$(date +%s)
 # Not "( ... ) || rc=$?": bash ignores set -e inside a subshell whose status

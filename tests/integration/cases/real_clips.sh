@@ -46,7 +46,6 @@ while read -r name expect; do
   [[ "$expect" == exact:first ]] && ref=first
   case "$expect" in
     exact | exact:first | exact:rate)
-      gen -i "$clip" -map 0:v:0 -c:v ffv1 -fps_mode passthrough "ref-$name.mkv"
       run_vtpool encode "$clip" -o "vt-$name.mkv" -c ffv1 -j 2 --segment 1 --progress none
       # Pixels as the input's, or where FFV1 needs another pixel format
       # (RGB24, palettes) as ffmpeg's transcode converts them (FFmpeg 7.1 and
@@ -54,8 +53,11 @@ while read -r name expect; do
       # which vtpool does not); times as the input has them (ffmpeg's own
       # encode rounds variable frame rates to its encoder's time base).
       got=$(frame_md5s "vt-$name.mkv")
-      [[ "$(frame_md5s "$clip")" == "$got" || "$(frame_md5s "ref-$name.mkv")" == "$got" ]] ||
-        fail "$name: the decoded frames differ from the input's and from ffmpeg's FFV1 transcode"
+      if [[ "$(frame_md5s "$clip")" != "$got" ]]; then
+        gen -i "$clip" -map 0:v:0 -c:v ffv1 -fps_mode passthrough "ref-$name.mkv"
+        [[ "$(frame_md5s "ref-$name.mkv")" == "$got" ]] ||
+          fail "$name: the decoded frames differ from the input's and from ffmpeg's FFV1 transcode"
+      fi
       if [[ "$expect" == exact:rate ]]; then
         assert_rate_grid "$clip" "vt-$name.mkv"
       else
