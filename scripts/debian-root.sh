@@ -3,6 +3,8 @@
 # release, to cover the FFmpeg that release ships.
 #   scripts/debian-root.sh 5.1|7.1|9 [ctest arguments...]
 #   scripts/debian-root.sh 5.1|7.1|9 --run COMMAND   any command, in /src
+#   scripts/debian-root.sh 5.1|7.1|9 --prepare       make the root, install
+#       the packages and fetch the real clips; build and run nothing
 # 5.1 is bookworm, 7.1 trixie and 9 sid (unstable). The root is made once with
 # mmdebstrap from the Debian archive and kept in ~/.cache/vtpool/roots/SUITE;
 # scripts/setup.sh runs inside it, so the package list lives in one place. The
@@ -12,7 +14,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-usage() { echo "usage: $0 5.1|7.1|9 [ctest arguments... | --run COMMAND]" >&2; exit 2; }
+usage() { echo "usage: $0 5.1|7.1|9 [ctest arguments... | --run COMMAND | --prepare]" >&2; exit 2; }
 [[ $# -ge 1 ]] || usage
 version=$1
 shift
@@ -54,6 +56,10 @@ mkdir -p "$root/src"
 if [[ ${1:-} == --run ]]; then
   [[ $# -eq 2 ]] || usage
   inner="set -euo pipefail; cd /src; $2"
+elif [[ ${1:-} == --prepare ]]; then
+  [[ $# -eq 1 ]] || usage
+  inner="set -euo pipefail; cd /src; scripts/setup.sh
+tests/integration/real/fetch.sh \$HOME/.cache/vtpool/real >/dev/null"
 else
 ctest_args=$(printf '%q ' "$@")
 inner=$(cat <<EOF
