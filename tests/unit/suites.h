@@ -23,5 +23,6 @@ Suite *spill_suite(void);
 Suite *dispatcher_suite(void);
 Suite *node_suite(void);
 Suite *faults_suite(void);
+Suite *package_suite(void);
 
 #endif
