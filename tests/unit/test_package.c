@@ -1,7 +1,8 @@
 /* test_package.c -- what HLS and DASH packaging is made of: RFC 6381 codecs
- * strings read from encoders' headers (include/vtp_codecstr.h) and CMAF
+ * strings read from encoders' headers (include/vtp_codecstr.h), CMAF
  * tracks cut into an initialization segment and media segments
- * (include/vtp_cmaf.h), read back by libavformat frame-exact. */
+ * (include/vtp_cmaf.h), read back by libavformat frame-exact, and the
+ * playlists that list them (include/vtp_playlist.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "vtp_cmaf.h"
 #include "vtp_codecstr.h"
 #include "vtp_fileio.h"
+#include "vtp_playlist.h"
 
 #define W 160
 #define H 120
@@ -374,6 +376,154 @@ START_TEST(test_cmaf_refuses_what_would_break_the_track)
 }
 END_TEST
 
+/* ---- playlists ---- */
+
+/* A video track of three segments: 2 s, 2 s and 1 s at 1/25, 100, 150 and
+ * 20 kB, shifted by 2 (B-frames); an audio track cut at the same times. */
+static const vtp_cmaf_info VIDEO_SEGS[] = {
+    {1, 0, 50, 100000}, {2, 50, 50, 150000}, {3, 100, 25, 20000}};
+static const vtp_cmaf_info AUDIO_SEGS[] = {
+    {1, 0, 96000, 32000}, {2, 96000, 96000, 32000}, {3, 192000, 48000, 16000}};
+
+static vtp_track video_track(const char *dir, int w, int h)
+{
+    return (vtp_track){.dir = dir, .codecs = "avc1.64001f", .width = w, .height = h,
+                       .frame_rate = {25, 1}, .time_base = {1, 25}, .shift = 2,
+                       .segs = VIDEO_SEGS, .nsegs = 3};
+}
+
+static vtp_track audio_track(void)
+{
+    return (vtp_track){.dir = "audio", .codecs = "mp4a.40.2", .sample_rate = 48000,
+                       .channels = 2, .time_base = {1, 48000}, .segs = AUDIO_SEGS, .nsegs = 3};
+}
+
+START_TEST(test_playlist_bandwidths)
+{
+    vtp_track v = video_track("720p", 1280, 720);
+    /* Peak: 150 kB in 2 s; average: 270 kB in 5 s. */
+    ck_assert_int_eq(vtp_track_peak_bps(&v), 600000);
+    ck_assert_int_eq(vtp_track_average_bps(&v), 432000);
+    vtp_track a = audio_track();
+    ck_assert_int_eq(vtp_track_peak_bps(&a), 128000);
+    ck_assert_int_eq(vtp_track_average_bps(&a), 128000);
+}
+END_TEST
+
+START_TEST(test_playlist_hls_media_vod_and_event)
+{
+    vtp_track v = video_track("720p", 1280, 720);
+    char *text = NULL;
+    ck_assert_int_eq(vtp_hls_media(&v, 1, &text), 0);
+    ck_assert_str_eq(text, "#EXTM3U\n"
+                           "#EXT-X-VERSION:7\n"
+                           "#EXT-X-TARGETDURATION:2\n"
+                           "#EXT-X-MEDIA-SEQUENCE:1\n"
+                           "#EXT-X-PLAYLIST-TYPE:VOD\n"
+                           "#EXT-X-INDEPENDENT-SEGMENTS\n"
+                           "#EXT-X-MAP:URI=\"init.mp4\"\n"
+                           "#EXTINF:2.000000,\nseg-00001.m4s\n"
+                           "#EXTINF:2.000000,\nseg-00002.m4s\n"
+                           "#EXTINF:1.000000,\nseg-00003.m4s\n"
+                           "#EXT-X-ENDLIST\n");
+    av_free(text);
+    /* Still growing: an EVENT playlist of what is done, with no end. */
+    v.nsegs = 1;
+    ck_assert_int_eq(vtp_hls_media(&v, 0, &text), 0);
+    ck_assert_ptr_nonnull(strstr(text, "#EXT-X-PLAYLIST-TYPE:EVENT\n"));
+    ck_assert_ptr_nonnull(strstr(text, "seg-00001.m4s\n"));
+    ck_assert_ptr_null(strstr(text, "seg-00002"));
+    ck_assert_ptr_null(strstr(text, "ENDLIST"));
+    av_free(text);
+    /* A segment of 2.6 s: the target duration is its ceiling. */
+    vtp_cmaf_info odd[] = {{1, 0, 65, 1000}};
+    v.segs = odd;
+    ck_assert_int_eq(vtp_hls_media(&v, 1, &text), 0);
+    ck_assert_ptr_nonnull(strstr(text, "#EXT-X-TARGETDURATION:3\n"));
+    ck_assert_ptr_nonnull(strstr(text, "#EXTINF:2.600000,\n"));
+    av_free(text);
+}
+END_TEST
+
+START_TEST(test_playlist_hls_master)
+{
+    vtp_track v[2] = {video_track("720p", 1280, 720), video_track("360p", 640, 360)};
+    v[1].codecs = "avc1.4d401e";
+    vtp_track a = audio_track();
+    char *text = NULL;
+    ck_assert_int_eq(vtp_hls_master(v, 2, &a, &text), 0);
+    ck_assert_str_eq(text,
+        "#EXTM3U\n"
+        "#EXT-X-VERSION:7\n"
+        "#EXT-X-INDEPENDENT-SEGMENTS\n"
+        "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"audio\",NAME=\"audio\",DEFAULT=YES,AUTOSELECT=YES,"
+        "CHANNELS=\"2\",URI=\"audio/index.m3u8\"\n"
+        "#EXT-X-STREAM-INF:BANDWIDTH=728000,AVERAGE-BANDWIDTH=560000,"
+        "CODECS=\"avc1.64001f,mp4a.40.2\",RESOLUTION=1280x720,FRAME-RATE=25.000,AUDIO=\"audio\"\n"
+        "720p/index.m3u8\n"
+        "#EXT-X-STREAM-INF:BANDWIDTH=728000,AVERAGE-BANDWIDTH=560000,"
+        "CODECS=\"avc1.4d401e,mp4a.40.2\",RESOLUTION=640x360,FRAME-RATE=25.000,AUDIO=\"audio\"\n"
+        "360p/index.m3u8\n");
+    av_free(text);
+    /* Without audio: video codecs only, no group. */
+    ck_assert_int_eq(vtp_hls_master(v, 1, NULL, &text), 0);
+    ck_assert_ptr_nonnull(strstr(text, "BANDWIDTH=600000,AVERAGE-BANDWIDTH=432000,"
+                                       "CODECS=\"avc1.64001f\",RESOLUTION=1280x720"));
+    ck_assert_ptr_null(strstr(text, "AUDIO"));
+    av_free(text);
+    /* A track with no segment has no bandwidth to state. */
+    v[1].nsegs = 0;
+    ck_assert_int_eq(vtp_hls_master(v, 2, &a, &text), AVERROR(EINVAL));
+    ck_assert_ptr_null(text);
+}
+END_TEST
+
+START_TEST(test_playlist_dash_mpd)
+{
+    vtp_track v[2] = {video_track("720p", 1280, 720), video_track("360p", 640, 360)};
+    vtp_track a = audio_track();
+    char *text = NULL;
+    ck_assert_int_eq(vtp_dash_mpd(v, 2, &a, &text), 0);
+    /* The presentation: 5 s, static. */
+    ck_assert_ptr_nonnull(strstr(text, "type=\"static\" mediaPresentationDuration=\"PT5.000S\""));
+    /* A video set with both renditions, an audio set. */
+    ck_assert_ptr_nonnull(strstr(text, "<AdaptationSet id=\"0\" contentType=\"video\""));
+    ck_assert_ptr_nonnull(strstr(text, "<Representation id=\"v0\" bandwidth=\"600000\" "
+                                       "codecs=\"avc1.64001f\" width=\"1280\" height=\"720\""));
+    ck_assert_ptr_nonnull(strstr(text, "<Representation id=\"v1\""));
+    ck_assert_ptr_nonnull(strstr(text, "<AdaptationSet id=\"1\" contentType=\"audio\""));
+    ck_assert_ptr_nonnull(strstr(text, "audioSamplingRate=\"48000\""));
+    /* Segment times in the track's time base, shifted as the media is,
+     * and the presentation starting at the first frame. */
+    ck_assert_ptr_nonnull(strstr(text, "<SegmentTemplate timescale=\"25\" "
+                                       "presentationTimeOffset=\"2\" initialization=\"720p/init.mp4\" "
+                                       "media=\"720p/seg-$Number%05d$.m4s\" startNumber=\"1\">"));
+    ck_assert_ptr_nonnull(strstr(text, "<S t=\"2\" d=\"50\" r=\"1\"/>\n"
+                                       "            <S t=\"102\" d=\"25\"/>"));
+    ck_assert_ptr_nonnull(strstr(text, "<S t=\"0\" d=\"96000\" r=\"1\"/>"));
+    ck_assert_ptr_nonnull(strstr(text, "</Period>\n</MPD>\n"));
+    av_free(text);
+}
+END_TEST
+
+START_TEST(test_playlist_written_whole)
+{
+    char *dir = um_mkdtemp();
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/master.m3u8", dir);
+    ck_assert_int_eq(vtp_playlist_write(path, "#EXTM3U\n"), 0);
+    size_t len;
+    uint8_t *data = read_all(path, &len);
+    ck_assert_uint_eq(len, 8);
+    ck_assert_int_eq(memcmp(data, "#EXTM3U\n", 8), 0);
+    free(data);
+    strcat(path, ".tmp");
+    ck_assert_int_ne(access(path, F_OK), 0);
+    um_rmdir(dir);
+    ck_assert_int_lt(vtp_playlist_write("/nowhere/at/all/master.m3u8", "#EXTM3U\n"), 0);
+}
+END_TEST
+
 Suite *package_suite(void)
 {
     Suite *s = suite_create("package");
@@ -387,6 +537,11 @@ Suite *package_suite(void)
     tcase_add_test(tc, test_cmaf_segments_read_back_frame_exact);
     tcase_add_test(tc, test_cmaf_segments_with_bframes_read_back_frame_exact);
     tcase_add_test(tc, test_cmaf_refuses_what_would_break_the_track);
+    tcase_add_test(tc, test_playlist_bandwidths);
+    tcase_add_test(tc, test_playlist_hls_media_vod_and_event);
+    tcase_add_test(tc, test_playlist_hls_master);
+    tcase_add_test(tc, test_playlist_dash_mpd);
+    tcase_add_test(tc, test_playlist_written_whole);
     suite_add_tcase(s, tc);
     return s;
 }
