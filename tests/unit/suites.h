@@ -24,5 +24,6 @@ Suite *dispatcher_suite(void);
 Suite *node_suite(void);
 Suite *faults_suite(void);
 Suite *package_suite(void);
+Suite *rendition_suite(void);
 
 #endif
