@@ -4,8 +4,9 @@
  * time base, before the shift that keeps decode times from going below 0.
  * A frame is shown in the media at its pts plus the shift; HLS players
  * take the times from the media itself, and the MPD says where the
- * presentation starts (presentationTimeOffset, the shift of the first
- * segment's start), so both begin at the first frame.
+ * presentation starts in each track (presentationTimeOffset: the origin,
+ * the first video frame's time, plus the shift), so that both begin at
+ * the first frame with the tracks in step.
  */
 #include "vtp_playlist.h"
 
@@ -147,8 +148,10 @@ static void mpd_representation(AVBPrint *b, const vtp_track *t, const char *id)
         av_bprintf(b, "        <AudioChannelConfiguration schemeIdUri=\"urn:mpeg:dash:23003:3:"
                    "audio_channel_configuration:2011\" value=\"%d\"/>\n", t->channels);
     /* Times in the track's own time base; the media shows a frame at its
-     * pts plus the shift, and the presentation starts at the first one. */
-    int64_t origin = t->segs[0].start + t->shift;
+     * pts plus the shift, and the presentation starts at the origin, the
+     * same instant in every track (audio may hold encoder priming before
+     * it, which is not shown). */
+    int64_t origin = t->origin + t->shift;
     av_bprintf(b, "        <SegmentTemplate timescale=\"%d\" presentationTimeOffset=\"%lld\" "
                "initialization=\"%s/%s\" media=\"%s/seg-$Number%%05d$.m4s\" startNumber=\"%u\">\n",
                t->time_base.den, (long long)origin, t->dir,
@@ -169,10 +172,11 @@ static void mpd_representation(AVBPrint *b, const vtp_track *t, const char *id)
     av_bprintf(b, "          </SegmentTimeline>\n        </SegmentTemplate>\n      </Representation>\n");
 }
 
+/* From the presentation's start to the end of t's last segment. */
 static double track_seconds(const vtp_track *t)
 {
     const vtp_cmaf_info *last = &t->segs[t->nsegs - 1];
-    return seconds(last->start + last->duration - t->segs[0].start, t->time_base);
+    return seconds(last->start + last->duration - t->origin, t->time_base);
 }
 
 int vtp_dash_mpd(const vtp_track *video, int nv, const vtp_track *audio, char **text)
@@ -186,7 +190,10 @@ int vtp_dash_mpd(const vtp_track *video, int nv, const vtp_track *audio, char **
             return AVERROR(EINVAL);     /* a timescale is 1/den */
     if (audio && audio->time_base.num != 1)
         return AVERROR(EINVAL);
-    double total = track_seconds(&video[0]), longest = 0;
+    /* The presentation lasts until its longest track ends. */
+    double total = audio ? track_seconds(audio) : 0, longest = 0;
+    for (int i = 0; i < nv; i++)
+        total = fmax(total, track_seconds(&video[i]));
     for (int i = 0; i < video[0].nsegs; i++)
         longest = fmax(longest, seconds(video[0].segs[i].duration, video[0].time_base));
     AVBPrint b;

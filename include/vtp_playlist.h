@@ -36,6 +36,10 @@ typedef struct vtp_track {
     int sample_rate, channels;  /* audio */
     AVRational time_base;       /* of segs[].start and .duration */
     int64_t shift;              /* the tracks' shift (vtp_cmaf_new), in time_base */
+    int64_t origin;             /* where the presentation starts, in time_base,
+                                   before the shift: the same instant for every
+                                   track (the first video frame's pts), so that
+                                   they play in step */
     const vtp_cmaf_info *segs;  /* in order */
     int nsegs;
 } vtp_track;

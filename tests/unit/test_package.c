@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <math.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <libavformat/avformat.h>
@@ -388,14 +390,15 @@ static const vtp_cmaf_info AUDIO_SEGS[] = {
 static vtp_track video_track(const char *dir, int w, int h)
 {
     return (vtp_track){.dir = dir, .codecs = "avc1.64001f", .width = w, .height = h,
-                       .frame_rate = {25, 1}, .time_base = {1, 25}, .shift = 2,
+                       .frame_rate = {25, 1}, .time_base = {1, 25}, .shift = 2, .origin = 0,
                        .segs = VIDEO_SEGS, .nsegs = 3};
 }
 
 static vtp_track audio_track(void)
 {
     return (vtp_track){.dir = "audio", .codecs = "mp4a.40.2", .sample_rate = 48000,
-                       .channels = 2, .time_base = {1, 48000}, .segs = AUDIO_SEGS, .nsegs = 3};
+                       .channels = 2, .time_base = {1, 48000}, .shift = 3840, .origin = 0,
+                       .segs = AUDIO_SEGS, .nsegs = 3};
 }
 
 START_TEST(test_playlist_bandwidths)
@@ -500,7 +503,10 @@ START_TEST(test_playlist_dash_mpd)
                                        "media=\"720p/seg-$Number%05d$.m4s\" startNumber=\"1\">"));
     ck_assert_ptr_nonnull(strstr(text, "<S t=\"2\" d=\"50\" r=\"1\"/>\n"
                                        "            <S t=\"102\" d=\"25\"/>"));
-    ck_assert_ptr_nonnull(strstr(text, "<S t=\"0\" d=\"96000\" r=\"1\"/>"));
+    /* Audio: its own time base, the same instant (0.08 s) as the start. */
+    ck_assert_ptr_nonnull(strstr(text, "<SegmentTemplate timescale=\"48000\" "
+                                       "presentationTimeOffset=\"3840\""));
+    ck_assert_ptr_nonnull(strstr(text, "<S t=\"3840\" d=\"96000\" r=\"1\"/>"));
     ck_assert_ptr_nonnull(strstr(text, "</Period>\n</MPD>\n"));
     av_free(text);
 }
@@ -524,6 +530,226 @@ START_TEST(test_playlist_written_whole)
 }
 END_TEST
 
+/* ---- a whole ladder, read back by libavformat's HLS and DASH readers ---- */
+
+#define AUDIO_RATE 48000
+
+/* seconds of a 440 Hz tone in stereo, encoded with FFmpeg's AAC encoder. */
+static int encode_aac(int secs, AVPacket ***out, AVCodecParameters *par)
+{
+    const AVCodec *codec = avcodec_find_encoder(AV_CODEC_ID_AAC);
+    AVCodecContext *enc = codec ? avcodec_alloc_context3(codec) : NULL;
+    ck_assert_ptr_nonnull(enc);
+    enc->sample_fmt = AV_SAMPLE_FMT_FLTP;
+    enc->sample_rate = AUDIO_RATE;
+    av_channel_layout_default(&enc->ch_layout, 2);
+    enc->time_base = (AVRational){1, AUDIO_RATE};
+    enc->bit_rate = 128000;
+    enc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
+    ck_assert_int_eq(avcodec_open2(enc, codec, NULL), 0);
+    AVPacket **v = calloc(1024, sizeof(*v));
+    int n = 0;
+    AVFrame *f = av_frame_alloc();
+    AVPacket *pkt = av_packet_alloc();
+    for (int64_t t = 0; t < (int64_t)secs * AUDIO_RATE + enc->frame_size; t += enc->frame_size) {
+        int last = t >= (int64_t)secs * AUDIO_RATE;
+        if (!last) {
+            f->nb_samples = enc->frame_size;
+            f->format = enc->sample_fmt;
+            f->sample_rate = AUDIO_RATE;
+            ck_assert_int_eq(av_channel_layout_copy(&f->ch_layout, &enc->ch_layout), 0);
+            ck_assert_int_eq(av_frame_get_buffer(f, 0), 0);
+            for (int c = 0; c < 2; c++)
+                for (int i = 0; i < f->nb_samples; i++)
+                    ((float *)f->data[c])[i] = 0.3f * sinf(2 * 3.14159265f * 440 * (t + i) / AUDIO_RATE);
+            f->pts = t;
+        }
+        ck_assert_int_eq(avcodec_send_frame(enc, last ? NULL : f), 0);
+        av_frame_unref(f);
+        while (avcodec_receive_packet(enc, pkt) == 0) {
+            ck_assert_int_lt(n, 1024);
+            v[n++] = av_packet_clone(pkt);
+            av_packet_unref(pkt);
+        }
+    }
+    ck_assert_int_eq(avcodec_parameters_from_context(par, enc), 0);
+    av_packet_free(&pkt);
+    av_frame_free(&f);
+    avcodec_free_context(&enc);
+    *out = v;
+    return n;
+}
+
+/* Writes pkts (one track) cut at the times cuts[0..ncuts-1] (in tb; a
+ * segment holds the packets whose pts is before the next cut) into dir,
+ * shifted by shift; the segments' figures go to infos. The count. */
+static int write_track(const char *dir, const AVCodecParameters *par, AVRational tb,
+                       int64_t shift, AVPacket **pkts, int np, const int64_t *cuts, int ncuts,
+                       int64_t end, vtp_cmaf_info *infos)
+{
+    char why[256] = "";
+    ck_assert_int_eq(mkdir(dir, 0755), 0);
+    vtp_cmaf *c = vtp_cmaf_new(dir, par, tb, shift, why, sizeof(why));
+    ck_assert_msg(c != NULL, "%s", why);
+    int nseg = 0;
+    for (int i = 0; i < np;) {
+        int j = i;
+        int64_t next = nseg + 1 < ncuts ? cuts[nseg + 1] : INT64_MAX;
+        while (j < np && pkts[j]->pts < next)
+            j++;
+        /* The next segment's first packet, or the end. */
+        int64_t seg_end = j < np ? pkts[j]->pts : end;
+        ck_assert_msg(vtp_cmaf_write(c, (uint32_t)nseg + 1, pkts + i, j - i, seg_end,
+                                     &infos[nseg], why, sizeof(why)) == 0, "%s", why);
+        nseg++;
+        i = j;
+    }
+    vtp_cmaf_destroy(&c);
+    return nseg;
+}
+
+/* Opens url with libavformat and reads stream `only` alone (the others
+ * discarded: FFmpeg 5.1's and 7.1's DASH reader stops every stream at the
+ * first one's end when they are read together); its packet count goes to
+ * *count and its first pts, in seconds, to *first. The number of streams. */
+static int read_back(const char *url, int only, int *count, double *first)
+{
+    AVFormatContext *in = NULL;
+    ck_assert_msg(avformat_open_input(&in, url, NULL, NULL) == 0, "cannot open %s", url);
+    ck_assert_int_ge(avformat_find_stream_info(in, NULL), 0);
+    int ns = (int)in->nb_streams;
+    ck_assert_int_lt(only, ns);
+    for (int i = 0; i < ns; i++)
+        in->streams[i]->discard = i == only ? AVDISCARD_DEFAULT : AVDISCARD_ALL;
+    *count = 0;
+    *first = -1;
+    AVPacket *p = av_packet_alloc();
+    while (av_read_frame(in, p) >= 0) {
+        if (p->stream_index == only && (*count)++ == 0)
+            *first = p->pts * av_q2d(in->streams[only]->time_base);
+        av_packet_unref(p);
+    }
+    av_packet_free(&p);
+    avformat_close_input(&in);
+    return ns;
+}
+
+START_TEST(test_ladder_read_back_through_hls_and_dash)
+{
+    /* Two renditions of 50 frames (2 s): 160x120 with B-frames, 80x60
+     * without; keyframes at 0 and 1 s. Audio: 2 s of AAC. */
+    enum { N = 50 };
+    AVFrame **big = make_frames(N), **small = calloc(N, sizeof(*small));
+    for (int i = 0; i < N; i++)
+        small[i] = um_make_frame(AV_PIX_FMT_YUV420P, W / 2, H / 2, i);
+    AVCodecParameters *pv[2] = {avcodec_parameters_alloc(), avcodec_parameters_alloc()};
+    AVCodecParameters *pa = avcodec_parameters_alloc();
+    AVPacket **v0, **v1, **a;
+    int n0 = encode("libx264", "preset=fast:g=25:bf=2:sc_threshold=0", big, N, &v0, pv[0]);
+    int n1 = encode("libx264", "preset=fast:g=25:bf=0:sc_threshold=0", small, N, &v1, pv[1]);
+    int na = encode_aac(2, &a, pa);
+    ck_assert_int_eq(n0, N);
+    ck_assert_int_eq(n1, N);
+    ck_assert_int_gt(na, 90);
+
+    /* One shift for every track: the largest decode delay (the B-frames'),
+     * which also covers the AAC encoder's priming. */
+    int64_t shift_v = -v0[0]->dts;
+    ck_assert_int_gt(shift_v, 0);
+    int64_t shift_a = av_rescale_q(shift_v, (AVRational){1, FPS}, (AVRational){1, AUDIO_RATE});
+    ck_assert_int_ge(shift_a, -a[0]->dts);
+
+    char *dir = um_mkdtemp(), sub[3][512], path[2048];
+    static const char *const names[3] = {"hi", "lo", "audio"};
+    for (int k = 0; k < 3; k++)
+        snprintf(sub[k], sizeof(sub[k]), "%s/%s", dir, names[k]);
+    vtp_cmaf_info iv[2][4], ia[4];
+    const int64_t vcuts[] = {0, 25}, acuts[] = {INT64_MIN, AUDIO_RATE};
+    int s0 = write_track(sub[0], pv[0], (AVRational){1, FPS}, shift_v, v0, n0, vcuts, 2, N, iv[0]);
+    int s1 = write_track(sub[1], pv[1], (AVRational){1, FPS}, shift_v, v1, n1, vcuts, 2, N, iv[1]);
+    int sa = write_track(sub[2], pa, (AVRational){1, AUDIO_RATE}, shift_a, a, na, acuts, 2,
+                         a[na - 1]->pts + a[na - 1]->duration, ia);
+    ck_assert_int_eq(s0, 2);
+    ck_assert_int_eq(s1, 2);
+    ck_assert_int_eq(sa, 2);
+
+    char codecs[3][VTP_CODECSTR_MAX];
+    ck_assert_int_eq(vtp_codec_string(pv[0], codecs[0], sizeof(codecs[0])), 0);
+    ck_assert_int_eq(vtp_codec_string(pv[1], codecs[1], sizeof(codecs[1])), 0);
+    ck_assert_int_eq(vtp_codec_string(pa, codecs[2], sizeof(codecs[2])), 0);
+    ck_assert_str_eq(codecs[2], "mp4a.40.2");
+    vtp_track video[2], audio;
+    for (int k = 0; k < 2; k++)
+        video[k] = (vtp_track){.dir = names[k], .codecs = codecs[k], .width = W >> k,
+                               .height = H >> k, .frame_rate = {FPS, 1},
+                               .time_base = {1, FPS}, .shift = shift_v, .origin = 0,
+                               .segs = iv[k], .nsegs = 2};
+    audio = (vtp_track){.dir = "audio", .codecs = codecs[2], .sample_rate = AUDIO_RATE,
+                        .channels = 2, .time_base = {1, AUDIO_RATE}, .shift = shift_a,
+                        .origin = 0, .segs = ia, .nsegs = 2};
+    char *text;
+    const vtp_track *all[3] = {&video[0], &video[1], &audio};
+    for (int k = 0; k < 3; k++) {
+        ck_assert_int_eq(vtp_hls_media(all[k], 1, &text), 0);
+        snprintf(path, sizeof(path), "%s/%s", sub[k], VTP_HLS_MEDIA);
+        ck_assert_int_eq(vtp_playlist_write(path, text), 0);
+        av_free(text);
+    }
+    ck_assert_int_eq(vtp_hls_master(video, 2, &audio, &text), 0);
+    snprintf(path, sizeof(path), "%s/master.m3u8", dir);
+    ck_assert_int_eq(vtp_playlist_write(path, text), 0);
+    av_free(text);
+    ck_assert_int_eq(vtp_dash_mpd(video, 2, &audio, &text), 0);
+    snprintf(path, sizeof(path), "%s/manifest.mpd", dir);
+    ck_assert_int_eq(vtp_playlist_write(path, text), 0);
+    av_free(text);
+
+    /* libavformat reads each: every video frame of both renditions, every
+     * audio packet, and the renditions' first frames at the same time. */
+    static const char *const readers[2] = {"master.m3u8", "manifest.mpd"};
+    for (int r = 0; r < 2; r++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, readers[r]);
+        int count, nvideo = 0, naudio = 0;
+        double first, video_start = -1;
+        int ns = read_back(path, 0, &count, &first);
+        ck_assert_msg(ns == 3, "%s: %d streams", readers[r], ns);
+        for (int i = 0; i < ns; i++) {
+            read_back(path, i, &count, &first);
+            if (count == N) {
+                nvideo++;
+                if (video_start < 0)
+                    video_start = first;
+                ck_assert_msg(first == video_start, "%s: renditions start at %f and %f",
+                              readers[r], video_start, first);
+            } else if (count == na) {
+                naudio++;
+            } else {
+                ck_abort_msg("%s: stream %d has %d packets", readers[r], i, count);
+            }
+        }
+        ck_assert_msg(nvideo == 2 && naudio == 1, "%s: %d streams with every video frame, "
+                      "%d with every audio packet", readers[r], nvideo, naudio);
+        /* Shown from the shift on: 2 frames. */
+        ck_assert_double_eq_tol(video_start, (double)shift_v / FPS, 1e-6);
+    }
+
+    for (int k = 0; k < 3; k++) {
+        char cmd[2048];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", sub[k]);
+        ck_assert_int_eq(system(cmd), 0);
+    }
+    um_rmdir(dir);
+    um_packets_free(v0, n0);
+    um_packets_free(v1, n1);
+    um_packets_free(a, na);
+    for (int k = 0; k < 2; k++)
+        avcodec_parameters_free(&pv[k]);
+    avcodec_parameters_free(&pa);
+    free_frames(big, N);
+    free_frames(small, N);
+}
+END_TEST
+
 Suite *package_suite(void)
 {
     Suite *s = suite_create("package");
@@ -542,6 +768,7 @@ Suite *package_suite(void)
     tcase_add_test(tc, test_playlist_hls_master);
     tcase_add_test(tc, test_playlist_dash_mpd);
     tcase_add_test(tc, test_playlist_written_whole);
+    tcase_add_test(tc, test_ladder_read_back_through_hls_and_dash);
     suite_add_tcase(s, tc);
     return s;
 }
