@@ -106,11 +106,13 @@ _memo() {
   fi
   key=$(stat -L -c '%d.%i.%s.%.9Y' "$file") || fail "$name: cannot stat $file"
   if [[ ! -f "$VTP_MEMO/$name.$key" ]]; then
-    "$fn" "$file" >"$VTP_MEMO/$name.$key.part" || {
-      rm -f "$VTP_MEMO/$name.$key.part"
+    # A part of its own: two subshells may work the same file out at once.
+    local part=$VTP_MEMO/$name.$key.part.$BASHPID
+    "$fn" "$file" >"$part" || {
+      rm -f "$part"
       return 1
     }
-    mv "$VTP_MEMO/$name.$key.part" "$VTP_MEMO/$name.$key"
+    mv "$part" "$VTP_MEMO/$name.$key"
   fi
   cat "$VTP_MEMO/$name.$key"
 }
