@@ -101,7 +101,7 @@ static int run_job(const vtp_encode_cfg *cfg, vtp_dispatcher *d, vtp_job *job, o
         return ret;
     }
     while (!out->ended) {
-        if (cfg->stop && *cfg->stop) {
+        if (cfg->stop && atomic_load(cfg->stop)) {
             snprintf(why, why_size, "interrupted");
             return VTP_ERR_INTERRUPTED;
         }

@@ -496,7 +496,7 @@ static void serve_control(service *s)
 
 static int stopped(const service *s)
 {
-    return s->cfg->stop && *s->cfg->stop;
+    return s->cfg->stop && atomic_load(s->cfg->stop);
 }
 
 /* The local worker process (serve -j N): `vtpool worker` on a unix socket,

@@ -1,5 +1,6 @@
 /* cmd_encode.c -- `vtpool encode`: the command line of vtp_encode_run(). */
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,11 +11,15 @@
 #include "vtp_log.h"
 
 
-static volatile sig_atomic_t stop_signal;
+/* Written by the signal handler, which runs on whichever thread the
+ * signal lands on, and read by the main loop: an atomic (lock-free, so
+ * safe in a handler), not a volatile sig_atomic_t, which is safe only
+ * within one thread. */
+static atomic_int stop_signal;
 
 static void on_signal(int sig)
 {
-    stop_signal = sig;
+    atomic_store(&stop_signal, sig);
 }
 
 static const char usage[] =
@@ -92,9 +97,10 @@ int vtp_cmd_encode(int argc, char **argv)
     vtp_encode_stats stats = {0};
     int ret = vtp_encode_run_stats(&cfg, &stats, why, sizeof(why));
     vtp_progress_view_end(&view);
-    if (ret == VTP_ERR_INTERRUPTED || stop_signal) {
+    int sig = atomic_load(&stop_signal);
+    if (ret == VTP_ERR_INTERRUPTED || sig) {
         vtp_log_line("interrupted; nothing was written to '%s'", cfg.output);
-        status = 128 + (stop_signal ? stop_signal : SIGINT);
+        status = 128 + (sig ? sig : SIGINT);
     } else if (ret < 0) {
         vtp_log_line("%s", why);
         status = vtp_exit_status(ret);

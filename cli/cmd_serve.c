@@ -2,6 +2,7 @@
  * processes of the batch service. */
 #include <getopt.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,11 +15,15 @@
 #include "vtp_security.h"
 #include "vtp_service.h"
 
-static volatile sig_atomic_t stop_signal;
+/* Written by the signal handler, which runs on whichever thread the
+ * signal lands on, and read by the main loop: an atomic (lock-free, so
+ * safe in a handler), not a volatile sig_atomic_t, which is safe only
+ * within one thread. */
+static atomic_int stop_signal;
 
 static void on_signal(int sig)
 {
-    stop_signal = sig;
+    atomic_store(&stop_signal, sig);
 }
 
 static void catch_signals(void)

@@ -9,7 +9,7 @@
 #ifndef VTP_ENCODE_H
 #define VTP_ENCODE_H
 
-#include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "vtp_options.h"
@@ -57,7 +57,8 @@ typedef struct vtp_encode_cfg {
     vtp_segment_fn on_segment;  /* may be NULL: each segment of the pass that
                                    writes the output, as its result comes */
     void *segment_opaque;
-    volatile sig_atomic_t *stop; /* set by a signal handler; may be NULL */
+    const atomic_int *stop;     /* the signal that asks to stop, set by a signal
+                                   handler (any thread may run it); may be NULL */
 } vtp_encode_cfg;
 
 /* What a finished encode measured (for bench). */

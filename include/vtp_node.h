@@ -16,7 +16,7 @@
 #ifndef VTP_NODE_H
 #define VTP_NODE_H
 
-#include <signal.h>
+#include <stdatomic.h>
 
 #include "vtp_proto.h"
 
@@ -29,7 +29,8 @@ typedef struct vtp_node_cfg {
     int heartbeat_ms;                   /* 0 = VTP_HEARTBEAT_MS */
     int liveness;                       /* 0 = VTP_LIVENESS */
     const struct vtp_client_keys *keys; /* CURVE, or NULL */
-    volatile sig_atomic_t *stop;        /* set by a signal handler; may be NULL */
+    const atomic_int *stop;     /* the signal that asks to stop, set by a signal
+                                   handler (any thread may run it); may be NULL */
     /* The time heartbeats and liveness are kept by, in ms: NULL is
      * vtp_clock_ms(); tests pass a fake one and step the node. */
     int64_t (*clock_ms)(void *clock_opaque);

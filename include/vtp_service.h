@@ -18,7 +18,7 @@
 #ifndef VTP_SERVICE_H
 #define VTP_SERVICE_H
 
-#include <signal.h>
+#include <stdatomic.h>
 
 #define VTP_DEFAULT_LISTEN "tcp://127.0.0.1:5555"
 #define VTP_DEFAULT_CONTROL "tcp://127.0.0.1:5556"
@@ -39,7 +39,8 @@ typedef struct vtp_service_cfg {
     int insecure;                       /* allow a network endpoint without keys */
     const char *const *roots;           /* folders jobs may read and write; */
     int nroots;                         /* none: anywhere */
-    volatile sig_atomic_t *stop;
+    const atomic_int *stop;     /* the signal that asks to stop, set by a signal
+                                   handler (any thread may run it); may be NULL */
 } vtp_service_cfg;
 
 /* Runs until *stop is set. 0, or a negative code when it cannot start

@@ -296,7 +296,7 @@ static int stopped(const vtp_node *n)
 {
     if (n->local_run)
         return atomic_load(&n->local_run->halt);
-    return n->cfg.stop && *n->cfg.stop;
+    return n->cfg.stop && atomic_load(n->cfg.stop);
 }
 
 static void report_started(vtp_node_thread *t, int result)
