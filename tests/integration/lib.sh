@@ -10,7 +10,8 @@
 #   gen ARGS...       ffmpeg -hide_banner -loglevel error -nostdin -y ARGS...
 
 # A hang, not a slow run: sanitizers make vtpool 5 to 15 times slower
-# (scale_raw_3gb's encode takes 4 to 5 minutes under ThreadSanitizer).
+# (scale_raw_3gb takes 3 minutes under ThreadSanitizer on a quiet machine,
+# and its encode alone ran past 300 s on a loaded one).
 if [[ -n "${VTP_SANITIZE:-}" ]]; then
   : "${VTPOOL_TIMEOUT:=1200}"
 else
