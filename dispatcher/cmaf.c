@@ -24,10 +24,10 @@
 #include "vtp_cmaf.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <libavformat/avformat.h>
 #include <libavutil/avstring.h>
@@ -46,17 +46,23 @@ struct vtp_cmaf {
     int written;                /* whether one was */
 };
 
-static int failed(char *why, size_t ws, int ret, const char *fmt, const char *arg)
+/* Writes "WHAT: libav's reason" into why; returns ret. */
+static int failed(char *why, size_t ws, int ret, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int failed(char *why, size_t ws, int ret, const char *fmt, ...)
 {
     char text[256];
-    snprintf(text, sizeof(text), fmt, arg);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
     snprintf(why, ws, "%s: %s", text, av_err2str(ret));
     return ret;
 }
 
-/* Writes what the muxer wrote since the last call to dir/name, whole under
- * a temporary name and then renamed, and gives the muxer a fresh buffer.
- * *bytes (may be NULL) receives the file's size. */
+/* Writes what the muxer wrote since the last call to dir/name (whole:
+ * vtp_file_write's temporary name, fsync and rename), and gives the muxer
+ * a fresh buffer. *bytes (may be NULL) receives the file's size. */
 static int take_file(vtp_cmaf *c, const char *name, int64_t *bytes, char *why, size_t ws)
 {
     uint8_t *data = NULL;
@@ -64,22 +70,15 @@ static int take_file(vtp_cmaf *c, const char *name, int64_t *bytes, char *why, s
     int len = avio_close_dyn_buf(c->mux->pb, &data);
     c->mux->pb = NULL;
     char *path = av_asprintf("%s/%s", c->dir, name);
-    char *tmp = av_asprintf("%s/.%s.tmp", c->dir, name);
-    int ret = !path || !tmp ? AVERROR(ENOMEM) : 0;
-    if (ret == 0 && (ret = vtp_file_write(tmp, data, (size_t)len, FILE_MODE, 0)) < 0)
-        failed(why, ws, ret, "cannot write '%s'", tmp);
-    if (ret == 0 && rename(tmp, path) != 0) {
-        ret = AVERROR(errno);
-        failed(why, ws, ret, "cannot rename to '%s'", path);
-        unlink(tmp);
-    }
-    if (ret == 0 && bytes)
+    int ret = path ? vtp_file_write(path, data, (size_t)len, FILE_MODE, 1) : AVERROR(ENOMEM);
+    if (ret < 0)
+        failed(why, ws, ret, "cannot write '%s'", path ? path : name);
+    else if (bytes)
         *bytes = len;
     av_free(data);
     av_free(path);
-    av_free(tmp);
     if (ret == 0 && (ret = avio_open_dyn_buf(&c->mux->pb)) < 0)
-        failed(why, ws, ret, "%s", "cannot allocate a buffer");
+        failed(why, ws, ret, "cannot allocate a buffer");
     return ret;
 }
 
@@ -124,13 +123,13 @@ vtp_cmaf *vtp_cmaf_new(const char *dir, const AVCodecParameters *par, AVRational
         goto fail_quiet;
     return c;
 fail:
-    failed(why, ws, ret, "%s", "cannot open a CMAF track");
+    failed(why, ws, ret, "cannot open a CMAF track");
 fail_quiet:
     vtp_cmaf_destroy(&c);
     return NULL;
 }
 
-/* The packets' first pts and the last packet in decode order. */
+/* The packets' first pts (they are in decode order). */
 static int64_t first_pts(AVPacket *const *pkts, int n)
 {
     int64_t t = pkts[0]->pts;
@@ -170,7 +169,7 @@ int vtp_cmaf_write(vtp_cmaf *c, uint32_t number, AVPacket *const *pkts, int n, i
      * of the durations before it: each segment had an encoder of its own. */
     int ret = av_opt_set(c->mux->priv_data, "movflags", "+frag_discont", 0);
     if (ret < 0)
-        return failed(why, ws, ret, "%s", "the MP4 muxer has no frag_discont");
+        return failed(why, ws, ret, "the MP4 muxer has no frag_discont");
     AVStream *st = c->mux->streams[0];
     AVPacket *pkt = av_packet_alloc();
     ret = pkt ? 0 : AVERROR(ENOMEM);
@@ -189,11 +188,8 @@ int vtp_cmaf_write(vtp_cmaf *c, uint32_t number, AVPacket *const *pkts, int n, i
     av_packet_free(&pkt);
     if (ret == 0)
         ret = av_write_frame(c->mux, NULL);    /* ends the fragment */
-    if (ret < 0) {
-        char text[32];
-        snprintf(text, sizeof(text), "%u", number);
-        return failed(why, ws, ret, "the MP4 muxer refused segment %s", text);
-    }
+    if (ret < 0)
+        return failed(why, ws, ret, "the MP4 muxer refused segment %u", number);
     char name[32];
     snprintf(name, sizeof(name), VTP_CMAF_SEGMENT, number);
     int64_t bytes = 0;

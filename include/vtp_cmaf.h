@@ -8,8 +8,9 @@
  * starts with a keyframe and carries its own decode time (tfdt), so that a
  * player can start at any of them, and the segments of every rendition of
  * one input start at the same times: the cuts. Each file is written whole
- * under a temporary name and then renamed, so that a reader (a player
- * following a live playlist) never sees part of one.
+ * under a temporary name, flushed to disk and then renamed
+ * (vtp_file_write), so that a reader (a player following a live playlist)
+ * never sees part of one, nor a crash a torn one.
  *
  * libavformat's MP4 muxer writes the boxes (one fragment per segment, ended
  * here); this module cuts its output into files and keeps the figures a

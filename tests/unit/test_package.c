@@ -362,7 +362,7 @@ START_TEST(test_cmaf_refuses_what_would_break_the_track)
     char path[4096];
     snprintf(path, sizeof(path), "%s/seg-00001.m4s", dir);
     ck_assert_int_ne(access(path, F_OK), 0);
-    snprintf(path, sizeof(path), "%s/.seg-00002.m4s.tmp", dir);
+    snprintf(path, sizeof(path), "%s/seg-00002.m4s.tmp", dir);
     ck_assert_int_ne(access(path, F_OK), 0);
     snprintf(path, sizeof(path), "%s/seg-00002.m4s", dir);
     ck_assert_int_eq(access(path, F_OK), 0);
