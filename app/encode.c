@@ -169,6 +169,9 @@ int vtp_encode_run_stats(const vtp_encode_cfg *cfg, vtp_encode_stats *stats, cha
         .window = 2 * workers + 2,
         .pass = two ? 2 : 0,
         .passrec = rec,
+        .renditions = cfg->renditions,
+        .nrenditions = cfg->nrenditions,
+        .live_playlist = cfg->live_playlist,
     };
     out.timed_job = jc.id;      /* the pass that writes the output */
     /* Both passes are opened, so every setting is checked, before any work. */

@@ -143,6 +143,9 @@ static int start_job(service *s, const vtp_job_info *info)
         .window = window_for(s),
         .spill_dir = dir,
         .queue = s->q,
+        .renditions = spec.renditions,
+        .nrenditions = spec.nrenditions,
+        .live_playlist = spec.live_playlist,
     };
     vtp_job *job = vtp_job_new(&jc);
     err = job ? vtp_dispatcher_add(s->d, job, info->priority) : VTP_ERR_NOMEM;

@@ -55,6 +55,20 @@ static const char usage[] =
     "  --on-error MODE        fail (default): damaged input is an error, nothing is\n"
     "                         written; skip: drop what cannot be decoded, with a count\n"
     "  -y                     overwrite OUTPUT if it exists\n"
+    "\n"
+    "An adaptive-bitrate ladder (HLS or DASH over CMAF): each segment is decoded once\n"
+    "and encoded at every size; segments are the media segments, cut at the same\n"
+    "times in every rendition.\n"
+    "  -o DIR/master.m3u8     an HLS master playlist (DIR/manifest.mpd: a DASH MPD);\n"
+    "                         each rendition goes to DIR/WxH/, the audio (AAC) to\n"
+    "                         DIR/audio/; segments of 6 s unless --segment\n"
+    "  --rendition WxH[,KEY=VALUE]...\n"
+    "                         one rung, repeated for each: its size (-2 for one side\n"
+    "                         keeps the aspect ratio) and its own encoder options\n"
+    "                         over -c/--crf/--preset/-x, e.g. --rendition 1280x720,\n"
+    "                         crf=23 --rendition 640x-2,b=800k,maxrate=900k\n"
+    "  --live-playlist        HLS: EVENT playlists that grow as segments finish, so a\n"
+    "                         player can start while the rest encodes\n"
     "  -v                     show warnings (-vv: details, -vvv: segments and libav's\n"
     "                         own messages)\n"
     "  -h, --help             this help\n";
@@ -77,6 +91,9 @@ int vtp_cmd_encode(int argc, char **argv)
         .overwrite = spec.overwrite,
         .skip_errors = spec.skip_errors,
         .passes = extra.passes,
+        .renditions = spec.renditions,
+        .nrenditions = spec.nrenditions,
+        .live_playlist = spec.live_playlist,
     };
     int verbose = extra.verbose;
     vtp_log_init(verbose == 0 ? VTP_LOG_ERROR : verbose == 1 ? VTP_LOG_WARNING

@@ -15,7 +15,8 @@
 enum {
     OPT_CRF = 256, OPT_PRESET, OPT_VF, OPT_AUDIO, OPT_SEGMENT, OPT_PROGRESS, OPT_SERVER,
     OPT_FILE, OPT_PRIORITY, OPT_CORES, OPT_BASELINE, OPT_JSON, OPT_CSV, OPT_REPEAT,
-    OPT_QUALITY, OPT_KEY, OPT_SERVER_KEY, OPT_ON_ERROR, OPT_PASS, OPT_SIMULATE,
+    OPT_QUALITY, OPT_KEY, OPT_SERVER_KEY, OPT_ON_ERROR, OPT_PASS, OPT_SIMULATE, OPT_RENDITION,
+    OPT_LIVE,
 };
 
 static const struct option long_options[] = {
@@ -44,6 +45,8 @@ static const struct option long_options[] = {
     {"on-error", required_argument, NULL, OPT_ON_ERROR},
     {"pass", required_argument, NULL, OPT_PASS},
     {"server-key", required_argument, NULL, OPT_SERVER_KEY},
+    {"rendition", required_argument, NULL, OPT_RENDITION},
+    {"live-playlist", no_argument, NULL, OPT_LIVE},
     {"overwrite", no_argument, NULL, 'y'},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
@@ -87,6 +90,9 @@ static int allowed(int opt, int mode)
         return mode == VTP_CLI_ENCODE;
     case OPT_PASS:
         return 1;
+    case OPT_RENDITION:
+    case OPT_LIVE:
+        return mode != VTP_CLI_BENCH;
     case 'y':
         return mode != VTP_CLI_BENCH;
     case OPT_SERVER:
@@ -219,6 +225,18 @@ int vtp_cli_parse_job(int argc, char **argv, const char *cmd, int mode, const ch
             break;
         case OPT_SERVER_KEY:
             extra->server_key = optarg;
+            break;
+        case OPT_RENDITION: {
+            char why[512];
+            int ret = vtp_jobspec_add_rendition(spec, optarg, why, sizeof(why));
+            if (ret == VTP_ERR_NOMEM)
+                return VTP_EXIT_INTERNAL;
+            if (ret < 0)
+                return vtp_cli_usage_error(cmd, "%s", why);
+            break;
+        }
+        case OPT_LIVE:
+            spec->live_playlist = 1;
             break;
         case OPT_PASS:
             if (strcmp(optarg, "1") != 0 && strcmp(optarg, "2") != 0)

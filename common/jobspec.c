@@ -27,6 +27,7 @@
 #include <libavutil/error.h>
 
 #include "vtp_error.h"
+#include "vtp_rendition.h"
 
 #define DEFAULT_SEGMENT_S 0.0    /* planned (vtp_cutter.h) */
 #define MIN_SEGMENT_S 0.04
@@ -41,13 +42,39 @@ void vtp_jobspec_init(vtp_jobspec *j)
     j->segment_seconds = DEFAULT_SEGMENT_S;
 }
 
+static int set_why(char *why, size_t size, int err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 void vtp_jobspec_clear(vtp_jobspec *j)
 {
     free(j->input);
     free(j->output);
     free(j->audio);
     vtp_enc_opts_clear(&j->opts);
+    for (int i = 0; i < j->nrenditions; i++)
+        free(j->renditions[i]);
+    free(j->renditions);
     vtp_jobspec_init(j);
+}
+
+int vtp_jobspec_add_rendition(vtp_jobspec *j, const char *spec, char *why, size_t why_size)
+{
+    vtp_rendition r;
+    char bad[512];
+    if (j->nrenditions >= VTP_MAX_RENDITIONS)
+        return set_why(why, why_size, VTP_ERR_USAGE, "a ladder has at most %d renditions",
+                       VTP_MAX_RENDITIONS);
+    if (vtp_rendition_parse(spec, &r, bad, sizeof(bad)) < 0)
+        return set_why(why, why_size, VTP_ERR_USAGE, "%s", bad);
+    vtp_rendition_clear(&r);
+    char **v = realloc(j->renditions, sizeof(*v) * (size_t)(j->nrenditions + 1));
+    if (!v)
+        return VTP_ERR_NOMEM;
+    j->renditions = v;
+    if (!(v[j->nrenditions] = strdup(spec)))
+        return VTP_ERR_NOMEM;
+    j->nrenditions++;
+    return 0;
 }
 
 /* Writes a reason into why (if there is room) with control characters
@@ -344,6 +371,34 @@ static int parse_on_error(vtp_jobspec *j, const json_t *v, char *why, size_t why
     return 0;
 }
 
+static int parse_renditions(vtp_jobspec *j, const json_t *v, char *why, size_t why_size)
+{
+    size_t i;
+    json_t *e;
+    if (!json_is_array(v))
+        return set_why(why, why_size, VTP_ERR_USAGE, "'renditions' must be an array of "
+                       "\"WxH[,KEY=VALUE]...\" strings, not %s", type_name(v));
+    json_array_foreach(v, i, e) {
+        const char *spec = json_string_value(e);
+        if (!spec || strlen(spec) > VTP_JOBSPEC_MAX_STRING)
+            return set_why(why, why_size, VTP_ERR_USAGE, "'renditions' must hold "
+                           "\"WxH[,KEY=VALUE]...\" strings, not %s", type_name(e));
+        int ret = vtp_jobspec_add_rendition(j, spec, why, why_size);
+        if (ret < 0)
+            return ret;
+    }
+    return 0;
+}
+
+static int parse_live(vtp_jobspec *j, const json_t *v, char *why, size_t why_size)
+{
+    if (!json_is_boolean(v))
+        return set_why(why, why_size, VTP_ERR_USAGE,
+                       "'live_playlist' must be true or false, not %s", type_name(v));
+    j->live_playlist = json_is_true(v);
+    return 0;
+}
+
 /* One key of the top-level object. */
 static int parse_key(vtp_jobspec *j, const char *key, const json_t *v, char *why, size_t why_size)
 {
@@ -374,6 +429,10 @@ static int parse_key(vtp_jobspec *j, const char *key, const json_t *v, char *why
         return parse_overwrite(j, v, why, why_size);
     if (!strcmp(key, "on_error"))
         return parse_on_error(j, v, why, why_size);
+    if (!strcmp(key, "renditions"))
+        return parse_renditions(j, v, why, why_size);
+    if (!strcmp(key, "live_playlist"))
+        return parse_live(j, v, why, why_size);
     return set_why(why, why_size, VTP_ERR_USAGE, "unknown key '%.64s'", key);
 }
 
@@ -489,6 +548,16 @@ char *vtp_jobspec_to_json(const vtp_jobspec *j)
         json_object_set_new(obj, "overwrite", json_boolean(j->overwrite)) < 0 ||
         set_string(obj, "on_error", j->skip_errors ? "skip" : "fail") < 0)
         goto end;
+    if (j->nrenditions > 0) {
+        json_t *list = json_array();
+        if (!list || json_object_set_new(obj, "renditions", list) < 0)
+            goto end;
+        for (int i = 0; i < j->nrenditions; i++)
+            if (json_array_append_new(list, json_string(j->renditions[i])) < 0)
+                goto end;
+        if (json_object_set_new(obj, "live_playlist", json_boolean(j->live_playlist)) < 0)
+            goto end;
+    }
     text = json_dumps(obj, JSON_COMPACT | JSON_REAL_PRECISION(real_precision(j->segment_seconds)));
 end:
     json_decref(obj);

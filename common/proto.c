@@ -7,14 +7,17 @@
  *   SEGMENT u64 job, u32 index, u8 kind, i64 cut_start, i64 cut_end,
  *           i32 tb.num, i32 tb.den, i32 rate.num, i32 rate.den, u32 threads,
  *           u32 flags, i64 count_start, i64 frames_expected, codecpar,
- *           enc_opts, passlog, then
+ *           enc_opts, passlog, u8 nmore, nmore x enc_opts (a ladder's
+ *           other renditions), then
  *             PACKETS: u32 count, count x packet
  *             FRAMES:  u32 count, u8 external, and when external is 0:
  *                      u8 pad, pad zero bytes, count x frame (in place);
  *                      when 1, the frames are the message's second part
  *   RESULT  u64 job, u32 index, i32 status, str error, i64 frames,
  *           i64 frames_counted, i64 skipped, u64 cpu_us, i32 tb.num,
- *           i32 tb.den, codecpar, u32 count, count x packet, passlog
+ *           i32 tb.den, codecpar, u32 count, count x packet, passlog,
+ *           u8 nmore, nmore x (i32 tb.num, i32 tb.den, codecpar, u32 count,
+ *           count x packet)
  *   packet  i64 pts, i64 dts, i64 duration, u32 flags, blob data
  *   passlog blob log, blob tree (empty but for two-pass encoding)
  */
@@ -223,6 +226,9 @@ static void write_segment(vtp_wbuf *b, const vtp_segment *s, int external)
     vtp_codecpar_write(b, s->par);
     vtp_enc_opts_write(b, &s->opts);
     write_passlog(b, &s->pass);
+    vtp_wbuf_u8(b, (uint8_t)s->nmore);
+    for (int i = 0; i < s->nmore; i++)
+        vtp_enc_opts_write(b, &s->more[i]);
     if (s->kind == VTP_SEG_FRAMES) {
         vtp_wbuf_u32(b, s->frame_count + (uint32_t)s->frames.n);
         vtp_wbuf_u8(b, (uint8_t)external);
@@ -289,6 +295,24 @@ static int read_frames(vtp_rbuf *r, uint32_t n, vtp_framelist *l, AVBufferRef *o
     return ret;
 }
 
+/* A segment's further renditions. */
+static int read_more_opts(vtp_rbuf *r, vtp_segment *s)
+{
+    uint8_t n = vtp_rbuf_u8(r);
+    if (!vtp_rbuf_ok(r) || n >= VTP_MAX_OUTPUTS)
+        return VTP_ERR_PROTO;
+    if (n == 0)
+        return 0;
+    if (!(s->more = calloc(n, sizeof(*s->more))))
+        return VTP_ERR_NOMEM;
+    for (; s->nmore < n; s->nmore++) {
+        int ret = vtp_enc_opts_read(r, &s->more[s->nmore]);
+        if (ret < 0)
+            return ret;
+    }
+    return 0;
+}
+
 int vtp_proto_read_segment(const void *data, size_t len, vtp_segment *s)
 {
     return vtp_proto_read_segment_ref(data, len, NULL, NULL, 0, NULL, s);
@@ -327,7 +351,7 @@ int vtp_proto_read_segment_ref(const void *data, size_t len, AVBufferRef *owner,
     if (s->count_start < s->cut_start)
         s->count_start = s->cut_start;
     if ((ret = vtp_codecpar_read(&r, s->par)) < 0 || (ret = vtp_enc_opts_read(&r, &s->opts)) < 0 ||
-        (ret = read_passlog(&r, &s->pass)) < 0)
+        (ret = read_passlog(&r, &s->pass)) < 0 || (ret = read_more_opts(&r, s)) < 0)
         goto fail;
     ret = VTP_ERR_PROTO;
     if (s->kind == VTP_SEG_FRAMES) {
@@ -386,6 +410,35 @@ void vtp_proto_write_result(vtp_wbuf *b, const vtp_result *res)
     for (int i = 0; i < res->pkts.n; i++)
         write_packet(b, res->pkts.v[i]);
     write_passlog(b, &res->pass);
+    vtp_wbuf_u8(b, (uint8_t)res->nmore);
+    for (int k = 0; k < res->nmore; k++) {
+        const vtp_result_stream *m = &res->more[k];
+        vtp_wbuf_i32(b, m->time_base.num);
+        vtp_wbuf_i32(b, m->time_base.den);
+        vtp_codecpar_write(b, m->par);
+        vtp_wbuf_u32(b, (uint32_t)m->pkts.n);
+        for (int i = 0; i < m->pkts.n; i++)
+            write_packet(b, m->pkts.v[i]);
+    }
+}
+
+/* A result's further renditions. */
+static int read_more_streams(vtp_rbuf *r, vtp_result *res)
+{
+    uint8_t n = vtp_rbuf_u8(r);
+    if (!vtp_rbuf_ok(r) || n >= VTP_MAX_OUTPUTS)
+        return VTP_ERR_PROTO;
+    int ret = vtp_result_set_more(res, n);
+    for (int k = 0; ret == 0 && k < n; k++) {
+        vtp_result_stream *m = &res->more[k];
+        m->time_base.num = vtp_rbuf_i32(r);
+        m->time_base.den = vtp_rbuf_i32(r);
+        if (!vtp_rbuf_ok(r) || !valid_rational(m->time_base, 0))
+            return VTP_ERR_PROTO;
+        if ((ret = vtp_codecpar_read(r, m->par)) == 0)
+            ret = read_packets(r, &m->pkts);
+    }
+    return ret;
 }
 
 void vtp_proto_write_progress(vtp_wbuf *b, const vtp_progress_msg *m)
@@ -436,7 +489,7 @@ int vtp_proto_read_result(const void *data, size_t len, vtp_result *res)
         !valid_rational(res->time_base, 0))
         goto fail;
     if ((ret = vtp_codecpar_read(&r, res->par)) < 0 || (ret = read_packets(&r, &res->pkts)) < 0 ||
-        (ret = read_passlog(&r, &res->pass)) < 0)
+        (ret = read_passlog(&r, &res->pass)) < 0 || (ret = read_more_streams(&r, res)) < 0)
         goto fail;
     if (vtp_rbuf_left(&r) != 0) {
         ret = VTP_ERR_PROTO;

@@ -332,9 +332,61 @@ void vtp_segment_clear(vtp_segment *s)
     vtp_wbuf_free(&s->frame_wire);
     avcodec_parameters_free(&s->par);
     vtp_enc_opts_clear(&s->opts);
+    for (int i = 0; i < s->nmore; i++)
+        vtp_enc_opts_clear(&s->more[i]);
+    free(s->more);
     vtp_pktlist_clear(&s->pkts);
     vtp_framelist_clear(&s->frames);
     memset(s, 0, sizeof(*s));
+}
+
+int vtp_segment_set_more(vtp_segment *s, const vtp_enc_opts *more, int n)
+{
+    for (int i = 0; i < s->nmore; i++)
+        vtp_enc_opts_clear(&s->more[i]);
+    free(s->more);
+    s->more = NULL;
+    s->nmore = 0;
+    if (n <= 0)
+        return 0;
+    if (!(s->more = calloc((size_t)n, sizeof(*s->more))))
+        return VTP_ERR_NOMEM;
+    for (; s->nmore < n; s->nmore++) {
+        if (vtp_enc_opts_copy(&s->more[s->nmore], &more[s->nmore]) < 0) {
+            vtp_segment_set_more(s, NULL, 0);
+            return VTP_ERR_NOMEM;
+        }
+    }
+    return 0;
+}
+
+static void clear_more(vtp_result *r)
+{
+    for (int i = 0; i < r->nmore; i++) {
+        avcodec_parameters_free(&r->more[i].par);
+        vtp_pktlist_clear(&r->more[i].pkts);
+    }
+    free(r->more);
+    r->more = NULL;
+    r->nmore = 0;
+}
+
+int vtp_result_set_more(vtp_result *r, int n)
+{
+    clear_more(r);
+    if (n <= 0)
+        return 0;
+    if (!(r->more = calloc((size_t)n, sizeof(*r->more))))
+        return VTP_ERR_NOMEM;
+    r->nmore = n;
+    for (int i = 0; i < n; i++) {
+        r->more[i].time_base = (AVRational){1, 1};
+        if (!(r->more[i].par = avcodec_parameters_alloc())) {
+            clear_more(r);
+            return VTP_ERR_NOMEM;
+        }
+    }
+    return 0;
 }
 
 int vtp_result_init(vtp_result *r)
@@ -353,5 +405,6 @@ void vtp_result_clear(vtp_result *r)
     vtp_passlog_clear(&r->pass);
     avcodec_parameters_free(&r->par);
     vtp_pktlist_clear(&r->pkts);
+    clear_more(r);
     memset(r, 0, sizeof(*r));
 }

@@ -22,6 +22,71 @@ static int cmp_i64(const void *x, const void *y)
     return (a > b) - (a < b);
 }
 
+/* The sorted presentation times of pkts in *out (malloc'd), checked: every
+ * packet has one, all lie in a's range, none repeats. */
+static int sorted_times(const vtp_seg_account *a, const vtp_pktlist *pkts, int64_t **out,
+                        char *why, size_t why_size)
+{
+    char from[32], to[32], t[32];
+    at(from, sizeof(from), a->cut_start, a->time_base);
+    at(to, sizeof(to), a->cut_end, a->time_base);
+    int64_t *pts = malloc(sizeof(*pts) * (size_t)(pkts->n > 0 ? pkts->n : 1));
+    *out = pts;
+    if (!pts)
+        return vtp_why(why, why_size, VTP_ERR_NOMEM, "out of memory");
+    for (int i = 0; i < pkts->n; i++) {
+        pts[i] = pkts->v[i]->pts;
+        if (pts[i] == AV_NOPTS_VALUE)
+            return vtp_why(why, why_size, VTP_ERR_MISMATCH,
+                           "segment %u (%s to %s): an encoded frame has no time", a->index, from,
+                           to);
+    }
+    if (pkts->n == 0)
+        return 0;
+    qsort(pts, (size_t)pkts->n, sizeof(*pts), cmp_i64);
+    int64_t first = pts[0], last = pts[pkts->n - 1];
+    if (first < a->cut_start || last >= a->cut_end) {
+        at(t, sizeof(t), first < a->cut_start ? first : last, a->time_base);
+        return vtp_why(why, why_size, VTP_ERR_MISMATCH,
+                       "segment %u (%s to %s) has an encoded frame at %s, outside its range "
+                       "(a filter that changes frame times?)", a->index, from, to, t);
+    }
+    for (int i = 1; i < pkts->n; i++) {
+        if (pts[i] == pts[i - 1]) {
+            at(t, sizeof(t), pts[i], a->time_base);
+            return vtp_why(why, why_size, VTP_ERR_MISMATCH,
+                           "segment %u (%s to %s) has two encoded frames at %s", a->index, from,
+                           to, t);
+        }
+    }
+    return 0;
+}
+
+/* A ladder's further rendition k: the same frames as the first, at the
+ * same times (first: the first's sorted times). */
+static int check_more(const vtp_seg_account *a, const vtp_result *res, int k,
+                      const int64_t *first, char *why, size_t why_size)
+{
+    const vtp_result_stream *m = &res->more[k];
+    if (m->pkts.n != res->pkts.n)
+        return vtp_why(why, why_size, VTP_ERR_MISMATCH,
+                       "segment %u: rendition %d has %d frames, the first %d", a->index, k + 2,
+                       m->pkts.n, res->pkts.n);
+    if (m->pkts.n == 0)
+        return 0;
+    if (av_cmp_q(m->time_base, a->time_base) != 0)
+        return vtp_why(why, why_size, VTP_ERR_MISMATCH,
+                       "segment %u: rendition %d has another time base", a->index, k + 2);
+    int64_t *pts = NULL;
+    int ret = sorted_times(a, &m->pkts, &pts, why, why_size);
+    if (ret == 0 && memcmp(pts, first, sizeof(*pts) * (size_t)m->pkts.n) != 0)
+        ret = vtp_why(why, why_size, VTP_ERR_MISMATCH,
+                      "segment %u: rendition %d's frames are not at the first one's times",
+                      a->index, k + 2);
+    free(pts);
+    return ret;
+}
+
 int vtp_account_check(const vtp_seg_account *a, const vtp_result *res, int64_t *dropped,
                       char *why, size_t why_size)
 {
@@ -44,43 +109,20 @@ int vtp_account_check(const vtp_seg_account *a, const vtp_result *res, int64_t *
         return vtp_why(why, why_size, VTP_ERR_MISMATCH,
                        "segment %u (%s to %s): the encoder gave %d packets for %lld frames",
                        a->index, from, to, res->pkts.n, (long long)res->frames);
-    if (res->pkts.n == 0)
+    if (a->renditions > 0 && res->nmore != a->renditions - 1)
+        return vtp_why(why, why_size, VTP_ERR_MISMATCH,
+                       "segment %u has %d renditions, not %d", a->index, res->nmore + 1,
+                       a->renditions);
+    if (res->pkts.n == 0 && res->nmore == 0)
         return 0;
-    if (av_cmp_q(res->time_base, a->time_base) != 0)
+    if (res->pkts.n > 0 && av_cmp_q(res->time_base, a->time_base) != 0)
         return vtp_why(why, why_size, VTP_ERR_MISMATCH, "segment %u has another time base",
                        a->index);
 
-    int64_t *pts = malloc(sizeof(*pts) * (size_t)res->pkts.n);
-    if (!pts)
-        return vtp_why(why, why_size, VTP_ERR_NOMEM, "out of memory");
-    int ret = 0;
-    for (int i = 0; i < res->pkts.n && !ret; i++) {
-        pts[i] = res->pkts.v[i]->pts;
-        if (pts[i] == AV_NOPTS_VALUE)
-            ret = vtp_why(why, why_size, VTP_ERR_MISMATCH,
-                          "segment %u (%s to %s): an encoded frame has no time", a->index, from,
-                          to);
-    }
-    if (!ret) {
-        qsort(pts, (size_t)res->pkts.n, sizeof(*pts), cmp_i64);
-        int64_t first = pts[0], last = pts[res->pkts.n - 1];
-        if (first < a->cut_start || last >= a->cut_end) {
-            char t[32];
-            at(t, sizeof(t), first < a->cut_start ? first : last, a->time_base);
-            ret = vtp_why(why, why_size, VTP_ERR_MISMATCH,
-                          "segment %u (%s to %s) has an encoded frame at %s, outside its range "
-                          "(a filter that changes frame times?)", a->index, from, to, t);
-        }
-        for (int i = 1; i < res->pkts.n && !ret; i++) {
-            if (pts[i] == pts[i - 1]) {
-                char t[32];
-                at(t, sizeof(t), pts[i], a->time_base);
-                ret = vtp_why(why, why_size, VTP_ERR_MISMATCH,
-                              "segment %u (%s to %s) has two encoded frames at %s", a->index,
-                              from, to, t);
-            }
-        }
-    }
+    int64_t *pts = NULL;
+    int ret = sorted_times(a, &res->pkts, &pts, why, why_size);
+    for (int k = 0; k < res->nmore && !ret; k++)
+        ret = check_more(a, res, k, pts, why, why_size);
     free(pts);
     return ret;
 }
@@ -91,13 +133,13 @@ static int cmp_pkt_pts(const void *x, const void *y)
     return (a->pts > b->pts) - (a->pts < b->pts);
 }
 
-void vtp_account_fill_durations(const vtp_seg_account *a, vtp_result *res)
+static void fill_durations(const vtp_seg_account *a, vtp_pktlist *pkts)
 {
-    int n = res->pkts.n;
+    int n = pkts->n;
     AVPacket **by_pts = n > 0 ? malloc(sizeof(*by_pts) * (size_t)n) : NULL;
     if (!by_pts)
         return;     /* durations are a courtesy to the muxer */
-    memcpy(by_pts, res->pkts.v, sizeof(*by_pts) * (size_t)n);
+    memcpy(by_pts, pkts->v, sizeof(*by_pts) * (size_t)n);
     qsort(by_pts, (size_t)n, sizeof(*by_pts), cmp_pkt_pts);
     int64_t gap = 0;
     for (int i = 0; i < n; i++) {
@@ -109,4 +151,11 @@ void vtp_account_fill_durations(const vtp_seg_account *a, vtp_result *res)
             p->duration = gap;
     }
     free(by_pts);
+}
+
+void vtp_account_fill_durations(const vtp_seg_account *a, vtp_result *res)
+{
+    fill_durations(a, &res->pkts);
+    for (int k = 0; k < res->nmore; k++)
+        fill_durations(a, &res->more[k].pkts);
 }

@@ -48,9 +48,11 @@
 #include "vtp_hdr.h"
 #include "vtp_joiner.h"
 #include "vtp_log.h"
+#include "vtp_package.h"
 #include "vtp_passrec.h"
 #include "vtp_proto.h"
 #include "vtp_queue.h"
+#include "vtp_rendition.h"
 #include "vtp_spill.h"
 #include "vtp_splitter.h"
 #include "vtp_timeline.h"
@@ -86,6 +88,12 @@ struct vtp_job {
     int vidx;
     vtp_splitter *splitter;
     vtp_joiner *joiner;
+    vtp_package *package;       /* a ladder's output, instead of the joiner */
+    char **rend_spec;           /* a ladder's rungs, as given */
+    vtp_rendition *rend;        /* ... parsed */
+    vtp_enc_opts *rung;         /* ... each one's options, its scale in its vf */
+    int *rung_w, *rung_h;       /* ... and size */
+    int nrung;                  /* 0: not a ladder */
     slot *slots;
     int window;
     uint32_t next_read, next_write;
@@ -225,6 +233,8 @@ static int open_input(vtp_job *j, char *why, size_t ws)
 /* The container's usual video encoder, for when none is named. */
 static const char *default_encoder(const char *output)
 {
+    if (vtp_package_is_ladder(output))
+        return "libx264";
     const AVOutputFormat *fmt = av_guess_format(NULL, output, NULL);
     const AVCodec *c = fmt ? avcodec_find_encoder(fmt->video_codec) : NULL;
     return c ? c->name : "libx264";
@@ -260,7 +270,7 @@ static int apply_rotation(vtp_job *j, char *why, size_t ws)
     const int32_t *m = vtp_stream_display_matrix(j->in->streams[j->vidx]);
     char buf[64];
     const char *turn;
-    if (!m || vtp_joiner_format_keeps_rotation(j->ofmt) ||
+    if (!m || (vtp_joiner_format_keeps_rotation(j->ofmt) && !j->nrung) ||
         !(turn = upright_filter(m, buf, sizeof(buf))))
         return 0;
     char *vf = j->opts.vf ? av_asprintf("%s,%s", turn, j->opts.vf) : av_strdup(turn);
@@ -366,6 +376,66 @@ static int apply_pass(vtp_job *j, char *why, size_t ws)
     return 0;
 }
 
+/* The input's picture as shown: turned a quarter, its sides swap. */
+static void shown_size(const vtp_job *j, int *w, int *h)
+{
+    const AVCodecParameters *par = j->in->streams[j->vidx]->codecpar;
+    const int32_t *m = vtp_stream_display_matrix(j->in->streams[j->vidx]);
+    double theta = m ? fabs(fmod(av_display_rotation_get(m), 180)) : 0;
+    int quarter = fabs(theta - 90) < 1;
+    *w = quarter ? par->height : par->width;
+    *h = quarter ? par->width : par->height;
+}
+
+/* A ladder's rungs: each one's options (the job's, its own over them, its
+ * scale after the job's filters), checked as the job's are. */
+static int check_ladder(vtp_job *j, char *why, size_t ws)
+{
+    const AVStream *st = j->in->streams[j->vidx];
+    int in_w, in_h, ret;
+    if (j->cfg.pass)
+        return fail(why, ws, VTP_ERR_USAGE, "two-pass encoding of a ladder is not supported "
+                    "(each rendition takes -b, --crf and its own options instead)");
+    shown_size(j, &in_w, &in_h);
+    if (!(j->rung = calloc((size_t)j->nrung, sizeof(*j->rung))) ||
+        !(j->rung_w = calloc((size_t)j->nrung, sizeof(int))) ||
+        !(j->rung_h = calloc((size_t)j->nrung, sizeof(int))))
+        return fail(why, ws, VTP_ERR_NOMEM, "out of memory");
+    for (int k = 0; k < j->nrung; k++) {
+        vtp_enc_opts *o = &j->rung[k];
+        char bad[256];
+        if (vtp_rendition_parse(j->rend_spec[k], &j->rend[k], bad, sizeof(bad)) < 0)
+            return fail(why, ws, VTP_ERR_USAGE, "%s", bad);
+        if ((ret = vtp_rendition_size(&j->rend[k], in_w, in_h, st->sample_aspect_ratio,
+                                      &j->rung_w[k], &j->rung_h[k])) < 0)
+            return fail(why, ws, ret, "rendition %d: %dx%d of a %dx%d input is out of range",
+                        k + 1, j->rend[k].width, j->rend[k].height, in_w, in_h);
+        if (vtp_rendition_opts(&j->opts, &j->rend[k], o) < 0)
+            return fail(why, ws, VTP_ERR_NOMEM, "out of memory");
+        char *vf = av_asprintf("%s%sscale=%d:%d,setsar=1", o->vf ? o->vf : "", o->vf ? "," : "",
+                               j->rung_w[k], j->rung_h[k]);
+        free(o->vf);
+        o->vf = vf ? strdup(vf) : NULL;
+        av_free(vf);
+        if (!o->vf || av_dict_set(&o->codec_opts, "flags", "+global_header", AV_DICT_APPEND) < 0)
+            return fail(why, ws, VTP_ERR_NOMEM, "out of memory");
+        if ((ret = vtp_enc_opts_validate(o, why, ws)) < 0)
+            return ret;
+        const AVCodec *c = avcodec_find_encoder_by_name(o->encoder);
+        if (!c || (c->id != AV_CODEC_ID_H264 && c->id != AV_CODEC_ID_HEVC &&
+                   c->id != AV_CODEC_ID_AV1))
+            return fail(why, ws, VTP_ERR_USAGE, "rendition %d: %s is not an H.264, HEVC or AV1 "
+                        "encoder, which HLS and DASH players take", k + 1, o->encoder);
+        if (strcmp(o->encoder, j->rung[0].encoder) != 0)
+            return fail(why, ws, VTP_ERR_USAGE, "rendition %d uses %s, rendition 1 %s: the "
+                        "renditions of a ladder share one encoder", k + 1, o->encoder,
+                        j->rung[0].encoder);
+    }
+    vtp_package_cfg pc = {.output = j->output, .audio = j->audio, .live = j->cfg.live_playlist,
+                          .nvideo = j->nrung, .width = j->rung_w, .height = j->rung_h};
+    return vtp_package_check(&pc, j->in, why, ws);
+}
+
 /* Everything the user said is checked here, before any work and before the
  * output is looked at, but for the encoder's trial (check_encoder). */
 static int check_settings(vtp_job *j, char *why, size_t ws)
@@ -384,7 +454,7 @@ static int check_settings(vtp_job *j, char *why, size_t ws)
         (ret = vtp_joiner_format_can_hold(j->ofmt, j->opts.encoder, why, ws)) < 0 ||
         (ret = check_audio(j, why, ws)) < 0 || (ret = apply_pass(j, why, ws)) < 0)
         return ret;
-    return 0;
+    return j->nrung ? check_ladder(j, why, ws) : 0;
 }
 
 /* The encoder opened with the settings, at the picture's size, and given
@@ -397,7 +467,11 @@ static int check_encoder(vtp_job *j, char *why, size_t ws)
         return 0;
     const AVStream *st = j->in->streams[j->vidx];
     AVRational rate = st->avg_frame_rate.num > 0 ? st->avg_frame_rate : st->r_frame_rate;
-    int ret = j->cfg.encoders->check(&j->opts, st->codecpar, st->time_base, rate, why, ws);
+    int ret = 0;
+    if (!j->nrung)
+        ret = j->cfg.encoders->check(&j->opts, st->codecpar, st->time_base, rate, why, ws);
+    for (int k = 0; k < j->nrung && ret == 0; k++)
+        ret = j->cfg.encoders->check(&j->rung[k], st->codecpar, st->time_base, rate, why, ws);
     j->checked = ret == 0;
     return ret;
 }
@@ -421,11 +495,28 @@ static double keyint_seconds(const vtp_job *j)
 
 static int side_packet(void *opaque, AVPacket *pkt)
 {
-    if (!opaque) {
-        av_packet_unref(pkt);   /* a first pass: only the video counts */
+    vtp_job *j = opaque;
+    if (j->package)
+        return vtp_package_side_packet(j->package, pkt);
+    if (j->joiner)
+        return vtp_joiner_side_packet(j->joiner, pkt);
+    av_packet_unref(pkt);       /* a first pass: only the video counts */
+    return 0;
+}
+
+/* A ladder's rungs, as given: parsed when the job opens. */
+static int copy_renditions(vtp_job *j, const vtp_job_cfg *cfg)
+{
+    j->cfg.renditions = NULL;   /* the caller's: j->rend_spec */
+    if (cfg->nrenditions <= 0)
         return 0;
-    }
-    return vtp_joiner_side_packet(opaque, pkt);
+    if (!(j->rend_spec = calloc((size_t)cfg->nrenditions, sizeof(*j->rend_spec))) ||
+        !(j->rend = calloc((size_t)cfg->nrenditions, sizeof(*j->rend))))
+        return VTP_ERR_NOMEM;
+    for (; j->nrung < cfg->nrenditions; j->nrung++)
+        if (!(j->rend_spec[j->nrung] = strdup(cfg->renditions[j->nrung])))
+            return VTP_ERR_NOMEM;
+    return 0;
 }
 
 vtp_job *vtp_job_new(const vtp_job_cfg *cfg)
@@ -445,7 +536,8 @@ vtp_job *vtp_job_new(const vtp_job_cfg *cfg)
         !(j->input = strdup(cfg->input)) || !(j->output = strdup(cfg->output)) ||
         !(j->audio = strdup(cfg->audio ? cfg->audio : "auto")) ||
         (cfg->spill_dir && !(j->spill_dir = strdup(cfg->spill_dir))) ||
-        !(j->slots = calloc((size_t)j->window, sizeof(*j->slots))))
+        !(j->slots = calloc((size_t)j->window, sizeof(*j->slots))) ||
+        copy_renditions(j, cfg) < 0)
         vtp_job_destroy(&j);
     return j;
 }
@@ -459,7 +551,14 @@ static int open_job(vtp_job *j, char *why, size_t ws)
 
     if ((ret = open_input(j, why, ws)) < 0)
         return ret;
-    if (!(j->ofmt = vtp_joiner_format(j->output, why, ws)))
+    if (vtp_package_is_ladder(j->output) != (j->nrung > 0))
+        return fail(why, ws, VTP_ERR_USAGE, j->nrung ? "'%s': a ladder (--rendition) is written "
+                    "as an HLS master playlist (.m3u8) or a DASH MPD (.mpd)"
+                    : "'%s': a playlist output needs the renditions of its ladder "
+                    "(--rendition WxH[,KEY=VALUE]...)", j->output);
+    /* A ladder's tracks are MP4 (CMAF). */
+    if (!(j->ofmt = j->nrung ? av_guess_format("mp4", NULL, NULL)
+                             : vtp_joiner_format(j->output, why, ws)))
         return VTP_ERR_USAGE;
     if ((ret = check_settings(j, why, ws)) < 0)
         return ret;
@@ -467,8 +566,14 @@ static int open_job(vtp_job *j, char *why, size_t ws)
     snprintf(tag, sizeof(tag), "job%lld", (long long)cfg->id);
     vtp_join_cfg jc = {.output = j->output, .overwrite = cfg->overwrite, .audio = j->audio,
                        .temp_tag = cfg->spill_dir ? tag : NULL, .skip_errors = cfg->skip_errors};
+    vtp_package_cfg pc = {.output = j->output, .overwrite = cfg->overwrite, .audio = j->audio,
+                          .live = cfg->live_playlist, .skip_errors = cfg->skip_errors,
+                          .nvideo = j->nrung, .width = j->rung_w, .height = j->rung_h};
+    if (j->nrung && !(j->package = vtp_package_new(j->in, j->vidx, &pc, &ret, why, ws)))
+        return ret;
     /* A first pass writes nothing but its record. */
-    if (cfg->pass != 1 && !(j->joiner = vtp_joiner_new(j->in, j->vidx, &jc, &ret, why, ws)))
+    if (!j->nrung && cfg->pass != 1 &&
+        !(j->joiner = vtp_joiner_new(j->in, j->vidx, &jc, &ret, why, ws)))
         return ret;
     if (j->joiner && (j->hdr.has_mastering || j->hdr.has_light))
         vtp_joiner_set_hdr(j->joiner, &j->hdr);
@@ -479,8 +584,10 @@ static int open_job(vtp_job *j, char *why, size_t ws)
     unlock(j);
     /* By default the cuts are planned (vtp_cutter.h); --segment S sets the
      * length, cut finer at the end. */
-    int planned = cfg->segment_seconds <= 0;
-    double seg = planned ? VTP_SEGMENT_DEFAULT_S : cfg->segment_seconds;
+    int planned = cfg->segment_seconds <= 0 && !j->nrung;
+    double seg = planned               ? VTP_SEGMENT_DEFAULT_S
+                 : cfg->segment_seconds > 0 ? cfg->segment_seconds
+                                           : VTP_LADDER_SEGMENT_S;
     /* With no duration to plan from, a middle length keeps the cores busy. */
     if (planned && (j->in->duration <= 0 ||
                     j->in->duration_estimation_method == AVFMT_DURATION_FROM_BITRATE))
@@ -492,6 +599,9 @@ static int open_job(vtp_job *j, char *why, size_t ws)
     double tail_min = planned ? VTP_PLAN_MIN_S : VTP_TAIL_MIN_S;
     if (cfg->pass)
         tail_min = FFMIN(FFMAX(tail_min, VTP_PASS_MIN_S), seg);
+    /* A ladder's segments are what players fetch: none very short. */
+    if (j->nrung)
+        tail_min = FFMIN(VTP_PLAN_MIN_S, seg);
     if (planned)
         vtp_log(VTP_LOG_INFO, "segments planned for %d workers, %.0f to %.0f s%s", workers,
                 VTP_PLAN_MIN_S, seg, grid > 0 ? ", whole keyframe intervals" : "");
@@ -505,10 +615,10 @@ static int open_job(vtp_job *j, char *why, size_t ws)
         .grid_seconds = grid,
         .spread = planned ? 1 : 2,
         .job_id = (uint64_t)cfg->id,
-        .opts = &j->opts,
+        .opts = j->nrung ? &j->rung[0] : &j->opts,
         .skip_errors = cfg->skip_errors,
         .side = side_packet,
-        .opaque = j->joiner,
+        .opaque = j,
     };
     if (!(j->splitter = vtp_splitter_new(j->in, j->vidx, &sc)))
         return fail(why, ws, VTP_ERR_NOMEM, "out of memory");
@@ -553,8 +663,21 @@ void vtp_job_destroy(vtp_job **self_p)
         clear_slot(&j->slots[i]);
     vtp_splitter_destroy(&j->splitter);
     vtp_joiner_destroy(&j->joiner);
+    vtp_package_destroy(&j->package);
     avformat_close_input(&j->in);
     vtp_enc_opts_clear(&j->opts);
+    for (int k = 0; k < j->nrung; k++) {
+        free(j->rend_spec[k]);
+        if (j->rend)
+            vtp_rendition_clear(&j->rend[k]);
+        if (j->rung)
+            vtp_enc_opts_clear(&j->rung[k]);
+    }
+    free(j->rend_spec);
+    free(j->rend);
+    free(j->rung);
+    free(j->rung_w);
+    free(j->rung_h);
     free(j->slots);
     free(j->input);
     free(j->output);
@@ -680,8 +803,9 @@ static int write_next(vtp_job *j, char *why, size_t ws)
     int ret;
     if (!res && (ret = vtp_spill_load(j->spill_dir, s->index, &res, why, ws)) < 0)
         return ret;
-    ret = j->joiner ? vtp_joiner_write(j->joiner, res, s->cut_end, why, ws)
-                    : keep_pass(j, s, res, why, ws);
+    ret = j->package  ? vtp_package_write(j->package, res, s->cut_end, why, ws)
+          : j->joiner ? vtp_joiner_write(j->joiner, res, s->cut_end, why, ws)
+                      : keep_pass(j, s, res, why, ws);
     vtp_result_clear(res);
     free(res);
     if (ret < 0)
@@ -697,12 +821,13 @@ static int write_next(vtp_job *j, char *why, size_t ws)
 static int finish(vtp_job *j, char *why, size_t ws)
 {
     int ret;
-    if (!j->joiner) {
+    if (!j->joiner && !j->package) {
         if (!j->passed_frames)
             return fail(why, ws, VTP_ERR_TRUNCATED, "'%s': no video frame could be decoded",
                         j->input);
     } else {
-        if ((ret = vtp_joiner_finish(j->joiner, why, ws)) < 0)
+        if ((ret = j->package ? vtp_package_finish(j->package, why, ws)
+                              : vtp_joiner_finish(j->joiner, why, ws)) < 0)
             return ret == VTP_ERR_TRUNCATED
                        ? fail(why, ws, ret, "'%s': no video frame could be decoded", j->input)
                        : ret;
@@ -801,6 +926,8 @@ static int fill_slot(vtp_job *j, vtp_segment *seg, char *why, size_t ws)
         if (ret < 0)
             return ret;
     }
+    if (j->nrung > 1 && vtp_segment_set_more(seg, j->rung + 1, j->nrung - 1) < 0)
+        return fail(why, ws, VTP_ERR_NOMEM, "out of memory");
     vtp_wbuf_init(&b);
     if (seg->kind == VTP_SEG_FRAMES && seg->frame_wire.len) {
         vtp_proto_write_segment_head(&b, seg);
@@ -1057,7 +1184,7 @@ static int check_result(vtp_job *j, slot *s, char *why, size_t ws)
     vtp_seg_account acct = {.index = s->index, .cut_start = s->cut_start, .cut_end = s->cut_end,
                             .frames_expected = s->frames_expected,
                             .time_base = j->in->streams[j->vidx]->time_base,
-                            .skip_errors = j->cfg.skip_errors};
+                            .skip_errors = j->cfg.skip_errors, .renditions = j->nrung};
     int64_t dropped = 0;
     char bad[512];
     int ret = vtp_account_check(&acct, res, &dropped, bad, sizeof(bad));
@@ -1160,9 +1287,13 @@ static void take_progress(vtp_job *j, double cpu0)
     p->media_cpu = vtp_clock_thread_cpu() - cpu0;
     if (!vtp_job_opened(j))
         return;                 /* it failed to open: nothing else to tell */
-    p->frames = j->joiner ? vtp_joiner_frames(j->joiner) : j->passed_frames;
-    p->media_seconds = j->joiner ? vtp_joiner_video_seconds(j->joiner) : j->passed_seconds;
-    if (j->joiner && p->media_seconds > 0)
+    p->frames = j->package ? vtp_package_frames(j->package)
+              : j->joiner  ? vtp_joiner_frames(j->joiner)
+                           : j->passed_frames;
+    p->media_seconds = j->package ? vtp_package_video_seconds(j->package)
+                     : j->joiner  ? vtp_joiner_video_seconds(j->joiner)
+                                  : j->passed_seconds;
+    if ((j->joiner || j->package) && p->media_seconds > 0)
         p->media_seconds -= (double)vtp_splitter_start(j->splitter) / AV_TIME_BASE;
     p->segments_written = j->next_write;
     p->decoding = vtp_splitter_decoding(j->splitter);

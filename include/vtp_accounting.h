@@ -8,7 +8,8 @@
  *  - the encoder gave one packet for each frame it was handed;
  *  - the encoded frames' presentation times lie in [cut_start, cut_end) and
  *    are all different, so that across segments, whose ranges follow each
- *    other, the output's times strictly rise.
+ *    other, the output's times strictly rise;
+ *  - for a ladder, every rendition has exactly the first's frames.
  * With --on-error skip a missing frame is dropped and counted instead; the
  * other two are never the input's fault and always fail.
  */
@@ -26,6 +27,9 @@ typedef struct vtp_seg_account {
     int64_t frames_expected;    /* -1: unknown */
     AVRational time_base;       /* of the cuts */
     int skip_errors;            /* --on-error skip */
+    int renditions;             /* a ladder's: the result must carry as many
+                                   streams, each with the first's frames at
+                                   the first's times; 0: any */
 } vtp_seg_account;
 
 /* Checks res against what segment a said it must give. On success 0, and

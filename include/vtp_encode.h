@@ -52,6 +52,9 @@ typedef struct vtp_encode_cfg {
     int overwrite;
     int skip_errors;            /* --on-error skip */
     int passes;                 /* 2: two-pass encoding (vtp_passrec.h); else one */
+    char *const *renditions;    /* a ladder (vtp_job_cfg); NULL: one file */
+    int nrenditions;
+    int live_playlist;
     vtp_progress_fn progress;   /* may be NULL */
     void *progress_opaque;
     vtp_segment_fn on_segment;  /* may be NULL: each segment of the pass that

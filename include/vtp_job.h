@@ -42,6 +42,8 @@ struct vtp_passrec;
 #define VTP_LONG_GOP_FACTOR 1.5         /* --segment S: no keyframe for 1.5 S: decode */
 #define VTP_TAIL_MIN_S 0.5              /* --segment S: the shortest segment of the tail */
 #define VTP_PASS_MIN_S 4.0              /* ... in two-pass encoding */
+#define VTP_LADDER_SEGMENT_S 6.0        /* a ladder's media segments, by default (as
+                                           Apple's HLS authoring guide asks) */
 #define VTP_WINDOW_MAX_BYTES (2LL << 30)  /* a job's window holds no more (4 segments
                                              at their byte limit), however many it may */
 
@@ -72,6 +74,14 @@ typedef struct vtp_job_cfg {
                                            share of -b); 0: one pass. The plan is
                                            for `parallelism` workers, whoever comes */
     struct vtp_passrec *passrec;        /* pass 1 fills it, pass 2 reads it */
+    char *const *renditions;            /* an adaptive-bitrate ladder, one
+                                           "WxH[,KEY=VALUE]..." a rung
+                                           (vtp_rendition.h): output is an HLS
+                                           (.m3u8) or DASH (.mpd) playlist and every
+                                           segment is encoded once per rung
+                                           (vtp_package.h); copied */
+    int nrenditions;                    /* 0: one output file */
+    int live_playlist;                  /* HLS playlists that grow as segments finish */
 } vtp_job_cfg;
 
 /* A segment ready to go out: its serialized message (and the frames part,

@@ -20,6 +20,12 @@
  *   segment         number of seconds, 0.04 to 86400 (default: planned)
  *   priority        integer, -1000 to 1000 (default 0); higher runs first
  *   overwrite       true or false (default false)
+ *   on_error        "fail" (default) or "skip"
+ *   renditions      array of 1 to 16 "WxH[,KEY=VALUE]..." strings, as
+ *                   --rendition takes them: an adaptive-bitrate ladder
+ *                   (output .m3u8 or .mpd); absent or empty: one file
+ *   live_playlist   true or false (default false): HLS playlists that grow
+ *                   as segments finish
  *
  * An option given twice (crf and options.crf, or two keys that differ only
  * in case, which libav treats as one) is an error. Whether the encoder and
@@ -59,7 +65,14 @@ typedef struct vtp_jobspec {
     int priority;           /* default 0, range -1000..1000; higher runs first */
     int overwrite;          /* default 0 */
     int skip_errors;        /* "on_error": "skip" (1) or "fail" (0, default) */
+    char **renditions;      /* a ladder's rungs, as given; owned */
+    int nrenditions;
+    int live_playlist;
 } vtp_jobspec;
+
+/* Appends a rung to j's ladder, checked (vtp_rendition_parse). 0,
+ * VTP_ERR_USAGE with a reason in why, or VTP_ERR_NOMEM. */
+int vtp_jobspec_add_rendition(vtp_jobspec *j, const char *spec, char *why, size_t why_size);
 
 /* Sets every field to its default (strings NULL); frees nothing. */
 void vtp_jobspec_init(vtp_jobspec *j);

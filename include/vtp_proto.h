@@ -31,8 +31,8 @@
 #include "vtp_segment.h"
 
 #define VTP_PROTO_MAGIC 0x31505456u     /* "VTP1" */
-#define VTP_PROTO_VERSION 4   /* 2: frames counted end to end; 3: PROGRESS;
-                                 4: two-pass records */
+#define VTP_PROTO_VERSION 5   /* 2: frames counted end to end; 3: PROGRESS;
+                                 4: two-pass records; 5: ladders */
 #define VTP_PROTO_HEADER_SIZE 8         /* bytes */
 #define VTP_MAX_PACKETS 1000000         /* per message */
 #define VTP_MAX_PACKET_SIZE (256 << 20) /* bytes */

@@ -15,6 +15,13 @@
  * with the encoder's parameters, so the joiner can check that all segments
  * of one output agree.
  *
+ * A segment of an adaptive-bitrate ladder has several outputs: its opts is
+ * the first rendition's and `more` holds the others', each with the scale
+ * of its size at the end of its vf. The worker decodes the segment once
+ * and gives every decoded frame to each rendition's filters and encoder;
+ * the result carries the first rendition as usual and the others in its
+ * own `more`, in the same order.
+ *
  * Frames are counted end to end, so that a finished job cannot hide a lost
  * frame: the dispatcher says how many frames a segment must give from
  * count_start on (frames_expected, from the packets it sends), the worker
@@ -104,7 +111,15 @@ typedef struct vtp_segment {
                                    decode, as in ffmpeg) */
     int64_t frames_expected;    /* frames in [count_start, cut_end); -1 unknown */
     vtp_passlog pass;           /* VTP_SEG_PASS2: the first pass's record */
+    vtp_enc_opts *more;         /* a ladder's other renditions; owned */
+    int nmore;
 } vtp_segment;
+
+#define VTP_MAX_OUTPUTS 16      /* renditions of one segment, the first included */
+
+/* Gives s copies of the n options in more (a ladder's renditions after the
+ * first). 0 or VTP_ERR_NOMEM (s then has none). */
+int vtp_segment_set_more(vtp_segment *s, const vtp_enc_opts *more, int n);
 
 int vtp_segment_init(vtp_segment *s);     /* 0 or VTP_ERR_NOMEM */
 /* Appends a copy of frame to a FRAMES segment in wire form (the caller
@@ -143,6 +158,13 @@ int vtp_h264_encoder_sei(const AVCodecParameters *par, const AVPacket *pkt, uint
 int vtp_packet_with_nal(const AVCodecParameters *par, const AVPacket *src, const uint8_t *nal,
                         size_t len, AVPacket *dst);
 
+/* One rendition's encoded stream, beyond a result's first. */
+typedef struct vtp_result_stream {
+    AVCodecParameters *par;     /* the encoder's output parameters; owned */
+    AVRational time_base;       /* of the packets */
+    vtp_pktlist pkts;           /* encoded, in decode order */
+} vtp_result_stream;
+
 typedef struct vtp_result {
     uint64_t job_id;
     uint32_t index;
@@ -156,9 +178,13 @@ typedef struct vtp_result {
     int64_t skipped;            /* undecodable frames dropped (--on-error skip) */
     double cpu_seconds;         /* the worker thread's CPU time on it */
     vtp_passlog pass;           /* VTP_SEG_PASS1: the encoder's record */
+    vtp_result_stream *more;    /* the segment's other renditions, in its order */
+    int nmore;
 } vtp_result;
 
 int vtp_result_init(vtp_result *r);
+/* Gives r n blank further streams (replacing any). 0 or VTP_ERR_NOMEM. */
+int vtp_result_set_more(vtp_result *r, int n);
 void vtp_result_clear(vtp_result *r);
 
 #endif

@@ -12,6 +12,12 @@
  * The filter graph and the encoder are created on the first frame inside the
  * range, when its size and pixel format are known. Encoder time base is the
  * input stream's, so timestamps pass through untouched.
+ *
+ * A ladder's segment is decoded once: every decoded frame goes by reference
+ * to each rendition's own graph (its scale, then the pixel format its
+ * encoder takes) and encoder. One graph per rendition rather than one
+ * graph with a split: each negotiates the format of its own encoder, and a
+ * rendition is exactly a plain segment's path.
  */
 #include "vtp_pipeline.h"
 
@@ -39,17 +45,30 @@
 #include "vtp_pool.h"
 #include "vtp_twopass.h"
 
+/* One rendition of the segment: its filters and its encoder, and where in
+ * the result its stream goes. A plain segment has one; a ladder's has one
+ * per rendition, all fed the same decoded frames. */
+typedef struct seg_out {
+    const vtp_enc_opts *opts;
+    AVFilterGraph *graph;
+    AVFilterContext *src;
+    AVFilterContext *sink;
+    AVCodecContext *enc;
+    const AVCodec *codec;
+    AVDictionary *codec_opts;   /* its options, and for a pass its files */
+    AVCodecParameters *par;     /* the result's, for this stream */
+    AVRational *time_base;      /* ... */
+    vtp_pktlist *pkts;          /* ... */
+    int64_t frames_in;          /* frames handed to the encoder */
+} seg_out;
+
 typedef struct seg_run {
     const vtp_segment *seg;
     vtp_result *res;
     AVCodecContext *dec;
-    AVFilterGraph *graph;
-    AVFilterContext *src;
-    AVFilterContext *sink;
-    int graph_w, graph_h, graph_fmt;    /* the frames the graph takes */
-    AVCodecContext *enc;
-    const AVCodec *codec;
-    AVDictionary *codec_opts;   /* the segment's, and its pass's files */
+    seg_out out[VTP_MAX_OUTPUTS];
+    int nout;
+    int graph_w, graph_h, graph_fmt;    /* the frames the graphs take */
     AVFrame *frame;             /* decoded */
     AVFrame *filtered;
     AVPacket *pkt;
@@ -57,7 +76,6 @@ typedef struct seg_run {
     vtp_progress_fn progress;   /* may be NULL */
     void *opaque;
     int64_t reported_ms;        /* when progress was last reported */
-    int64_t frames_in;          /* frames handed to the encoder */
     int64_t frames_counted;     /* decoded in [count_start, cut_end) */
     int64_t last_ts;            /* of the last frame in range, or AV_NOPTS_VALUE */
 } seg_run;
@@ -363,25 +381,25 @@ static int open_codec(AVCodecContext **enc_p, const AVCodec *codec, AVFilterCont
     return ret < 0 ? ret : 0;
 }
 
-static int open_encoder(seg_run *p, const AVFrame *f)
+static int open_encoder(seg_run *p, seg_out *o, const AVFrame *f)
 {
     char unknown[256] = "";
-    int ret = open_codec(&p->enc, p->codec, p->sink, f, p->seg->frame_rate, p->codec_opts,
+    int ret = open_codec(&o->enc, o->codec, o->sink, f, p->seg->frame_rate, o->codec_opts,
                          p->seg->threads, unknown, sizeof(unknown));
     if (ret == VTP_ERR_ENCODER && unknown[0])
-        return fail(p, ret, "encoder %s has no option '%s'", p->codec->name, unknown);
+        return fail(p, ret, "encoder %s has no option '%s'", o->codec->name, unknown);
     if (ret < 0)
-        return fail(p, ret, "opening encoder %s", p->codec->name);
-    p->res->time_base = p->enc->time_base;
+        return fail(p, ret, "opening encoder %s", o->codec->name);
+    *o->time_base = o->enc->time_base;
     return 0;
 }
 
 /* Takes every packet the encoder has ready. */
-static int drain_encoder(seg_run *p)
+static int drain_encoder(seg_run *p, seg_out *o)
 {
     int ret;
-    while ((ret = avcodec_receive_packet(p->enc, p->pkt)) >= 0) {
-        if ((ret = vtp_pktlist_move(&p->res->pkts, p->pkt)) < 0)
+    while ((ret = avcodec_receive_packet(o->enc, p->pkt)) >= 0) {
+        if ((ret = vtp_pktlist_move(o->pkts, p->pkt)) < 0)
             return fail(p, ret, "storing packet");
     }
     if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF)
@@ -399,35 +417,35 @@ static void report(seg_run *p)
     int64_t now = vtp_clock_ms();
     if (now - p->reported_ms >= VTP_PROGRESS_MS) {
         p->reported_ms = now;
-        p->progress(p->opaque, p->res->pkts.n);     /* out of the encoder */
+        p->progress(p->opaque, p->res->pkts.n);     /* out of the (first) encoder */
     }
 }
 
 /* Encodes one filtered frame, or flushes the encoder when f is NULL. */
-static int encode(seg_run *p, AVFrame *f)
+static int encode(seg_run *p, seg_out *o, AVFrame *f)
 {
     int ret;
 
     if (f) {
-        if (!p->enc && (ret = open_encoder(p, f)) < 0)
+        if (!o->enc && (ret = open_encoder(p, o, f)) < 0)
             return ret;
-        f->pict_type = p->frames_in == 0 ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
-        vtp_frame_set_key(f, p->frames_in == 0);
-        p->frames_in++;
+        f->pict_type = o->frames_in == 0 ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
+        vtp_frame_set_key(f, o->frames_in == 0);
+        o->frames_in++;
         report(p);
-    } else if (!p->enc) {
+    } else if (!o->enc) {
         return 0;           /* nothing was in range */
     }
-    if ((ret = avcodec_send_frame(p->enc, f)) < 0)
+    if ((ret = avcodec_send_frame(o->enc, f)) < 0)
         return fail(p, ret, "encoding");
-    return drain_encoder(p);
+    return drain_encoder(p, o);
 }
 
-static int drain_filters(seg_run *p)
+static int drain_filters(seg_run *p, seg_out *o)
 {
     int ret;
-    while ((ret = av_buffersink_get_frame(p->sink, p->filtered)) >= 0) {
-        ret = encode(p, p->filtered);
+    while ((ret = av_buffersink_get_frame(o->sink, p->filtered)) >= 0) {
+        ret = encode(p, o, p->filtered);
         av_frame_unref(p->filtered);
         if (ret < 0)
             return ret;
@@ -437,23 +455,44 @@ static int drain_filters(seg_run *p)
     return fail(p, ret, "filtering");
 }
 
+/* Ends every rendition's graph: what they hold goes to the encoders. */
+static int flush_graphs(seg_run *p)
+{
+    int ret;
+    for (int i = 0; i < p->nout; i++) {
+        seg_out *o = &p->out[i];
+        if (!o->graph)
+            continue;
+        if ((ret = av_buffersrc_add_frame(o->src, NULL)) < 0)
+            return fail(p, ret, "filtering");
+        if ((ret = drain_filters(p, o)) < 0)
+            return ret;
+    }
+    return 0;
+}
+
+static void free_graphs(seg_run *p)
+{
+    for (int i = 0; i < p->nout; i++)
+        avfilter_graph_free(&p->out[i].graph);
+}
+
 static int skipping(const seg_run *p);
 
 /* Takes one decoded frame: outside the range it is dropped, inside it goes
- * through the filters to the encoder. NULL flushes everything. */
+ * through each rendition's filters to its encoder. NULL flushes everything. */
 static int take_frame(seg_run *p, AVFrame *f)
 {
     const vtp_segment *seg = p->seg;
     int ret;
 
     if (!f) {
-        if (!p->graph)
-            return encode(p, NULL);
-        if ((ret = av_buffersrc_add_frame(p->src, NULL)) < 0)
-            return fail(p, ret, "filtering");
-        if ((ret = drain_filters(p)) < 0)
+        if ((ret = flush_graphs(p)) < 0)
             return ret;
-        return encode(p, NULL);
+        for (int i = 0; i < p->nout; i++)
+            if ((ret = encode(p, &p->out[i], NULL)) < 0)
+                return ret;
+        return 0;
     }
 
     if (p->cancel && atomic_load(p->cancel))
@@ -479,17 +518,15 @@ static int take_frame(seg_run *p, AVFrame *f)
     p->frames_counted += ts >= seg->count_start;
     f->pts = ts;
 
-    if (p->graph && (f->width != p->graph_w || f->height != p->graph_h ||
-                     f->format != p->graph_fmt)) {
-        /* The picture changed: what the old graph holds is encoded, and a
-         * new one converts from the new picture. */
-        if ((ret = av_buffersrc_add_frame(p->src, NULL)) < 0)
-            return fail(p, ret, "filtering");
-        if ((ret = drain_filters(p)) < 0)
+    if (p->out[0].graph && (f->width != p->graph_w || f->height != p->graph_h ||
+                            f->format != p->graph_fmt)) {
+        /* The picture changed: what the old graphs hold is encoded, and new
+         * ones convert from the new picture. */
+        if ((ret = flush_graphs(p)) < 0)
             return ret;
-        avfilter_graph_free(&p->graph);
+        free_graphs(p);
     }
-    if (!p->graph) {
+    if (!p->out[0].graph) {
         const AVCodecParameters *pin = seg->par;
         if (pin->width > 0 && (f->width != pin->width || f->height != pin->height ||
                                f->format != pin->format))
@@ -497,17 +534,26 @@ static int take_frame(seg_run *p, AVFrame *f)
                     "input's %dx%d %s", seg->index, f->width, f->height,
                     av_get_pix_fmt_name(f->format), (double)ts * av_q2d(seg->time_base),
                     pin->width, pin->height, av_get_pix_fmt_name(pin->format));
-        ret = build_graph(&p->graph, &p->src, &p->sink, &seg->opts, p->codec, f->width, f->height,
-                          f->format, f->sample_aspect_ratio, seg->time_base, seg->frame_rate, pin);
-        if (ret < 0)
-            return fail(p, ret, "building filter graph");
+        for (int i = 0; i < p->nout; i++) {
+            seg_out *o = &p->out[i];
+            ret = build_graph(&o->graph, &o->src, &o->sink, o->opts, o->codec, f->width,
+                              f->height, f->format, f->sample_aspect_ratio, seg->time_base,
+                              seg->frame_rate, pin);
+            if (ret < 0)
+                return fail(p, ret, "building filter graph");
+        }
         p->graph_w = f->width;
         p->graph_h = f->height;
         p->graph_fmt = f->format;
     }
-    if ((ret = av_buffersrc_add_frame_flags(p->src, f, AV_BUFFERSRC_FLAG_KEEP_REF)) < 0)
-        return fail(p, ret, "filtering");
-    return drain_filters(p);
+    for (int i = 0; i < p->nout; i++) {
+        seg_out *o = &p->out[i];
+        if ((ret = av_buffersrc_add_frame_flags(o->src, f, AV_BUFFERSRC_FLAG_KEEP_REF)) < 0)
+            return fail(p, ret, "filtering");
+        if ((ret = drain_filters(p, o)) < 0)
+            return ret;
+    }
+    return 0;
 }
 
 static int skipping(const seg_run *p)
@@ -628,13 +674,13 @@ static void injected_fault(const vtp_segment *seg)
 /* Some encoders (libaom in FFmpeg 5.1) give their global header as side
  * data of the first packet rather than as extradata; packets travel without
  * side data, so it moves into the parameters here. */
-static int take_new_extradata(vtp_result *res)
+static int take_new_extradata(AVCodecParameters *par, const vtp_pktlist *pkts)
 {
-    if (res->par->extradata_size > 0)
+    if (par->extradata_size > 0)
         return 0;
-    for (int i = 0; i < res->pkts.n; i++) {
+    for (int i = 0; i < pkts->n; i++) {
         size_t size;
-        const uint8_t *side = av_packet_get_side_data(res->pkts.v[i], AV_PKT_DATA_NEW_EXTRADATA,
+        const uint8_t *side = av_packet_get_side_data(pkts->v[i], AV_PKT_DATA_NEW_EXTRADATA,
                                                       &size);
         if (!side || size == 0 || size > INT_MAX - AV_INPUT_BUFFER_PADDING_SIZE)
             continue;
@@ -642,9 +688,9 @@ static int take_new_extradata(vtp_result *res)
         if (!extra)
             return VTP_ERR_NOMEM;
         memcpy(extra, side, size);
-        av_freep(&res->par->extradata);
-        res->par->extradata = extra;
-        res->par->extradata_size = (int)size;
+        av_freep(&par->extradata);
+        par->extradata = extra;
+        par->extradata_size = (int)size;
         return 0;
     }
     return 0;
@@ -653,6 +699,51 @@ static int take_new_extradata(vtp_result *res)
 int vtp_pipeline_run(const vtp_segment *seg, vtp_result *res, const atomic_int *cancel)
 {
     return vtp_pipeline_run_progress(seg, res, cancel, NULL, NULL);
+}
+
+/* Sets up output i of the segment: options o, its stream in the result. */
+static int add_output(seg_run *p, const vtp_enc_opts *o, AVCodecParameters *par,
+                      AVRational *tb, vtp_pktlist *pkts)
+{
+    seg_out *out = &p->out[p->nout++];
+    out->opts = o;
+    out->par = par;
+    out->time_base = tb;
+    out->pkts = pkts;
+    *tb = p->seg->time_base;
+    if (!(out->codec = avcodec_find_encoder_by_name(o->encoder ? o->encoder : "")))
+        return fail(p, VTP_ERR_ENCODER, "unknown encoder '%s'", o->encoder ? o->encoder : "");
+    if (av_dict_copy(&out->codec_opts, o->codec_opts, 0) < 0)
+        return fail(p, VTP_ERR_NOMEM, "segment %u", p->seg->index);
+    return 0;
+}
+
+static int setup(seg_run *p, vtp_twopass *tp)
+{
+    const vtp_segment *seg = p->seg;
+    vtp_result *res = p->res;
+    char why[512];
+    int ret;
+
+    if (!p->frame || !p->filtered || !p->pkt)
+        return fail(p, VTP_ERR_NOMEM, "segment %u", seg->index);
+    if (seg->nmore >= VTP_MAX_OUTPUTS)
+        return fail(p, VTP_ERR_USAGE, "segment %u has %d renditions, over %d", seg->index,
+                    seg->nmore + 1, VTP_MAX_OUTPUTS);
+    if (seg->nmore && (seg->flags & (VTP_SEG_PASS1 | VTP_SEG_PASS2)))
+        return fail(p, VTP_ERR_USAGE, "segment %u: two-pass encoding of a ladder", seg->index);
+    if ((ret = vtp_result_set_more(res, seg->nmore)) < 0)
+        return fail(p, ret, "segment %u", seg->index);
+    if ((ret = add_output(p, &seg->opts, res->par, &res->time_base, &res->pkts)) < 0)
+        return ret;
+    for (int i = 0; i < seg->nmore; i++)
+        if ((ret = add_output(p, &seg->more[i], res->more[i].par, &res->more[i].time_base,
+                              &res->more[i].pkts)) < 0)
+            return ret;
+    if ((ret = vtp_twopass_begin(tp, seg, p->out[0].codec->name, &p->out[0].codec_opts, why,
+                                 sizeof(why))) < 0)
+        return fail(p, ret, "%s", why);
+    return 0;
 }
 
 int vtp_pipeline_run_progress(const vtp_segment *seg, vtp_result *res, const atomic_int *cancel,
@@ -671,42 +762,41 @@ int vtp_pipeline_run_progress(const vtp_segment *seg, vtp_result *res, const ato
 
     vtp_twopass tp = {0};
     char why[512];
-    p.codec = avcodec_find_encoder_by_name(seg->opts.encoder ? seg->opts.encoder : "");
     p.frame = av_frame_alloc();
     p.filtered = av_frame_alloc();
     p.pkt = av_packet_alloc();
-    if (!p.codec)
-        ret = fail(&p, VTP_ERR_ENCODER, "unknown encoder '%s'", seg->opts.encoder);
-    else if (!p.frame || !p.filtered || !p.pkt || av_dict_copy(&p.codec_opts, seg->opts.codec_opts, 0) < 0)
-        ret = fail(&p, VTP_ERR_NOMEM, "segment %u", seg->index);
-    else if ((ret = vtp_twopass_begin(&tp, seg, p.codec->name, &p.codec_opts, why, sizeof(why))) < 0)
-        fail(&p, ret, "%s", why);
-    else
+    if ((ret = setup(&p, &tp)) >= 0)
         ret = seg->kind == VTP_SEG_FRAMES ? run_frames(&p) : run_packets(&p);
 
-    if (ret >= 0 && p.enc && (ret = avcodec_parameters_from_context(res->par, p.enc)) < 0)
-        fail(&p, ret, "encoder parameters");
-    if (ret >= 0 && p.enc && (ret = take_new_extradata(res)) < 0)
-        fail(&p, ret, "encoder parameters");
+    for (int i = 0; i < p.nout; i++) {
+        seg_out *o = &p.out[i];
+        if (ret >= 0 && o->enc && (ret = avcodec_parameters_from_context(o->par, o->enc)) < 0)
+            fail(&p, ret, "encoder parameters");
+        if (ret >= 0 && o->enc && (ret = take_new_extradata(o->par, o->pkts)) < 0)
+            fail(&p, ret, "encoder parameters");
+    }
     /* The encoder completes its two-pass files as it closes (one that never
      * opened, with no frame in range, leaves no record). */
-    int opened = p.enc != NULL;
-    avcodec_free_context(&p.enc);
+    int opened = p.nout > 0 && p.out[0].enc != NULL;
+    for (int i = 0; i < p.nout; i++)
+        avcodec_free_context(&p.out[i].enc);
     if (ret >= 0 && opened && (ret = vtp_twopass_take(&tp, &res->pass, why, sizeof(why))) < 0)
         fail(&p, ret, "%s", why);
     vtp_twopass_end(&tp);
     if (ret >= 0) {
-        res->frames = p.frames_in;
+        res->frames = p.nout > 0 ? p.out[0].frames_in : 0;
         res->frames_counted = p.frames_counted;
     } else {
         vtp_pktlist_clear(&res->pkts);
+        vtp_result_set_more(res, 0);
         vtp_passlog_clear(&res->pass);
     }
     res->cpu_seconds = vtp_clock_thread_cpu() - cpu0;
 
     avcodec_free_context(&p.dec);
-    av_dict_free(&p.codec_opts);
-    avfilter_graph_free(&p.graph);
+    for (int i = 0; i < p.nout; i++)
+        av_dict_free(&p.out[i].codec_opts);
+    free_graphs(&p);
     av_frame_free(&p.frame);
     av_frame_free(&p.filtered);
     av_packet_free(&p.pkt);
