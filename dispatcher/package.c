@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <libavcodec/bsf.h>
 #include <libavutil/avstring.h>
 #include <libavutil/mathematics.h>
 
@@ -67,6 +68,7 @@ struct vtp_package {
     track audio;
     int has_audio;
     vtp_audio *encoder;         /* NULL: the audio is copied */
+    AVBSFContext *adts;         /* copied ADTS AAC (MPEG-TS): to MP4's framing */
     AVCodecParameters *apar;    /* the audio track's */
     vtp_pktlist aq;             /* audio read, not yet in a segment (src_tb) */
     int64_t *bounds;            /* video segment ends waiting for audio (audio src_tb) */
@@ -220,6 +222,7 @@ void vtp_package_destroy(vtp_package **pp)
     free(p->video);
     free_track(&p->audio);
     vtp_audio_destroy(&p->encoder);
+    av_bsf_free(&p->adts);
     avcodec_parameters_free(&p->apar);
     vtp_pktlist_clear(&p->aq);
     free(p->bounds);
@@ -251,6 +254,20 @@ static int open_audio(vtp_package *p, const vtp_package_cfg *cfg, char *why, siz
             return VTP_ERR_NOMEM;
         p->apar->codec_tag = 0;
         p->audio.src_tb = ist->time_base;
+        /* AAC without an AudioSpecificConfig is in ADTS frames: MP4 holds
+         * it without their headers, the config in the sample entry, which
+         * the first packet gives (AV_PKT_DATA_NEW_EXTRADATA). */
+        if (!p->apar->extradata_size) {
+            const AVBitStreamFilter *f = av_bsf_get_by_name("aac_adtstoasc");
+            int ret = f ? av_bsf_alloc(f, &p->adts) : AVERROR_BSF_NOT_FOUND;
+            if (ret == 0 && (ret = avcodec_parameters_copy(p->adts->par_in, ist->codecpar)) >= 0) {
+                p->adts->time_base_in = ist->time_base;
+                ret = av_bsf_init(p->adts);
+            }
+            if (ret < 0)
+                return vtp_why(why, ws, VTP_ERR_USAGE, "cannot unpack the input's ADTS audio: %s",
+                               av_err2str(ret));
+        }
     }
     p->audio.tb = unit_tb(p->audio.src_tb);
     int ret = vtp_codec_string(p->apar, p->audio.codecs, sizeof(p->audio.codecs));
@@ -340,12 +357,37 @@ static int queue_audio(void *opaque, AVPacket *pkt)
     return vtp_pktlist_move(&p->aq, pkt);
 }
 
+/* A copied packet in MP4's framing: its config, from the first, goes to
+ * the track. */
+static int unpack_adts(vtp_package *p, AVPacket *pkt)
+{
+    int ret = av_bsf_send_packet(p->adts, pkt);
+    av_packet_unref(pkt);
+    if (ret < 0)
+        return ret == AVERROR_INVALIDDATA ? VTP_ERR_TRUNCATED : ret;
+    while ((ret = av_bsf_receive_packet(p->adts, pkt)) == 0) {
+        size_t size;
+        const uint8_t *asc = av_packet_get_side_data(pkt, AV_PKT_DATA_NEW_EXTRADATA, &size);
+        if (asc && size > 0 && size < 1024 && !p->apar->extradata_size) {
+            if (!(p->apar->extradata = av_mallocz(size + AV_INPUT_BUFFER_PADDING_SIZE)))
+                return VTP_ERR_NOMEM;
+            memcpy(p->apar->extradata, asc, size);
+            p->apar->extradata_size = (int)size;
+        }
+        if ((ret = queue_audio(p, pkt)) < 0)
+            return ret;
+    }
+    return ret == AVERROR(EAGAIN) || ret == AVERROR_EOF ? 0 : ret;
+}
+
 int vtp_package_side_packet(vtp_package *p, AVPacket *pkt)
 {
     if (!p->has_audio || pkt->stream_index != p->aidx) {
         av_packet_unref(pkt);
         return 0;
     }
+    if (p->adts)
+        return unpack_adts(p, pkt);
     if (!p->encoder)
         return queue_audio(p, pkt);
     int ret = vtp_audio_send(p->encoder, pkt, queue_audio, p);
@@ -565,6 +607,7 @@ int vtp_package_write(vtp_package *p, vtp_result *res, int64_t end, char *why, s
     }
     p->frames += frames;
     p->video_end = seg_end;
+    vtp_log(VTP_LOG_DEBUG, "ladder: segment %u written in %d renditions", res->index, p->nvideo);
     if (p->has_audio) {
         if (p->nbounds == p->capbounds) {
             int cap = p->capbounds ? 2 * p->capbounds : 16;
