@@ -274,6 +274,9 @@ int vtp_cli_parse_job(int argc, char **argv, const char *cmd, int mode, const ch
                                                              : "exactly one input file is expected");
     if (!spec->output && mode != VTP_CLI_BENCH)
         return vtp_cli_usage_error(cmd, "%s", "no output file given (-o OUTPUT)");
+    if (spec->live_playlist && !spec->nrenditions)
+        return vtp_cli_usage_error(cmd, "%s", "--live-playlist is for a ladder: give its "
+                                              "--rendition options");
     if (extra->passes == 2 && mode == VTP_CLI_SUBMIT)
         return vtp_cli_usage_error(cmd, "%s", "--pass 2 is for vtpool encode: the queue encodes "
                                               "in one pass");

@@ -479,6 +479,11 @@ int vtp_jobspec_parse(const char *json, size_t len, vtp_jobspec *j, char *why, s
         ret = set_why(why, why_size, VTP_ERR_USAGE, "missing required key 'output'");
         goto end;
     }
+    if (j->live_playlist && !j->nrenditions) {
+        ret = set_why(why, why_size, VTP_ERR_USAGE, "'live_playlist' is for a ladder: give its "
+                      "'renditions'");
+        goto end;
+    }
     if (!j->audio && !(j->audio = strdup("auto")))
         ret = set_why(why, why_size, VTP_ERR_NOMEM, "out of memory");
 end:

@@ -60,6 +60,8 @@ struct vtp_package {
     int vidx, aidx;             /* input streams; aidx -1: no audio */
     char *output;               /* the master playlist or MPD */
     char *outdir;
+    char **made;                /* directories above the tracks made here, deepest last */
+    int nmade;
     int dash, live;
     int wrote_output;           /* the playlist at `output` exists (live) */
     int finished;
@@ -216,7 +218,12 @@ void vtp_package_destroy(vtp_package **pp)
             remove_track(&p->audio);
         if (p->wrote_output)
             unlink(p->output);
+        for (int i = p->nmade - 1; i >= 0; i--)
+            rmdir(p->made[i]);
     }
+    for (int i = 0; i < p->nmade; i++)
+        free(p->made[i]);
+    free(p->made);
     for (int i = 0; i < p->nvideo; i++)
         free_track(&p->video[i]);
     free(p->video);
@@ -277,6 +284,46 @@ static int open_audio(vtp_package *p, const vtp_package_cfg *cfg, char *why, siz
     return open_track(p, &p->audio, AUDIO_DIR, cfg->overwrite, why, ws);
 }
 
+/* Makes the playlist's directory and those above it that are missing, as
+ * `mkdir -p` would, remembering which (a failed ladder removes them). */
+static int make_dirs(vtp_package *p, char *why, size_t ws)
+{
+    struct stat st;
+    if (stat(p->outdir, &st) == 0)
+        return S_ISDIR(st.st_mode) ? 0
+                                   : vtp_why(why, ws, VTP_ERR_OUTPUT, "'%s' is not a directory",
+                                             p->outdir);
+    char *path = strdup(p->outdir);
+    int ret = path ? 0 : VTP_ERR_NOMEM;
+    for (char *at = path + 1; ret == 0 && at; at = strchr(at + 1, '/')) {
+        char keep = *at;
+        if (keep == '/')
+            *at = 0;
+        if (stat(path, &st) != 0) {
+            char **v = realloc(p->made, sizeof(*v) * (size_t)(p->nmade + 1));
+            if (!v || !(v[p->nmade] = strdup(path))) {
+                if (v)
+                    p->made = v;
+                ret = VTP_ERR_NOMEM;
+                break;
+            }
+            p->made = v;
+            if (mkdir(path, 0755) != 0)
+                ret = vtp_why(why, ws, VTP_ERR_OUTPUT, "cannot create '%s': %s", path,
+                              strerror(errno));
+            else
+                p->nmade++;
+            if (ret < 0)
+                free(v[p->nmade]);
+        }
+        *at = keep;
+        if (keep != '/')
+            break;
+    }
+    free(path);
+    return ret;
+}
+
 vtp_package *vtp_package_new(AVFormatContext *in, int vidx, const vtp_package_cfg *cfg,
                              int *err, char *why, size_t ws)
 {
@@ -301,12 +348,8 @@ vtp_package *vtp_package_new(AVFormatContext *in, int vidx, const vtp_package_cf
                       cfg->output);
         goto fail;
     }
-    struct stat st;
-    if (stat(p->outdir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        ret = vtp_why(why, ws, VTP_ERR_OUTPUT, "cannot write '%s': no directory '%s'",
-                      cfg->output, p->outdir);
+    if ((ret = make_dirs(p, why, ws)) < 0)
         goto fail;
-    }
     if (!(p->video = calloc((size_t)cfg->nvideo, sizeof(*p->video))))
         goto fail;
     for (int i = 0; i < cfg->nvideo; i++, p->nvideo++) {

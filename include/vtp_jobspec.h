@@ -25,7 +25,7 @@
  *                   --rendition takes them: an adaptive-bitrate ladder
  *                   (output .m3u8 or .mpd); absent or empty: one file
  *   live_playlist   true or false (default false): HLS playlists that grow
- *                   as segments finish
+ *                   as segments finish; only with renditions
  *
  * An option given twice (crf and options.crf, or two keys that differ only
  * in case, which libav treats as one) is an error. Whether the encoder and
@@ -38,7 +38,8 @@
  *
  * The canonical form folds crf, bitrate and preset into "options" (so one
  * option has one spelling), sorts the options by key, and always writes
- * every other key except a null encoder or vf. Parsing the canonical form
+ * every other key except a null encoder or vf, and renditions and
+ * live_playlist for a job that is not a ladder. Parsing the canonical form
  * gives back the same spec.
  */
 #ifndef VTP_JOBSPEC_H

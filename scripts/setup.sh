@@ -14,6 +14,8 @@ PACKAGES=(
   util-linux mount time procps
   python3  # tests/integration/cases/progress_json.sh parses JSON with it
   python3-zmq  # tests/integration/cases/hardening_hostile_messages.sh talks ZeroMQ
+  chromium  # tests/integration/cases/ladder_browser.sh plays ladders in a browser
+  npm  # ... which installs hls.js and dash.js (by name, into the cache)
 )
 case "${1:-}" in
   "") ;;

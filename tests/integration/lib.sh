@@ -442,3 +442,60 @@ pyzmq_python() {
   done
   fail "no python3 with pyzmq (install python3-zmq: scripts/setup.sh)"
 }
+
+# player_libs: a directory whose node_modules holds hls.js and dash.js, the
+# players tools/player.html drives; installed from npm by name, once, into
+# the cache (pinned versions, under a lock: cases run in parallel).
+VTP_HLSJS=hls.js@1.7.4
+VTP_DASHJS=dashjs@4.7.4
+player_libs() {
+  local dir=${XDG_CACHE_HOME:-$HOME/.cache}/vtpool/npm
+  mkdir -p "$dir"
+  (
+    flock 9
+    if [[ ! -s "$dir/node_modules/hls.js/dist/hls.min.js" ||
+      ! -s "$dir/node_modules/dashjs/dist/dash.all.min.js" ||
+      "$(cat "$dir/.versions" 2>/dev/null)" != "$VTP_HLSJS $VTP_DASHJS" ]]; then
+      npm install --prefix "$dir" --no-audit --no-fund --no-save --silent \
+        "$VTP_HLSJS" "$VTP_DASHJS" >&2 || exit 1
+      echo "$VTP_HLSJS $VTP_DASHJS" >"$dir/.versions"
+    fi
+  ) 9>"$dir.lock" || fail "npm could not install $VTP_HLSJS and $VTP_DASHJS"
+  echo "$dir"
+}
+
+# play_ladder ROOT PLAYER SRC HEIGHT: plays SRC (a path under ROOT) to its end
+# in headless Chromium through PLAYER (hls or dash), the rendition of that
+# height forced, at 4x; prints the player's report (JSON). Fails the case
+# when no report comes within 120 s.
+play_ladder() {
+  local root=$1 player=$2 src=$3 height=$4 libs port="" i profile
+  libs=$(player_libs) || exit 1
+  rm -f player.port player.json player.json.state
+  python3 "$(dirname "${BASH_SOURCE[0]}")/tools/player.py" "$root" "$libs" player.port \
+    player.json &
+  local server=$!
+  for ((i = 0; i < 100; i++)); do
+    [[ -s player.port ]] && break
+    sleep 0.1
+  done
+  port=$(cat player.port 2>/dev/null) || { kill "$server"; fail "the player's server did not start"; }
+  # Chromium's own scratch files stay in the profile (HOME, TMPDIR).
+  profile=$(mktemp -d "$PWD/chromium.XXXXXX")
+  HOME=$profile TMPDIR=$profile chromium --headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage \
+    --autoplay-policy=no-user-gesture-required --no-first-run --user-data-dir="$profile" \
+    "http://127.0.0.1:$port/player.html?player=$player&src=/$src&height=$height&rate=4" \
+    >/dev/null 2>&1 &
+  local browser=$!
+  for ((i = 0; i < 1200; i++)); do
+    [[ -s player.json ]] && break
+    kill -0 "$browser" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill "$browser" "$server" 2>/dev/null || true
+  wait "$browser" "$server" 2>/dev/null || true
+  rm -rf "$profile"
+  [[ -s player.json ]] ||
+    fail "$player: no report from the browser playing $src (height $height) in 120 s; last state: $(cat player.json.state 2>/dev/null || echo none)"
+  cat player.json
+}

@@ -241,6 +241,201 @@ START_TEST(test_accounting_times_outside_or_repeated_fail)
 }
 END_TEST
 
+/* ---- ladders: every rendition has the first's frames ---- */
+
+/* Gives r one further stream per pts list (n packets each), time base TB. */
+static void add_stream(vtp_result *r, int k, const int64_t *pts, int n)
+{
+    vtp_result_stream *m = &r->more[k];
+    m->time_base = TB;
+    for (int i = 0; i < n; i++) {
+        AVPacket *p = av_packet_alloc();
+        ck_assert_ptr_nonnull(p);
+        ck_assert_int_eq(av_new_packet(p, 4), 0);
+        p->pts = pts[i];
+        p->dts = i;
+        ck_assert_int_eq(vtp_pktlist_move(&m->pkts, p), 0);
+        av_packet_free(&p);
+    }
+}
+
+/* A good two-rendition result of frames 10..13: the second stream in
+ * another decode order (its own encoder's B-frames), the same times. */
+static void make_ladder_result(vtp_result *r)
+{
+    static const int64_t first[] = {10, 13, 11, 12};
+    static const int64_t second[] = {10, 12, 11, 13};
+    make_result(r, first, 4, 4);
+    ck_assert_int_eq(vtp_result_set_more(r, 1), 0);
+    add_stream(r, 0, second, 4);
+}
+
+static vtp_seg_account ladder_account(int renditions)
+{
+    vtp_seg_account a = account(10, 14, 4, 0);
+    a.renditions = renditions;
+    return a;
+}
+
+START_TEST(test_accounting_ladder_accepts_same_frames)
+{
+    vtp_result r;
+    char why[256] = "";
+    int64_t dropped = -1;
+    make_ladder_result(&r);
+    vtp_seg_account a = ladder_account(2);
+    ck_assert_msg(vtp_account_check(&a, &r, &dropped, why, sizeof(why)) == 0, "%s", why);
+    ck_assert_int_eq(dropped, 0);
+    /* 0: any number of renditions. */
+    a.renditions = 0;
+    ck_assert_int_eq(vtp_account_check(&a, &r, &dropped, why, sizeof(why)), 0);
+    vtp_result_clear(&r);
+
+    /* Three renditions, as many streams. */
+    static const int64_t first[] = {10, 11, 12, 13};
+    static const int64_t second[] = {11, 10, 13, 12};
+    static const int64_t third[] = {13, 12, 11, 10};
+    make_result(&r, first, 4, 4);
+    ck_assert_int_eq(vtp_result_set_more(&r, 2), 0);
+    add_stream(&r, 0, second, 4);
+    add_stream(&r, 1, third, 4);
+    a.renditions = 3;
+    ck_assert_msg(vtp_account_check(&a, &r, &dropped, why, sizeof(why)) == 0, "%s", why);
+    /* ... where the third, not the second, has lost a frame. */
+    vtp_pktlist_clear(&r.more[1].pkts);
+    add_stream(&r, 1, third, 3);
+    ck_assert_int_eq(vtp_account_check(&a, &r, &dropped, why, sizeof(why)), VTP_ERR_MISMATCH);
+    ck_assert_msg(strstr(why, "rendition 3 has 3 frames, the first 4"), "%s", why);
+    vtp_result_clear(&r);
+
+    /* A ladder segment with nothing in range: empty streams all round. */
+    make_result(&r, NULL, 0, 0);
+    ck_assert_int_eq(vtp_result_set_more(&r, 1), 0);
+    a = ladder_account(2);
+    a.frames_expected = 0;
+    ck_assert_msg(vtp_account_check(&a, &r, &dropped, why, sizeof(why)) == 0, "%s", why);
+    vtp_result_clear(&r);
+}
+END_TEST
+
+START_TEST(test_accounting_ladder_wrong_rendition_count_fails)
+{
+    vtp_result r;
+    char why[256] = "";
+    int64_t dropped = 0;
+    make_ladder_result(&r);
+    vtp_seg_account a = ladder_account(3);
+    ck_assert_int_eq(vtp_account_check(&a, &r, &dropped, why, sizeof(why)), VTP_ERR_MISMATCH);
+    ck_assert_msg(strstr(why, "segment 3 has 2 renditions, not 3"), "%s", why);
+    a.renditions = 1;
+    why[0] = 0;
+    ck_assert_int_eq(vtp_account_check(&a, &r, &dropped, why, sizeof(why)), VTP_ERR_MISMATCH);
+    ck_assert_msg(strstr(why, "segment 3 has 2 renditions, not 1"), "%s", why);
+    /* A plain result where a ladder's was due. */
+    ck_assert_int_eq(vtp_result_set_more(&r, 0), 0);
+    a.renditions = 2;
+    why[0] = 0;
+    ck_assert_int_eq(vtp_account_check(&a, &r, &dropped, why, sizeof(why)), VTP_ERR_MISMATCH);
+    ck_assert_msg(strstr(why, "segment 3 has 1 renditions, not 2"), "%s", why);
+    /* Even with --on-error skip. */
+    a.skip_errors = 1;
+    ck_assert_int_eq(vtp_account_check(&a, &r, &dropped, why, sizeof(why)), VTP_ERR_MISMATCH);
+    vtp_result_clear(&r);
+}
+END_TEST
+
+START_TEST(test_accounting_ladder_rendition_missing_frame_fails)
+{
+    static const int64_t three[] = {10, 12, 11};
+    vtp_result r;
+    char why[256] = "";
+    int64_t dropped = 0;
+    make_ladder_result(&r);
+    vtp_pktlist_clear(&r.more[0].pkts);
+    add_stream(&r, 0, three, 3);
+    vtp_seg_account a = ladder_account(2);
+    ck_assert_int_eq(vtp_account_check(&a, &r, &dropped, why, sizeof(why)), VTP_ERR_MISMATCH);
+    ck_assert_msg(strstr(why, "rendition 2 has 3 frames, the first 4"), "%s", why);
+    a.skip_errors = 1;
+    ck_assert_int_eq(vtp_account_check(&a, &r, &dropped, why, sizeof(why)), VTP_ERR_MISMATCH);
+
+    /* One too many, too; and an empty second stream for a full first. */
+    static const int64_t five[] = {10, 12, 11, 13, 14};
+    vtp_pktlist_clear(&r.more[0].pkts);
+    add_stream(&r, 0, five, 5);
+    ck_assert_int_eq(vtp_account_check(&a, &r, &dropped, why, sizeof(why)), VTP_ERR_MISMATCH);
+    vtp_pktlist_clear(&r.more[0].pkts);
+    ck_assert_int_eq(vtp_account_check(&a, &r, &dropped, why, sizeof(why)), VTP_ERR_MISMATCH);
+    ck_assert_msg(strstr(why, "rendition 2 has 0 frames, the first 4"), "%s", why);
+    vtp_result_clear(&r);
+}
+END_TEST
+
+START_TEST(test_accounting_ladder_rendition_moved_frame_fails)
+{
+    vtp_result r;
+    char why[256] = "";
+    int64_t dropped = 0;
+    vtp_seg_account a = ladder_account(2);
+
+    /* One time differs (inside the range, not repeated). */
+    make_ladder_result(&r);
+    vtp_seg_account wide = a;
+    wide.cut_end = 20;
+    r.more[0].pkts.v[3]->pts = 15;
+    ck_assert_int_eq(vtp_account_check(&wide, &r, &dropped, why, sizeof(why)), VTP_ERR_MISMATCH);
+    ck_assert_msg(strstr(why, "rendition 2's frames are not at the first one's times"), "%s",
+                  why);
+    /* ... outside the range. */
+    ck_assert_int_eq(vtp_account_check(&a, &r, &dropped, why, sizeof(why)), VTP_ERR_MISMATCH);
+    ck_assert_msg(strstr(why, "outside its range"), "%s", why);
+    /* ... repeated. */
+    r.more[0].pkts.v[3]->pts = 11;
+    ck_assert_int_eq(vtp_account_check(&a, &r, &dropped, why, sizeof(why)), VTP_ERR_MISMATCH);
+    /* ... missing. */
+    r.more[0].pkts.v[3]->pts = AV_NOPTS_VALUE;
+    ck_assert_int_eq(vtp_account_check(&a, &r, &dropped, why, sizeof(why)), VTP_ERR_MISMATCH);
+    /* Put back, it passes again. */
+    r.more[0].pkts.v[3]->pts = 13;
+    ck_assert_int_eq(vtp_account_check(&a, &r, &dropped, why, sizeof(why)), 0);
+    vtp_result_clear(&r);
+}
+END_TEST
+
+START_TEST(test_accounting_ladder_rendition_time_base_fails)
+{
+    vtp_result r;
+    char why[256] = "";
+    int64_t dropped = 0;
+    vtp_seg_account a = ladder_account(2);
+    make_ladder_result(&r);
+    r.more[0].time_base = (AVRational){1, 50};
+    ck_assert_int_eq(vtp_account_check(&a, &r, &dropped, why, sizeof(why)), VTP_ERR_MISMATCH);
+    ck_assert_msg(strstr(why, "rendition 2 has another time base"), "%s", why);
+    /* An equal rational written differently is the same time base. */
+    r.more[0].time_base = (AVRational){2, 50};
+    ck_assert_msg(vtp_account_check(&a, &r, &dropped, why, sizeof(why)) == 0, "%s", why);
+    vtp_result_clear(&r);
+}
+END_TEST
+
+START_TEST(test_accounting_ladder_fills_every_stream)
+{
+    /* Durations go on every rendition's packets, each from its own times. */
+    vtp_result r;
+    make_ladder_result(&r);
+    vtp_seg_account a = ladder_account(2);
+    vtp_account_fill_durations(&a, &r);
+    for (int i = 0; i < r.pkts.n; i++)
+        ck_assert_int_eq(r.pkts.v[i]->duration, 1);
+    for (int i = 0; i < r.more[0].pkts.n; i++)
+        ck_assert_msg(r.more[0].pkts.v[i]->duration == 1, "packet %d pts %lld duration %lld", i,
+                      (long long)r.more[0].pkts.v[i]->pts,
+                      (long long)r.more[0].pkts.v[i]->duration);
+    vtp_result_clear(&r);
+}
+END_TEST
+
 Suite *accounting_suite(void)
 {
     Suite *s = suite_create("accounting");
@@ -254,6 +449,12 @@ Suite *accounting_suite(void)
     tcase_add_test(tc, test_accounting_extra_frame_fails_even_when_skipping);
     tcase_add_test(tc, test_accounting_encoder_losing_a_frame_fails);
     tcase_add_test(tc, test_accounting_times_outside_or_repeated_fail);
+    tcase_add_test(tc, test_accounting_ladder_accepts_same_frames);
+    tcase_add_test(tc, test_accounting_ladder_wrong_rendition_count_fails);
+    tcase_add_test(tc, test_accounting_ladder_rendition_missing_frame_fails);
+    tcase_add_test(tc, test_accounting_ladder_rendition_moved_frame_fails);
+    tcase_add_test(tc, test_accounting_ladder_rendition_time_base_fails);
+    tcase_add_test(tc, test_accounting_ladder_fills_every_stream);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -39,6 +39,10 @@ static void assert_same_spec(const vtp_jobspec *a, const vtp_jobspec *b)
     ck_assert(a->segment_seconds == b->segment_seconds);
     ck_assert_int_eq(a->priority, b->priority);
     ck_assert_int_eq(a->overwrite, b->overwrite);
+    ck_assert_int_eq(a->nrenditions, b->nrenditions);
+    for (int i = 0; i < a->nrenditions; i++)
+        ck_assert_msg(same_str(a->renditions[i], b->renditions[i]), "rendition %d", i);
+    ck_assert_int_eq(a->live_playlist, b->live_playlist);
     ck_assert_int_eq(av_dict_count(a->opts.codec_opts), av_dict_count(b->opts.codec_opts));
     while ((e = av_dict_get(a->opts.codec_opts, "", e, AV_DICT_IGNORE_SUFFIX)))
         ck_assert_msg(same_str(e->value, opt(b, e->key)), "option %s", e->key);
@@ -351,6 +355,182 @@ START_TEST(test_jobspec_absolutize)
 }
 END_TEST
 
+/* ---- ladders ---- */
+
+START_TEST(test_jobspec_renditions_roundtrip)
+{
+    const char *json = "{\"input\":\"a\",\"output\":\"o/m.m3u8\","
+                       "\"renditions\":[\"1280x720,crf=23\",\"640x-2\"],\"live_playlist\":true}";
+    char why[256] = "";
+    vtp_jobspec j, back;
+
+    ck_assert_msg(parse(json, &j, why, sizeof(why)) == 0, "why: %s", why);
+    ck_assert_str_eq(j.input, "a");
+    ck_assert_str_eq(j.output, "o/m.m3u8");
+    ck_assert_int_eq(j.nrenditions, 2);
+    ck_assert_ptr_nonnull(j.renditions);
+    ck_assert_str_eq(j.renditions[0], "1280x720,crf=23");
+    ck_assert_str_eq(j.renditions[1], "640x-2");
+    ck_assert_int_eq(j.live_playlist, 1);
+    /* A rung's options stay in its string, not in the job's options. */
+    ck_assert_ptr_null(j.opts.codec_opts);
+
+    char *text = vtp_jobspec_to_json(&j);
+    ck_assert_ptr_nonnull(text);
+    ck_assert_msg(strstr(text, "\"renditions\":[\"1280x720,crf=23\",\"640x-2\"]") != NULL,
+                  "json: %s", text);
+    ck_assert_msg(strstr(text, "\"live_playlist\":true") != NULL, "json: %s", text);
+    ck_assert_ptr_null(strchr(text, '\n'));
+    ck_assert_msg(parse(text, &back, why, sizeof(why)) == 0, "why: %s", why);
+    assert_same_spec(&j, &back);
+    ck_assert_int_eq(back.nrenditions, 2);
+    ck_assert_str_eq(back.renditions[0], "1280x720,crf=23");
+    ck_assert_str_eq(back.renditions[1], "640x-2");
+    ck_assert_int_eq(back.live_playlist, 1);
+    char *again = vtp_jobspec_to_json(&back);
+    ck_assert_ptr_nonnull(again);
+    ck_assert_str_eq(text, again);
+    free(again);
+    free(text);
+    vtp_jobspec_clear(&back);
+    vtp_jobspec_clear(&j);
+    ck_assert_ptr_null(j.renditions);
+    ck_assert_int_eq(j.nrenditions, 0);
+    ck_assert_int_eq(j.live_playlist, 0);
+
+    /* live_playlist false, and the most rungs a ladder may have. */
+    char buf[2048];
+    size_t n = (size_t)snprintf(buf, sizeof(buf),
+                                "{\"input\":\"a\",\"output\":\"o.mpd\",\"live_playlist\":false,"
+                                "\"renditions\":[");
+    for (int i = 0; i < 16; i++)
+        n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s\"%dx%d,b=%dk\"", i ? "," : "",
+                              64 + 16 * i, 36 + 8 * i, 100 + i);
+    snprintf(buf + n, sizeof(buf) - n, "]}");
+    ck_assert_msg(parse(buf, &j, why, sizeof(why)) == 0, "why: %s", why);
+    ck_assert_int_eq(j.nrenditions, 16);
+    ck_assert_str_eq(j.renditions[15], "304x156,b=115k");
+    ck_assert_int_eq(j.live_playlist, 0);
+    text = vtp_jobspec_to_json(&j);
+    ck_assert_ptr_nonnull(text);
+    ck_assert_msg(parse(text, &back, why, sizeof(why)) == 0, "why: %s", why);
+    ck_assert_int_eq(back.nrenditions, 16);
+    for (int i = 0; i < 16; i++)
+        ck_assert_str_eq(back.renditions[i], j.renditions[i]);
+    ck_assert_int_eq(back.live_playlist, 0);
+    free(text);
+    vtp_jobspec_clear(&back);
+    vtp_jobspec_clear(&j);
+
+    /* No ladder: no renditions key in the canonical form. */
+    ck_assert_int_eq(parse("{\"input\":\"a\",\"output\":\"b.mp4\"}", &j, why, sizeof(why)), 0);
+    ck_assert_int_eq(j.nrenditions, 0);
+    ck_assert_ptr_null(j.renditions);
+    ck_assert_int_eq(j.live_playlist, 0);
+    text = vtp_jobspec_to_json(&j);
+    ck_assert_ptr_null(strstr(text, "renditions"));
+    free(text);
+    vtp_jobspec_clear(&j);
+}
+END_TEST
+
+START_TEST(test_jobspec_add_rendition)
+{
+    char why[256] = "";
+    vtp_jobspec j;
+    vtp_jobspec_init(&j);
+    ck_assert_int_eq(vtp_jobspec_add_rendition(&j, "1920x1080,c=libx265,crf=26", why,
+                                               sizeof(why)), 0);
+    ck_assert_int_eq(vtp_jobspec_add_rendition(&j, "-2x360", why, sizeof(why)), 0);
+    ck_assert_int_eq(j.nrenditions, 2);
+    ck_assert_str_eq(j.renditions[0], "1920x1080,c=libx265,crf=26");
+    ck_assert_str_eq(j.renditions[1], "-2x360");
+    /* A bad one is refused with a reason and adds nothing. */
+    why[0] = 0;
+    ck_assert_int_eq(vtp_jobspec_add_rendition(&j, "1280x", why, sizeof(why)), VTP_ERR_USAGE);
+    ck_assert_msg(strstr(why, "1280x") != NULL, "why: %s", why);
+    ck_assert_int_eq(j.nrenditions, 2);
+    why[0] = 0;
+    ck_assert_int_eq(vtp_jobspec_add_rendition(&j, "640x360,crf", why, sizeof(why)),
+                     VTP_ERR_USAGE);
+    ck_assert_msg(strstr(why, "KEY=VALUE") != NULL, "why: %s", why);
+    ck_assert_int_eq(j.nrenditions, 2);
+    /* Up to 16 rungs, not 17. */
+    for (int i = 2; i < 16; i++)
+        ck_assert_int_eq(vtp_jobspec_add_rendition(&j, "320x180", why, sizeof(why)), 0);
+    ck_assert_int_eq(j.nrenditions, 16);
+    why[0] = 0;
+    ck_assert_int_eq(vtp_jobspec_add_rendition(&j, "320x180", why, sizeof(why)), VTP_ERR_USAGE);
+    ck_assert_msg(strstr(why, "16") != NULL, "why: %s", why);
+    ck_assert_int_eq(j.nrenditions, 16);
+    vtp_jobspec_clear(&j);
+    ck_assert_int_eq(j.nrenditions, 0);
+    ck_assert_ptr_null(j.renditions);
+}
+END_TEST
+
+START_TEST(test_jobspec_renditions_errors)
+{
+    static const char *const cases[][2] = {
+        /* {json, a word the reason must contain} */
+        {"{\"input\":\"i\",\"output\":\"o\",\"renditions\":\"1280x720\"}", "renditions"},
+        {"{\"input\":\"i\",\"output\":\"o\",\"renditions\":{\"a\":\"1280x720\"}}", "renditions"},
+        {"{\"input\":\"i\",\"output\":\"o\",\"renditions\":7}", "renditions"},
+        {"{\"input\":\"i\",\"output\":\"o\",\"renditions\":null}", "renditions"},
+        {"{\"input\":\"i\",\"output\":\"o\",\"renditions\":[\"640x360\",7]}", "renditions"},
+        {"{\"input\":\"i\",\"output\":\"o\",\"renditions\":[null]}", "renditions"},
+        {"{\"input\":\"i\",\"output\":\"o\",\"renditions\":[[\"640x360\"]]}", "renditions"},
+        {"{\"input\":\"i\",\"output\":\"o\",\"renditions\":[\"0x0\"]}", "0x0"},
+        {"{\"input\":\"i\",\"output\":\"o\",\"renditions\":[\"x720\"]}", "x720"},
+        {"{\"input\":\"i\",\"output\":\"o\",\"renditions\":[\"-2x-2\"]}", "-2x-2"},
+        {"{\"input\":\"i\",\"output\":\"o\",\"renditions\":[\"1280x720\",\"1x720\"]}", "1x720"},
+        {"{\"input\":\"i\",\"output\":\"o\",\"renditions\":[\"1280\"]}", "1280"},
+        {"{\"input\":\"i\",\"output\":\"o\",\"renditions\":[\"\"]}", "rendition"},
+        {"{\"input\":\"i\",\"output\":\"o\",\"renditions\":[\"640x360,=1\"]}", "KEY=VALUE"},
+        {"{\"input\":\"i\",\"output\":\"o\",\"live_playlist\":1}", "live_playlist"},
+        {"{\"input\":\"i\",\"output\":\"o\",\"live_playlist\":\"true\"}", "live_playlist"},
+        {"{\"input\":\"i\",\"output\":\"o\",\"live_playlist\":null}", "live_playlist"},
+        {"{\"input\":\"i\",\"output\":\"o\",\"renditions\":[\"640x360\"],"
+         "\"live_playlist\":[true]}", "live_playlist"},
+        /* A live playlist without a ladder. */
+        {"{\"input\":\"i\",\"output\":\"o\",\"live_playlist\":true}", "renditions"},
+        {"{\"input\":\"i\",\"output\":\"o\",\"renditions\":[],\"live_playlist\":true}",
+         "renditions"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char why[256] = "";
+        vtp_jobspec j;
+        int ret = parse(cases[i][0], &j, why, sizeof(why));
+        ck_assert_msg(ret == VTP_ERR_USAGE, "case %zu (%s): ret %d", i, cases[i][0], ret);
+        ck_assert_msg(strstr(why, cases[i][1]) != NULL, "case %zu (%s): why '%s' lacks '%s'", i,
+                      cases[i][0], why, cases[i][1]);
+        ck_assert_ptr_null(strchr(why, '\n'));
+        /* Nothing is left behind, not even the rungs read before. */
+        ck_assert_ptr_null(j.input);
+        ck_assert_ptr_null(j.output);
+        ck_assert_ptr_null(j.renditions);
+        ck_assert_int_eq(j.nrenditions, 0);
+        ck_assert_int_eq(j.live_playlist, 0);
+        vtp_jobspec_clear(&j);
+    }
+
+    /* More than 16 rungs. */
+    char buf[2048], why[256] = "";
+    vtp_jobspec j;
+    size_t n = (size_t)snprintf(buf, sizeof(buf),
+                                "{\"input\":\"i\",\"output\":\"o\",\"renditions\":[");
+    for (int i = 0; i < 17; i++)
+        n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s\"%dx360\"", i ? "," : "",
+                              640 + 2 * i);
+    snprintf(buf + n, sizeof(buf) - n, "]}");
+    ck_assert_int_eq(parse(buf, &j, why, sizeof(why)), VTP_ERR_USAGE);
+    ck_assert_msg(strstr(why, "at most 16 renditions") != NULL, "why: %s", why);
+    ck_assert_ptr_null(j.renditions);
+    ck_assert_int_eq(j.nrenditions, 0);
+    vtp_jobspec_clear(&j);
+}
+END_TEST
+
 Suite *jobspec_suite(void)
 {
     Suite *s = suite_create("jobspec");
@@ -361,6 +541,9 @@ Suite *jobspec_suite(void)
     tcase_add_test(tc, test_jobspec_errors_name_the_key);
     tcase_add_test(tc, test_jobspec_limits);
     tcase_add_test(tc, test_jobspec_absolutize);
+    tcase_add_test(tc, test_jobspec_renditions_roundtrip);
+    tcase_add_test(tc, test_jobspec_add_rendition);
+    tcase_add_test(tc, test_jobspec_renditions_errors);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -9,6 +9,7 @@
 
 #include "suites.h"
 #include "unit_media.h"
+#include "vtp_accounting.h"
 #include "vtp_compat.h"
 #include "vtp_error.h"
 #include "vtp_pipeline.h"
@@ -613,6 +614,333 @@ START_TEST(test_pipeline_packets_from_midstream_keyframe)
 }
 END_TEST
 
+/* ---- ladders: one decode, several renditions ---- */
+
+static int cmp_i64(const void *x, const void *y)
+{
+    int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+    return (a > b) - (a < b);
+}
+
+/* The presentation times of pkts, in TB, sorted, in out (n of them). */
+static void sorted_pts(const vtp_pktlist *pkts, AVRational tb, int64_t *out, int n)
+{
+    ck_assert_int_eq(pkts->n, n);
+    for (int i = 0; i < n; i++) {
+        ck_assert_int_ne(pkts->v[i]->pts, AV_NOPTS_VALUE);
+        out[i] = av_rescale_q(pkts->v[i]->pts, tb, TB);
+    }
+    qsort(out, (size_t)n, sizeof(*out), cmp_i64);
+}
+
+/* A view of further stream k of res as a result of its own. */
+static vtp_result stream_view(const vtp_result *res, int k)
+{
+    vtp_result v = *res;
+    v.par = res->more[k].par;
+    v.time_base = res->more[k].time_base;
+    v.pkts = res->more[k].pkts;
+    v.more = NULL;
+    v.nmore = 0;
+    return v;
+}
+
+/* Decodes one stream and checks its frames: n of them, all w x h, at the
+ * times [start, start + n). */
+static void check_decoded(const AVCodecParameters *par, AVRational tb, const vtp_pktlist *pkts,
+                          int64_t start, int n, int w, int h)
+{
+    um_frames out = {0};
+    ck_assert_int_eq(um_decode(par, tb, pkts->v, pkts->n, &out), 0);
+    ck_assert_int_eq(out.n, n);
+    for (int i = 0; i < out.n; i++) {
+        ck_assert_int_eq(out.v[i]->width, w);
+        ck_assert_int_eq(out.v[i]->height, h);
+        ck_assert_int_eq(av_rescale_q(out.v[i]->pts, tb, TB), start + i);
+    }
+    um_frames_clear(&out);
+}
+
+#define LADDER_W1 48
+#define LADDER_H1 32
+#define LADDER_W2 32
+#define LADDER_H2 24
+
+/* A two-rendition ladder, both libx264 with B-frames: the segment's own
+ * options scale to LADDER_W1 x LADDER_H1, its one further rendition to
+ * LADDER_W2 x LADDER_H2. */
+static void set_ladder(vtp_segment *seg)
+{
+    free(seg->opts.encoder);
+    seg->opts.encoder = strdup("libx264");
+    seg->opts.vf = strdup("scale=48:32");
+    av_dict_set(&seg->opts.codec_opts, "preset", "ultrafast", 0);
+    av_dict_set(&seg->opts.codec_opts, "bf", "2", 0);
+    av_dict_set(&seg->opts.codec_opts, "crf", "30", 0);
+    vtp_enc_opts more;
+    vtp_enc_opts_init(&more);
+    more.encoder = strdup("libx264");
+    more.vf = strdup("scale=32:24");
+    av_dict_set(&more.codec_opts, "preset", "ultrafast", 0);
+    av_dict_set(&more.codec_opts, "bf", "3", 0);
+    av_dict_set(&more.codec_opts, "crf", "40", 0);
+    ck_assert_int_eq(vtp_segment_set_more(seg, &more, 1), 0);
+    vtp_enc_opts_clear(&more);
+}
+
+START_TEST(test_pipeline_ladder_two_renditions)
+{
+    /* 0: a FRAMES segment; 1, 2: a PACKETS segment of mpeg4 with B-frames
+     * or libx264 with open GOPs, decoded once for both renditions. */
+    vtp_segment seg;
+    vtp_result res;
+    AVPacket **pkts = NULL;
+    int npkts = 0;
+    AVCodecParameters *par = avcodec_parameters_alloc();
+    const int64_t start = 10, end = 20;
+    const int n = (int)(end - start);
+
+    if (_i == 0) {
+        make_frames_segment(&seg, "libx264", start, end);
+    } else {
+        npkts = encode_source(_i - 1, &pkts, par);
+        seg_common(&seg, VTP_SEG_PACKETS, "libx264", start, end);
+        ck_assert_int_ge(avcodec_parameters_copy(seg.par, par), 0);
+        for (int i = 0; i < npkts; i++)
+            ck_assert_int_eq(vtp_pktlist_add(&seg.pkts, pkts[i]), 0);
+    }
+    set_ladder(&seg);
+    ck_assert_int_eq(vtp_result_init(&res), 0);
+    int ret = vtp_pipeline_run(&seg, &res, NULL);
+    ck_assert_msg(ret == 0, "ret %d: %s", ret, res.error ? res.error : "");
+    ck_assert_int_eq(res.status, 0);
+    ck_assert_ptr_null(res.error);
+    ck_assert_int_eq(res.nmore, 1);
+    ck_assert_ptr_nonnull(res.more);
+    ck_assert_int_eq(res.frames, n);
+    ck_assert_int_eq(res.frames_counted, n);
+
+    /* Every frame in both streams, one packet each, at the same times. */
+    ck_assert_int_eq(res.pkts.n, res.frames);
+    ck_assert_int_eq(res.more[0].pkts.n, res.frames);
+    int64_t a[NFRAMES], b[NFRAMES];
+    sorted_pts(&res.pkts, res.time_base, a, n);
+    sorted_pts(&res.more[0].pkts, res.more[0].time_base, b, n);
+    for (int i = 0; i < n; i++) {
+        ck_assert_int_eq(a[i], start + i);
+        ck_assert_int_eq(b[i], a[i]);
+    }
+    /* Timestamps pass through: both in the input's time base. */
+    ck_assert_int_eq(av_cmp_q(res.time_base, TB), 0);
+    ck_assert_int_eq(av_cmp_q(res.more[0].time_base, TB), 0);
+
+    /* Each stream has its own encoder's parameters, at its own size, and
+     * starts with a keyframe. */
+    ck_assert_int_eq(res.par->codec_type, AVMEDIA_TYPE_VIDEO);
+    ck_assert_int_eq(res.par->codec_id, AV_CODEC_ID_H264);
+    ck_assert_int_eq(res.par->width, LADDER_W1);
+    ck_assert_int_eq(res.par->height, LADDER_H1);
+    ck_assert_int_eq(res.more[0].par->codec_type, AVMEDIA_TYPE_VIDEO);
+    ck_assert_int_eq(res.more[0].par->codec_id, AV_CODEC_ID_H264);
+    ck_assert_int_eq(res.more[0].par->width, LADDER_W2);
+    ck_assert_int_eq(res.more[0].par->height, LADDER_H2);
+    ck_assert(res.pkts.v[0]->flags & AV_PKT_FLAG_KEY);
+    ck_assert(res.more[0].pkts.v[0]->flags & AV_PKT_FLAG_KEY);
+
+    /* Both decode to the whole range at their sizes. */
+    check_decoded(res.par, res.time_base, &res.pkts, start, n, LADDER_W1, LADDER_H1);
+    check_decoded(res.more[0].par, res.more[0].time_base, &res.more[0].pkts, start, n,
+                  LADDER_W2, LADDER_H2);
+
+    /* And the dispatcher's check takes it as a two-rendition result. */
+    char why[256] = "";
+    int64_t dropped = -1;
+    vtp_seg_account acc = {.index = seg.index, .cut_start = start, .cut_end = end,
+                           .frames_expected = n, .time_base = TB, .renditions = 2};
+    ck_assert_msg(vtp_account_check(&acc, &res, &dropped, why, sizeof(why)) == 0, "%s", why);
+    ck_assert_int_eq(dropped, 0);
+
+    vtp_result_clear(&res);
+    vtp_segment_clear(&seg);
+    if (pkts)
+        um_packets_free(pkts, npkts);
+    avcodec_parameters_free(&par);
+}
+END_TEST
+
+START_TEST(test_pipeline_ladder_further_rendition_lossless)
+{
+    /* A further rendition gets the decoded frames themselves, untouched by
+     * the first's filters: without a vf, ffv1 gives back the source. */
+    vtp_segment seg;
+    vtp_result res;
+    um_frames ref = {0};
+    make_frames_segment(&seg, "ffv1", 10, 20);
+    seg.opts.vf = strdup("scale=32:24,hflip");
+    vtp_enc_opts more[2];
+    vtp_enc_opts_init(&more[0]);
+    vtp_enc_opts_init(&more[1]);
+    more[0].encoder = strdup("ffv1");
+    more[1].encoder = strdup("libx264");
+    av_dict_set(&more[1].codec_opts, "qp", "0", 0);
+    av_dict_set(&more[1].codec_opts, "preset", "fast", 0);
+    ck_assert_int_eq(vtp_segment_set_more(&seg, more, 2), 0);
+    vtp_enc_opts_clear(&more[0]);
+    vtp_enc_opts_clear(&more[1]);
+    ck_assert_int_eq(vtp_result_init(&res), 0);
+    int ret = vtp_pipeline_run(&seg, &res, NULL);
+    ck_assert_msg(ret == 0, "ret %d: %s", ret, res.error ? res.error : "");
+    ck_assert_int_eq(res.nmore, 2);
+    ck_assert_int_eq(res.par->width, 32);
+    ck_assert_int_eq(res.par->height, 24);
+    check_decoded(res.par, res.time_base, &res.pkts, 10, 10, 32, 24);
+    source_frames(&ref);
+    vtp_result v = stream_view(&res, 0);
+    ck_assert_int_eq(v.par->codec_id, AV_CODEC_ID_FFV1);
+    check_lossless(&v, &ref, 10, 20, W, H);
+    v = stream_view(&res, 1);
+    ck_assert_int_eq(v.par->codec_id, AV_CODEC_ID_H264);
+    check_lossless(&v, &ref, 10, 20, W, H);
+    um_frames_clear(&ref);
+    vtp_result_clear(&res);
+    vtp_segment_clear(&seg);
+}
+END_TEST
+
+START_TEST(test_pipeline_ladder_empty_range)
+{
+    /* Nothing in range: every rendition's stream is there, empty. */
+    vtp_segment seg;
+    vtp_result res;
+    make_frames_segment(&seg, "ffv1", 100, 200);
+    vtp_enc_opts more;
+    vtp_enc_opts_init(&more);
+    more.encoder = strdup("ffv1");
+    more.vf = strdup("scale=32:24");
+    ck_assert_int_eq(vtp_segment_set_more(&seg, &more, 1), 0);
+    vtp_enc_opts_clear(&more);
+    ck_assert_int_eq(vtp_result_init(&res), 0);
+    ck_assert_int_eq(vtp_pipeline_run(&seg, &res, NULL), 0);
+    ck_assert_int_eq(res.frames, 0);
+    ck_assert_int_eq(res.pkts.n, 0);
+    ck_assert_int_eq(res.nmore, 1);
+    ck_assert_int_eq(res.more[0].pkts.n, 0);
+    vtp_result_clear(&res);
+    vtp_segment_clear(&seg);
+}
+END_TEST
+
+START_TEST(test_pipeline_ladder_picture_change)
+{
+    /* The pictures change size halfway through the range: every
+     * rendition's graph is rebuilt, and each stream keeps its own size and
+     * all the frames. */
+    vtp_segment seg;
+    vtp_result res;
+    make_frames_segment(&seg, "ffv1", 10, 20);
+    for (int i = 15; i < NFRAMES; i++) {
+        av_frame_free(&seg.frames.v[i]);
+        seg.frames.v[i] = um_make_frame(AV_PIX_FMT_YUV420P, 80, 60, i);
+        ck_assert_ptr_nonnull(seg.frames.v[i]);
+        vtp_frame_set_duration(seg.frames.v[i], 1);
+    }
+    seg.opts.vf = strdup("scale=48:32");
+    vtp_enc_opts more;
+    vtp_enc_opts_init(&more);
+    more.encoder = strdup("libx264");
+    more.vf = strdup("scale=32:24");
+    av_dict_set(&more.codec_opts, "preset", "ultrafast", 0);
+    av_dict_set(&more.codec_opts, "bf", "2", 0);
+    ck_assert_int_eq(vtp_segment_set_more(&seg, &more, 1), 0);
+    vtp_enc_opts_clear(&more);
+    ck_assert_int_eq(vtp_result_init(&res), 0);
+    int ret = vtp_pipeline_run(&seg, &res, NULL);
+    ck_assert_msg(ret == 0, "ret %d: %s", ret, res.error ? res.error : "");
+    ck_assert_int_eq(res.frames, 10);
+    ck_assert_int_eq(res.nmore, 1);
+    int64_t a[NFRAMES], b[NFRAMES];
+    sorted_pts(&res.pkts, res.time_base, a, 10);
+    sorted_pts(&res.more[0].pkts, res.more[0].time_base, b, 10);
+    for (int i = 0; i < 10; i++) {
+        ck_assert_int_eq(a[i], 10 + i);
+        ck_assert_int_eq(b[i], 10 + i);
+    }
+    ck_assert(res.more[0].pkts.v[0]->flags & AV_PKT_FLAG_KEY);
+    check_decoded(res.par, res.time_base, &res.pkts, 10, 10, 48, 32);
+    check_decoded(res.more[0].par, res.more[0].time_base, &res.more[0].pkts, 10, 10, 32, 24);
+    vtp_result_clear(&res);
+    vtp_segment_clear(&seg);
+}
+END_TEST
+
+START_TEST(test_pipeline_ladder_two_pass_refused)
+{
+    /* Two-pass ladders are refused before any work: either pass. */
+    static const uint32_t flags[] = {VTP_SEG_PASS1, VTP_SEG_PASS2};
+    for (int f = 0; f < 2; f++) {
+        vtp_segment seg;
+        vtp_result res;
+        make_frames_segment(&seg, "libx264", 10, 20);
+        set_ladder(&seg);
+        seg.flags = flags[f];
+        ck_assert_int_eq(vtp_result_init(&res), 0);
+        int ret = vtp_pipeline_run(&seg, &res, NULL);
+        ck_assert_msg(ret < 0, "flags %u: ret %d", flags[f], ret);
+        ck_assert_int_eq(res.status, ret);
+        ck_assert_ptr_nonnull(res.error);
+        ck_assert_int_eq(res.pkts.n, 0);
+        ck_assert_int_eq(res.nmore, 0);
+        ck_assert_ptr_null(res.pass.log);
+        vtp_result_clear(&res);
+        vtp_segment_clear(&seg);
+    }
+}
+END_TEST
+
+START_TEST(test_pipeline_ladder_bad_rendition_fails)
+{
+    /* A further rendition that cannot be made fails the whole segment,
+     * and nothing of any stream is left in the result. */
+    vtp_segment seg;
+    vtp_result res;
+    make_frames_segment(&seg, "ffv1", 10, 20);
+    vtp_enc_opts more[2];
+    vtp_enc_opts_init(&more[0]);
+    vtp_enc_opts_init(&more[1]);
+    more[0].encoder = strdup("ffv1");
+    more[0].vf = strdup("scale=32:24");
+    switch (_i) {
+    case 0: more[1].encoder = strdup("nosuchencoder"); break;
+    case 1: more[1].encoder = strdup("ffv1");
+            more[1].vf = strdup("nosuchfilter=3");
+            break;
+    case 2: more[1].encoder = strdup("ffv1");
+            av_dict_set(&more[1].codec_opts, "nosuchoption", "1", 0);
+            break;
+    }
+    ck_assert_int_eq(vtp_segment_set_more(&seg, more, 2), 0);
+    vtp_enc_opts_clear(&more[0]);
+    vtp_enc_opts_clear(&more[1]);
+    ck_assert_int_eq(vtp_result_init(&res), 0);
+    int ret = vtp_pipeline_run(&seg, &res, NULL);
+    ck_assert_int_lt(ret, 0);
+    ck_assert_int_eq(res.status, ret);
+    ck_assert_ptr_nonnull(res.error);
+    if (_i == 0) {
+        ck_assert_int_eq(ret, VTP_ERR_ENCODER);
+        ck_assert_msg(strstr(res.error, "nosuchencoder") != NULL, "error: %s", res.error);
+    } else if (_i == 2) {
+        ck_assert_int_eq(ret, VTP_ERR_ENCODER);
+        ck_assert_msg(strstr(res.error, "nosuchoption") != NULL, "error: %s", res.error);
+    }
+    ck_assert_int_eq(res.pkts.n, 0);
+    ck_assert_int_eq(res.nmore, 0);
+    ck_assert_ptr_null(res.more);
+    vtp_result_clear(&res);
+    vtp_segment_clear(&seg);
+}
+END_TEST
+
 /* ---- the filter check ---- */
 
 START_TEST(test_pipeline_check_filters)
@@ -667,6 +995,12 @@ Suite *pipeline_suite(void)
     tcase_add_loop_test(tc, test_pipeline_packets_bframes_to_ffv1, 0, 2);
     tcase_add_loop_test(tc, test_pipeline_packets_from_midstream_keyframe, 0, 2);
     tcase_add_test(tc, test_pipeline_check_filters);
+    tcase_add_loop_test(tc, test_pipeline_ladder_two_renditions, 0, 3);
+    tcase_add_test(tc, test_pipeline_ladder_further_rendition_lossless);
+    tcase_add_test(tc, test_pipeline_ladder_empty_range);
+    tcase_add_test(tc, test_pipeline_ladder_picture_change);
+    tcase_add_test(tc, test_pipeline_ladder_two_pass_refused);
+    tcase_add_loop_test(tc, test_pipeline_ladder_bad_rendition_fails, 0, 3);
     suite_add_tcase(s, tc);
     return s;
 }

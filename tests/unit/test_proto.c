@@ -1,4 +1,5 @@
 /* test_proto.c -- dispatcher/worker messages (include/vtp_proto.h). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1219,6 +1220,408 @@ START_TEST(test_proto_result_invalid_field_rejected)
 }
 END_TEST
 
+/* ---- ladders: further renditions ---- */
+
+/* Two further renditions, each with its own encoder, options and vf. */
+static void add_two_renditions(vtp_segment *s)
+{
+    vtp_enc_opts more[2];
+    vtp_enc_opts_init(&more[0]);
+    vtp_enc_opts_init(&more[1]);
+    more[0].encoder = strdup("libx265");
+    more[0].vf = strdup("scale=1280:720");
+    av_dict_set(&more[0].codec_opts, "crf", "28", 0);
+    av_dict_set(&more[0].codec_opts, "preset", "medium", 0);
+    more[1].encoder = strdup("libvpx-vp9");
+    more[1].vf = strdup("hqdn3d,scale=640:-2");
+    av_dict_set(&more[1].codec_opts, "b", "800k", 0);
+    av_dict_set(&more[1].codec_opts, "deadline", "good", 0);
+    av_dict_set(&more[1].codec_opts, "row-mt", "1", 0);
+    ck_assert_int_eq(vtp_segment_set_more(s, more, 2), 0);
+    vtp_enc_opts_clear(&more[0]);
+    vtp_enc_opts_clear(&more[1]);
+}
+
+static void assert_opts_eq(const vtp_enc_opts *a, const vtp_enc_opts *b)
+{
+    ck_assert(!a->encoder == !b->encoder);
+    if (a->encoder)
+        ck_assert_str_eq(a->encoder, b->encoder);
+    if (a->vf)
+        ck_assert_str_eq(a->vf, b->vf);
+    else
+        ck_assert_ptr_null(b->vf);
+    ck_assert_int_eq(av_dict_count(a->codec_opts), av_dict_count(b->codec_opts));
+    const AVDictionaryEntry *e = NULL;
+    while ((e = av_dict_get(a->codec_opts, "", e, AV_DICT_IGNORE_SUFFIX))) {
+        const AVDictionaryEntry *f = av_dict_get(b->codec_opts, e->key, NULL, AV_DICT_MATCH_CASE);
+        ck_assert_msg(f != NULL, "option %s lost", e->key);
+        ck_assert_str_eq(e->value, f->value);
+    }
+}
+
+static void assert_more_opts_eq(const vtp_segment *a, const vtp_segment *b)
+{
+    ck_assert_int_eq(a->nmore, b->nmore);
+    for (int i = 0; i < a->nmore; i++)
+        assert_opts_eq(&a->more[i], &b->more[i]);
+}
+
+START_TEST(test_proto_segment_ladder_roundtrip)
+{
+    /* Both forms of segment carry their further renditions exactly. */
+    for (int kind = 0; kind < 2; kind++) {
+        vtp_segment src, got;
+        size_t len;
+        if (kind == 0)
+            make_packet_segment(&src);
+        else
+            make_frame_segment(&src);
+        add_two_renditions(&src);
+        uint8_t *data = write_segment(&src, &len);
+        ck_assert_int_eq(vtp_segment_init(&got), 0);
+        ck_assert_int_eq(vtp_proto_read_segment(data, len, &got), 0);
+        assert_segment_eq(&src, &got);
+        ck_assert_int_eq(got.nmore, 2);
+        ck_assert_ptr_nonnull(got.more);
+        ck_assert_str_eq(got.more[0].encoder, "libx265");
+        ck_assert_str_eq(got.more[0].vf, "scale=1280:720");
+        ck_assert_int_eq(av_dict_count(got.more[0].codec_opts), 2);
+        ck_assert_str_eq(av_dict_get(got.more[0].codec_opts, "crf", NULL, 0)->value, "28");
+        ck_assert_str_eq(av_dict_get(got.more[0].codec_opts, "preset", NULL, 0)->value,
+                         "medium");
+        ck_assert_str_eq(got.more[1].encoder, "libvpx-vp9");
+        ck_assert_str_eq(got.more[1].vf, "hqdn3d,scale=640:-2");
+        ck_assert_int_eq(av_dict_count(got.more[1].codec_opts), 3);
+        ck_assert_str_eq(av_dict_get(got.more[1].codec_opts, "b", NULL, 0)->value, "800k");
+        ck_assert_str_eq(av_dict_get(got.more[1].codec_opts, "deadline", NULL, 0)->value,
+                         "good");
+        ck_assert_str_eq(av_dict_get(got.more[1].codec_opts, "row-mt", NULL, 0)->value, "1");
+        assert_more_opts_eq(&src, &got);
+        /* The first rendition's options are not mixed with the others'. */
+        ck_assert_str_eq(got.opts.encoder, src.opts.encoder);
+        ck_assert_int_eq(av_dict_count(got.opts.codec_opts), av_dict_count(src.opts.codec_opts));
+        /* The copies are independent of the message buffer. */
+        memset(data, 0, len);
+        ck_assert_str_eq(got.more[1].vf, "hqdn3d,scale=640:-2");
+        free(data);
+
+        /* A rendition without vf or options travels as such. */
+        vtp_enc_opts bare;
+        vtp_enc_opts_init(&bare);
+        bare.encoder = strdup("ffv1");
+        ck_assert_int_eq(vtp_segment_set_more(&src, &bare, 1), 0);
+        vtp_enc_opts_clear(&bare);
+        data = write_segment(&src, &len);
+        vtp_segment_clear(&got);
+        ck_assert_int_eq(vtp_segment_init(&got), 0);
+        ck_assert_int_eq(vtp_proto_read_segment(data, len, &got), 0);
+        ck_assert_int_eq(got.nmore, 1);
+        ck_assert_str_eq(got.more[0].encoder, "ffv1");
+        ck_assert_ptr_null(got.more[0].vf);
+        ck_assert_ptr_null(got.more[0].codec_opts);
+        free(data);
+
+        /* And a plain segment has none. */
+        ck_assert_int_eq(vtp_segment_set_more(&src, NULL, 0), 0);
+        data = write_segment(&src, &len);
+        vtp_segment_clear(&got);
+        ck_assert_int_eq(vtp_segment_init(&got), 0);
+        ck_assert_int_eq(vtp_proto_read_segment(data, len, &got), 0);
+        ck_assert_int_eq(got.nmore, 0);
+        ck_assert_ptr_null(got.more);
+        free(data);
+        vtp_segment_clear(&got);
+        vtp_segment_clear(&src);
+    }
+}
+END_TEST
+
+START_TEST(test_proto_segment_ladder_every_truncation_rejected)
+{
+    for (int kind = 0; kind < 2; kind++) {
+        vtp_segment src, s;
+        size_t len;
+        if (kind == 0)
+            make_packet_segment(&src);
+        else
+            make_frame_segment(&src);
+        add_two_renditions(&src);
+        uint8_t *data = write_segment(&src, &len);
+        ck_assert_int_eq(vtp_segment_init(&s), 0);
+        for (size_t n = 0; n < len; n++) {
+            uint8_t *cut = malloc(n ? n : 1);
+            memcpy(cut, data, n);
+            int ret = vtp_proto_read_segment(cut, n, &s);
+            free(cut);
+            ck_assert_msg(ret == VTP_ERR_PROTO, "kind %d, length %zu of %zu: got %d", kind, n,
+                          len, ret);
+            assert_segment_cleared(&s);
+            ck_assert_int_eq(s.nmore, 0);
+            ck_assert_ptr_null(s.more);
+        }
+        ck_assert_int_eq(vtp_proto_read_segment(data, len, &s), 0);
+        assert_segment_eq(&src, &s);
+        assert_more_opts_eq(&src, &s);
+        vtp_segment_clear(&s);
+        free(data);
+        vtp_segment_clear(&src);
+    }
+}
+END_TEST
+
+/* A minimal PACKETS segment without packets: its message ends with u8
+ * nmore, the further renditions, u32 count (0). */
+static void make_bare_segment(vtp_segment *s)
+{
+    ck_assert_int_eq(vtp_segment_init(s), 0);
+    s->kind = VTP_SEG_PACKETS;
+    s->par->codec_type = AVMEDIA_TYPE_VIDEO;
+    s->par->codec_id = AV_CODEC_ID_MPEG4;
+    s->opts.encoder = strdup("ffv1");
+}
+
+START_TEST(test_proto_segment_ladder_count_checked)
+{
+    /* At most VTP_MAX_OUTPUTS renditions in all: VTP_MAX_OUTPUTS - 1
+     * further ones are read, VTP_MAX_OUTPUTS are refused. */
+    vtp_enc_opts more[VTP_MAX_OUTPUTS];
+    for (int i = 0; i < VTP_MAX_OUTPUTS; i++) {
+        char vf[32];
+        vtp_enc_opts_init(&more[i]);
+        more[i].encoder = strdup("ffv1");
+        snprintf(vf, sizeof(vf), "scale=%d:%d", 16 + 2 * i, 8 + 2 * i);
+        more[i].vf = strdup(vf);
+    }
+    vtp_segment src, got;
+    size_t len;
+    make_bare_segment(&src);
+    ck_assert_int_eq(vtp_segment_set_more(&src, more, VTP_MAX_OUTPUTS - 1), 0);
+    uint8_t *data = write_segment(&src, &len);
+    ck_assert_int_eq(vtp_segment_init(&got), 0);
+    ck_assert_int_eq(vtp_proto_read_segment(data, len, &got), 0);
+    ck_assert_int_eq(got.nmore, VTP_MAX_OUTPUTS - 1);
+    assert_more_opts_eq(&src, &got);
+    free(data);
+    vtp_segment_clear(&got);
+
+    ck_assert_int_eq(vtp_segment_set_more(&src, more, VTP_MAX_OUTPUTS), 0);
+    expect_segment_rejected(&src);
+
+    /* The count byte itself: where a segment without renditions has it,
+     * 5 bytes before its end. */
+    ck_assert_int_eq(vtp_segment_set_more(&src, NULL, 0), 0);
+    size_t plain_len;
+    uint8_t *plain = write_segment(&src, &plain_len);
+    size_t at = plain_len - 5;
+    ck_assert_uint_eq(plain[at], 0);
+    free(plain);
+    ck_assert_int_eq(vtp_segment_set_more(&src, more, 2), 0);
+    data = write_segment(&src, &len);
+    ck_assert_uint_eq(data[at], 2);
+    static const uint8_t claims[] = {1, 3, 4, VTP_MAX_OUTPUTS - 1, VTP_MAX_OUTPUTS, 200, 255};
+    for (size_t c = 0; c < sizeof(claims); c++) {
+        data[at] = claims[c];
+        ck_assert_int_eq(vtp_segment_init(&got), 0);
+        int ret = vtp_proto_read_segment(data, len, &got);
+        ck_assert_msg(ret == VTP_ERR_PROTO, "nmore %u for 2: got %d", claims[c], ret);
+        assert_segment_cleared(&got);
+        ck_assert_int_eq(got.nmore, 0);
+        ck_assert_ptr_null(got.more);
+        vtp_segment_clear(&got);
+    }
+    free(data);
+    vtp_segment_clear(&src);
+    for (int i = 0; i < VTP_MAX_OUTPUTS; i++)
+        vtp_enc_opts_clear(&more[i]);
+}
+END_TEST
+
+/* Gives r two further streams, each with its own time base, parameters
+ * and packets. */
+static void add_two_streams(vtp_result *r)
+{
+    ck_assert_int_eq(vtp_result_set_more(r, 2), 0);
+    vtp_result_stream *m = &r->more[0];
+    m->time_base = (AVRational){1, 90000};
+    fill_par(m->par, 5);
+    m->par->codec_id = AV_CODEC_ID_HEVC;
+    m->par->width = 1280;
+    m->par->height = 720;
+    add_packet(&m->pkts, 3600, 0, 3600, AV_PKT_FLAG_KEY, 900, 21);
+    add_packet(&m->pkts, 0, 3600, 3600, 0, 33, 22);
+    m = &r->more[1];
+    m->time_base = (AVRational){1001, 30000};
+    fill_par(m->par, 0);
+    m->par->codec_id = AV_CODEC_ID_VP9;
+    m->par->width = 640;
+    m->par->height = 360;
+    add_packet(&m->pkts, 7, 5, 1, AV_PKT_FLAG_KEY, 64, 31);
+    add_packet(&m->pkts, 5, 6, 1, 0, 0, 32);
+    add_packet(&m->pkts, 6, 7, 1, AV_PKT_FLAG_DISPOSABLE, 3, 33);
+}
+
+static void assert_more_streams_eq(const vtp_result *a, const vtp_result *b)
+{
+    ck_assert_int_eq(a->nmore, b->nmore);
+    for (int k = 0; k < a->nmore; k++) {
+        ck_assert_int_eq(a->more[k].time_base.num, b->more[k].time_base.num);
+        ck_assert_int_eq(a->more[k].time_base.den, b->more[k].time_base.den);
+        assert_par_eq(a->more[k].par, b->more[k].par);
+        assert_pkts_eq(&a->more[k].pkts, &b->more[k].pkts);
+    }
+}
+
+START_TEST(test_proto_result_ladder_roundtrip)
+{
+    vtp_result src, got;
+    size_t len;
+    make_result(&src);
+    add_two_streams(&src);
+    uint8_t *data = write_result(&src, &len);
+    ck_assert_int_eq(vtp_result_init(&got), 0);
+    ck_assert_int_eq(vtp_proto_read_result(data, len, &got), 0);
+    assert_result_eq(&src, &got);
+    ck_assert_int_eq(got.nmore, 2);
+    ck_assert_int_eq(got.more[0].time_base.num, 1);
+    ck_assert_int_eq(got.more[0].time_base.den, 90000);
+    ck_assert_int_eq(got.more[0].par->codec_id, AV_CODEC_ID_HEVC);
+    ck_assert_int_eq(got.more[0].par->width, 1280);
+    ck_assert_int_eq(got.more[0].par->height, 720);
+    ck_assert_int_eq(got.more[0].par->extradata_size, 5);
+    ck_assert_uint_eq(got.more[0].par->extradata[4], (uint8_t)(4 * 31 + 7));
+    ck_assert_int_eq(got.more[0].pkts.n, 2);
+    ck_assert_int_eq(got.more[0].pkts.v[0]->pts, 3600);
+    ck_assert_int_eq(got.more[0].pkts.v[0]->dts, 0);
+    ck_assert_int_eq(got.more[0].pkts.v[0]->size, 900);
+    ck_assert(got.more[0].pkts.v[0]->flags & AV_PKT_FLAG_KEY);
+    ck_assert_int_eq(got.more[1].time_base.num, 1001);
+    ck_assert_int_eq(got.more[1].time_base.den, 30000);
+    ck_assert_int_eq(got.more[1].par->codec_id, AV_CODEC_ID_VP9);
+    ck_assert_int_eq(got.more[1].par->width, 640);
+    ck_assert_int_eq(got.more[1].par->height, 360);
+    ck_assert_int_eq(got.more[1].par->extradata_size, 0);
+    ck_assert_ptr_null(got.more[1].par->extradata);
+    ck_assert_int_eq(got.more[1].pkts.n, 3);
+    ck_assert_int_eq(got.more[1].pkts.v[1]->size, 0);
+    ck_assert_int_eq(got.more[1].pkts.v[2]->pts, 6);
+    ck_assert_int_eq(got.more[1].pkts.v[2]->dts, 7);
+    assert_more_streams_eq(&src, &got);
+    /* The first stream is its own. */
+    ck_assert_int_eq(got.pkts.n, 3);
+    ck_assert_int_eq(got.par->codec_id, AV_CODEC_ID_FFV1);
+    /* Packets and extradata do not borrow from the message. */
+    memset(data, 0, len);
+    ck_assert_uint_eq(got.more[0].pkts.v[0]->data[1], (uint8_t)(13 + 21));
+    ck_assert_uint_eq(got.more[0].par->extradata[1], (uint8_t)(31 + 7));
+    free(data);
+
+    /* A further stream with no packets (nothing in range) travels too. */
+    vtp_result_clear(&got);
+    vtp_pktlist_clear(&src.more[1].pkts);
+    data = write_result(&src, &len);
+    ck_assert_int_eq(vtp_result_init(&got), 0);
+    ck_assert_int_eq(vtp_proto_read_result(data, len, &got), 0);
+    assert_more_streams_eq(&src, &got);
+    ck_assert_int_eq(got.more[1].pkts.n, 0);
+    free(data);
+    vtp_result_clear(&got);
+    vtp_result_clear(&src);
+}
+END_TEST
+
+START_TEST(test_proto_result_ladder_every_truncation_rejected)
+{
+    vtp_result src, r;
+    size_t len;
+    make_result(&src);
+    add_two_streams(&src);
+    uint8_t *data = write_result(&src, &len);
+    ck_assert_int_eq(vtp_result_init(&r), 0);
+    for (size_t n = 0; n < len; n++) {
+        uint8_t *cut = malloc(n ? n : 1);
+        memcpy(cut, data, n);
+        int ret = vtp_proto_read_result(cut, n, &r);
+        free(cut);
+        ck_assert_msg(ret == VTP_ERR_PROTO, "length %zu of %zu: got %d", n, len, ret);
+        assert_result_cleared(&r);
+        ck_assert_int_eq(r.nmore, 0);
+        ck_assert_ptr_null(r.more);
+    }
+    ck_assert_int_eq(vtp_proto_read_result(data, len, &r), 0);
+    assert_result_eq(&src, &r);
+    assert_more_streams_eq(&src, &r);
+    free(data);
+    vtp_result_clear(&r);
+    vtp_result_clear(&src);
+}
+END_TEST
+
+START_TEST(test_proto_result_ladder_count_checked)
+{
+    vtp_result src, got;
+    size_t len;
+    make_result(&src);
+
+    /* VTP_MAX_OUTPUTS - 1 further streams are read, VTP_MAX_OUTPUTS not. */
+    ck_assert_int_eq(vtp_result_set_more(&src, VTP_MAX_OUTPUTS - 1), 0);
+    for (int k = 0; k < src.nmore; k++) {
+        src.more[k].time_base = (AVRational){1, 1000};
+        src.more[k].par->codec_type = AVMEDIA_TYPE_VIDEO;
+        src.more[k].par->width = 16 * (k + 1);
+        add_packet(&src.more[k].pkts, k, k, 1, AV_PKT_FLAG_KEY, 4, k);
+    }
+    uint8_t *data = write_result(&src, &len);
+    ck_assert_int_eq(vtp_result_init(&got), 0);
+    ck_assert_int_eq(vtp_proto_read_result(data, len, &got), 0);
+    ck_assert_int_eq(got.nmore, VTP_MAX_OUTPUTS - 1);
+    assert_more_streams_eq(&src, &got);
+    free(data);
+    vtp_result_clear(&got);
+    ck_assert_int_eq(vtp_result_set_more(&src, VTP_MAX_OUTPUTS), 0);
+    expect_result_rejected(&src);
+
+    /* A further stream with a bad time base is refused. */
+    ck_assert_int_eq(vtp_result_set_more(&src, 1), 0);
+    src.more[0].time_base = (AVRational){1, 0};
+    expect_result_rejected(&src);
+    src.more[0].time_base = (AVRational){0, 1};
+    expect_result_rejected(&src);
+
+    /* The count byte is the last of a result without further streams;
+     * claiming more than follow, or too many, is refused. */
+    ck_assert_int_eq(vtp_result_set_more(&src, 0), 0);
+    size_t plain_len;
+    uint8_t *plain = write_result(&src, &plain_len);
+    size_t at = plain_len - 1;
+    ck_assert_uint_eq(plain[at], 0);
+    free(plain);
+    add_two_streams(&src);
+    data = write_result(&src, &len);
+    ck_assert_uint_eq(data[at], 2);
+    static const uint8_t claims[] = {1, 3, 4, VTP_MAX_OUTPUTS - 1, VTP_MAX_OUTPUTS, 200, 255};
+    for (size_t c = 0; c < sizeof(claims); c++) {
+        data[at] = claims[c];
+        ck_assert_int_eq(vtp_result_init(&got), 0);
+        int ret = vtp_proto_read_result(data, len, &got);
+        ck_assert_msg(ret == VTP_ERR_PROTO, "nmore %u for 2: got %d", claims[c], ret);
+        assert_result_cleared(&got);
+        ck_assert_int_eq(got.nmore, 0);
+        ck_assert_ptr_null(got.more);
+        vtp_result_clear(&got);
+    }
+    /* The same message, given only the streams it claims, reads (nmore 0
+     * with nothing after it). */
+    data[at] = 0;
+    ck_assert_int_eq(vtp_result_init(&got), 0);
+    ck_assert_int_eq(vtp_proto_read_result(data, at + 1, &got), 0);
+    ck_assert_int_eq(got.nmore, 0);
+    vtp_result_clear(&got);
+    free(data);
+    vtp_result_clear(&src);
+}
+END_TEST
+
 /* ---- random input ---- */
 
 START_TEST(test_proto_random_bytes_never_crash)
@@ -1405,6 +1808,12 @@ Suite *proto_suite(void)
     tcase_add_test(tc, test_proto_result_every_truncation_rejected);
     tcase_add_test(tc, test_proto_result_trailing_bytes_rejected);
     tcase_add_loop_test(tc, test_proto_result_invalid_field_rejected, 0, 9);
+    tcase_add_test(tc, test_proto_segment_ladder_roundtrip);
+    tcase_add_test(tc, test_proto_segment_ladder_every_truncation_rejected);
+    tcase_add_test(tc, test_proto_segment_ladder_count_checked);
+    tcase_add_test(tc, test_proto_result_ladder_roundtrip);
+    tcase_add_test(tc, test_proto_result_ladder_every_truncation_rejected);
+    tcase_add_test(tc, test_proto_result_ladder_count_checked);
     tcase_add_test(tc, test_proto_random_bytes_never_crash);
     tcase_add_test(tc, test_proto_random_frames_part_never_crashes);
     suite_add_tcase(s, tc);
