@@ -91,14 +91,16 @@ probe() {
 # stream_field FILE SELECTOR FIELD: one stream field, e.g.
 #   stream_field out.mkv v:0 pix_fmt
 stream_field() {
-  ffprobe -v error -select_streams "$2" -show_entries "stream=$3" -of csv=p=0 "$1" | head -n1
+  ffprobe -v error -select_streams "$2" -show_entries "stream=$3" -of csv=p=0 "$1" | awk 'NR == 1'
 }
 
 # count_frames FILE: number of video packets in stream v:0 (no decoding).
-# (MPEG-TS lists each stream twice, under programs and streams: first line.)
+# (MPEG-TS and HLS list each stream twice, under programs and streams: the
+# first line; read to the end, so that ffprobe never writes into a closed
+# pipe.)
 count_frames() {
   ffprobe -v error -select_streams v:0 -count_packets \
-    -show_entries stream=nb_read_packets -of csv=p=0 "$1" | head -n1
+    -show_entries stream=nb_read_packets -of csv=p=0 "$1" | awk 'NR == 1'
 }
 
 # _memo NAME FILE FUNCTION: FUNCTION FILE's output, worked out once per case

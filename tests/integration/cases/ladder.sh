@@ -61,7 +61,7 @@ VTP_TIME_REF=first assert_same_frames in.mp4 hls/320x240/index.m3u8
 starts() {
   for s in v:0 a:0; do
     probe "$1" -select_streams "$s" -show_entries packet=pts_time -of csv=p=0 |
-      awk -F, '$1 != "" { print $1 }' | sort -g | head -n1
+      awk -F, '$1 != "" { print $1 }' | sort -g | awk 'NR == 1'
   done | awk 'NR == 1 { v = $1 } NR == 2 { printf "%.6f\n", v - $1 }'
 }
 lead_in=$(starts in.mp4)
@@ -83,7 +83,7 @@ while read -r s; do
 done <<<"$starts"
 # The audio, copied: every packet.
 got=$(probe hls/audio/index.m3u8 -select_streams a:0 -count_packets \
-  -show_entries stream=nb_read_packets -of csv=p=0 | head -n1)
+  -show_entries stream=nb_read_packets -of csv=p=0 | awk 'NR == 1')
 assert_eq "$got" "$apkts" "audio packets"
 assert_same_audio in.mp4 hls/audio/index.m3u8
 
@@ -99,7 +99,7 @@ done
 [[ ! -e dash/320x240/index.m3u8 ]] || fail "DASH output has HLS playlists"
 for i in 0 1; do
   n=$(probe "$PWD/dash/manifest.mpd" -select_streams "v:$i" -count_frames \
-    -show_entries stream=nb_read_frames -of csv=p=0 | head -n1)
+    -show_entries stream=nb_read_frames -of csv=p=0 | awk 'NR == 1')
   assert_eq "$n" "$frames" "DASH rendition $i frames"
 done
 a=$(frame_sums in.mp4 | awk '{ print $2 }')
