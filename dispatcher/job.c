@@ -712,7 +712,9 @@ const char *vtp_job_output(const vtp_job *j)
 
 const char *vtp_job_encoder(const vtp_job *j)
 {
-    return vtp_job_opened(j) ? j->opts.encoder : NULL;
+    if (!vtp_job_opened(j))
+        return NULL;
+    return j->nrung ? j->rung[0].encoder : j->opts.encoder;  /* a ladder's rungs share one */
 }
 
 int vtp_job_opened(const vtp_job *j)
@@ -985,7 +987,7 @@ static void lease(vtp_job *j, slot *s, uint64_t tag, int free_slots, vtp_job_sen
     out->index = s->index;
     out->threads = threads;
     out->alone = suspect(s);
-    out->encoder = j->opts.encoder;
+    out->encoder = vtp_job_encoder(j);
     out->frames_expected = s->frames_expected;
     out->head = s->head;
     out->frames = s->frames;

@@ -49,6 +49,11 @@ if [[ ! -e $root/.vtpool-root-ready ]]; then
   mv "$root.new" "$root"
 fi
 
+# The web players of the browser tests come from npm, over TLS that the
+# root may not be set up for: they are installed here, into the host's
+# cache, and the root sees that directory as its own cache.
+npm_dir=$(scripts/player-libs.sh) || npm_dir=
+
 builddir=build-ffmpeg-$version
 mkdir -p "$root/src"
 # The run inside the root: install the packages, build with deprecations as
@@ -75,7 +80,7 @@ EOF
 fi
 unshare --mount --propagation private -- bash -c '
   set -euo pipefail
-  root=$1 src=$2 inner=$3
+  root=$1 src=$2 inner=$3 npm=$4
   # The root is a mount point of its own, so that tests may make mount
   # namespaces of their own inside it (unshare --mount).
   mount --bind "$root" "$root"
@@ -84,7 +89,11 @@ unshare --mount --propagation private -- bash -c '
   mount -t sysfs sysfs "$root/sys"
   mount -t tmpfs tmpfs "$root/tmp"
   mount --bind "$src" "$root/src"
+  if [[ -n "$npm" ]]; then
+    mkdir -p "$root/root/.cache/vtpool/npm"
+    mount --bind "$npm" "$root/root/.cache/vtpool/npm"
+  fi
   cp /etc/resolv.conf "$root/etc/resolv.conf"
   exec chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
     LANG=C.UTF-8 CI="${CI:-}" /bin/bash -c "$inner"
-' bash "$root" "$PWD" "$inner"
+' bash "$root" "$PWD" "$inner" "$npm_dir"

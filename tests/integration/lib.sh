@@ -446,24 +446,11 @@ pyzmq_python() {
 }
 
 # player_libs: a directory whose node_modules holds hls.js and dash.js, the
-# players tools/player.html drives; installed from npm by name, once, into
-# the cache (pinned versions, under a lock: cases run in parallel).
-VTP_HLSJS=hls.js@1.7.4
-VTP_DASHJS=dashjs@4.7.4
+# players tools/player.html drives (scripts/player-libs.sh: from npm, once,
+# into the cache).
 player_libs() {
-  local dir=${XDG_CACHE_HOME:-$HOME/.cache}/vtpool/npm
-  mkdir -p "$dir"
-  (
-    flock 9
-    if [[ ! -s "$dir/node_modules/hls.js/dist/hls.min.js" ||
-      ! -s "$dir/node_modules/dashjs/dist/dash.all.min.js" ||
-      "$(cat "$dir/.versions" 2>/dev/null)" != "$VTP_HLSJS $VTP_DASHJS" ]]; then
-      npm install --prefix "$dir" --no-audit --no-fund --no-save --silent \
-        "$VTP_HLSJS" "$VTP_DASHJS" >&2 || exit 1
-      echo "$VTP_HLSJS $VTP_DASHJS" >"$dir/.versions"
-    fi
-  ) 9>"$dir.lock" || fail "npm could not install $VTP_HLSJS and $VTP_DASHJS"
-  echo "$dir"
+  "$(dirname "${BASH_SOURCE[0]}")/../../scripts/player-libs.sh" ||
+    fail "the web players (hls.js, dash.js) could not be installed"
 }
 
 # play_ladder ROOT PLAYER SRC HEIGHT: plays SRC (a path under ROOT) to its end
