@@ -601,7 +601,7 @@ static int open_job(vtp_job *j, char *why, size_t ws)
         tail_min = FFMIN(FFMAX(tail_min, VTP_PASS_MIN_S), seg);
     /* A ladder's segments are what players fetch: none very short. */
     if (j->nrung)
-        tail_min = FFMIN(VTP_PLAN_MIN_S, seg);
+        tail_min = FFMIN(VTP_LADDER_TAIL_MIN_S, seg);
     if (planned)
         vtp_log(VTP_LOG_INFO, "segments planned for %d workers, %.0f to %.0f s%s", workers,
                 VTP_PLAN_MIN_S, seg, grid > 0 ? ", whole keyframe intervals" : "");

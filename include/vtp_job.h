@@ -44,6 +44,10 @@ struct vtp_passrec;
 #define VTP_PASS_MIN_S 4.0              /* ... in two-pass encoding */
 #define VTP_LADDER_SEGMENT_S 6.0        /* a ladder's media segments, by default (as
                                            Apple's HLS authoring guide asks) */
+#define VTP_LADDER_TAIL_MIN_S 1.0       /* ... and the shortest of its tail: a ladder's
+                                           segment is several encodes, and the last
+                                           one alone leaves cores idle the longer
+                                           (BENCHMARKS.md, "Ladders") */
 #define VTP_WINDOW_MAX_BYTES (2LL << 30)  /* a job's window holds no more (4 segments
                                              at their byte limit), however many it may */
 
