@@ -125,10 +125,11 @@ int vtp_cutter_feed(vtp_cutter *c, int64_t ts, int64_t dts, int key, int *events
         open_at(c, ts);
 
     if (key && ts != NO_TS && c->open_start != NO_TS) {
-        /* In the tail a keyframe a little early beats decoding up to a cut
-         * between keyframes; not where the cut keeps the encoder's rhythm. */
-        int64_t need = in_tail(c) && !on_grid(c) ? c->open_target - c->open_target / 4
-                                                 : c->open_target;
+        /* In the tail a keyframe a little early (a quarter; with
+         * prefer_keys, half) beats decoding up to a cut between keyframes;
+         * not where the cut keeps the encoder's rhythm. */
+        int64_t early = c->open_target / (c->prefer_keys ? 2 : 4);
+        int64_t need = in_tail(c) && !on_grid(c) ? c->open_target - early : c->open_target;
         int64_t elapsed = ts - c->open_start;
         if (elapsed > 0 && ((elapsed >= need && !(in_tail(c) && crumb_after(c, ts))) || c->full)) {
             cut_at(c, ts, 0);

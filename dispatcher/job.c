@@ -282,8 +282,9 @@ static int apply_rotation(vtp_job *j, char *why, size_t ws)
     if (!j->opts.vf)
         return fail(why, ws, VTP_ERR_NOMEM, "out of memory");
     vtp_log(VTP_LOG_WARNING, "the input's display matrix rotates it by %.0f degrees: its frames "
-            "are turned upright (%s), as this container keeps no rotation",
-            av_display_rotation_get(m), turn);
+            "are turned upright (%s), as %s", av_display_rotation_get(m), turn,
+            j->nrung ? "players of a ladder's tracks may ignore a rotation"
+                     : "this container keeps no rotation");
     return 0;
 }
 
@@ -308,7 +309,10 @@ static int apply_hdr(vtp_job *j, char *why, size_t ws)
 /* Interlaced input is encoded interlaced by the encoders that can (x264
  * and MPEG-2 code field pairs: interlaced DCT, and MPEG-2 also interlaced
  * motion estimation), unless the user chose; the others code the woven
- * frames, and every output is marked with the input's field order. */
+ * frames, and every output is marked with the input's field order. A
+ * ladder's frames are scaled, which fields do not survive, and played by
+ * browsers, which show progressive video only: they are deinterlaced
+ * first (yadif, one frame for each, the frames flagged interlaced only). */
 static int apply_interlace(vtp_job *j, char *why, size_t ws)
 {
     enum AVFieldOrder order = j->in->streams[j->vidx]->codecpar->field_order;
@@ -317,6 +321,21 @@ static int apply_interlace(vtp_job *j, char *why, size_t ws)
                         : !strcmp(enc, "mpeg2video") ? "+ildct+ilme" : NULL;
     if (order == AV_FIELD_UNKNOWN || order == AV_FIELD_PROGRESSIVE)
         return 0;
+    if (j->nrung) {
+        /* yadif counts in half the time base (for its field rate mode):
+         * settb gives the frames back their own times. */
+        AVRational tb = j->in->streams[j->vidx]->time_base;
+        char *vf = av_asprintf("yadif=deint=interlaced,settb=%d/%d%s%s", tb.num, tb.den,
+                               j->opts.vf ? "," : "", j->opts.vf ? j->opts.vf : "");
+        free(j->opts.vf);
+        j->opts.vf = vf ? strdup(vf) : NULL;
+        av_free(vf);
+        if (!j->opts.vf)
+            return fail(why, ws, VTP_ERR_NOMEM, "out of memory");
+        vtp_log(VTP_LOG_WARNING, "the input is interlaced: a ladder's renditions are "
+                "deinterlaced (yadif)");
+        return 0;
+    }
     if (!flags) {
         /* x265 codes fields only as separate pictures of half height, which
          * FFmpeg's wrapper does not give it; the others have no field tools. */
@@ -376,13 +395,19 @@ static int apply_pass(vtp_job *j, char *why, size_t ws)
     return 0;
 }
 
-/* The input's picture as shown: turned a quarter, its sides swap. */
+/* Whether the input is shown turned a quarter (its sides swap). */
+static int shown_quarter(const vtp_job *j)
+{
+    const int32_t *m = vtp_stream_display_matrix(j->in->streams[j->vidx]);
+    double theta = m ? fabs(fmod(av_display_rotation_get(m), 180)) : 0;
+    return fabs(theta - 90) < 1;
+}
+
+/* The input's picture as shown. */
 static void shown_size(const vtp_job *j, int *w, int *h)
 {
     const AVCodecParameters *par = j->in->streams[j->vidx]->codecpar;
-    const int32_t *m = vtp_stream_display_matrix(j->in->streams[j->vidx]);
-    double theta = m ? fabs(fmod(av_display_rotation_get(m), 180)) : 0;
-    int quarter = fabs(theta - 90) < 1;
+    int quarter = shown_quarter(j);
     *w = quarter ? par->height : par->width;
     *h = quarter ? par->width : par->height;
 }
@@ -397,6 +422,13 @@ static int check_ladder(vtp_job *j, char *why, size_t ws)
         return fail(why, ws, VTP_ERR_USAGE, "two-pass encoding of a ladder is not supported "
                     "(each rendition takes -b, --crf and its own options instead)");
     shown_size(j, &in_w, &in_h);
+    /* The container's aspect ratio, else the codec's (MPEG-2 keeps it in
+     * its sequence header), as ffmpeg guesses it. */
+    AVRational sar = av_guess_sample_aspect_ratio(j->in, (AVStream *)st, NULL);
+    if (!st->codecpar->sample_aspect_ratio.num && !st->sample_aspect_ratio.num)
+        sar = (AVRational){0, 1};
+    if (shown_quarter(j))
+        sar = av_inv_q(sar.num ? sar : (AVRational){1, 1});
     if (!(j->rung = calloc((size_t)j->nrung, sizeof(*j->rung))) ||
         !(j->rung_w = calloc((size_t)j->nrung, sizeof(int))) ||
         !(j->rung_h = calloc((size_t)j->nrung, sizeof(int))))
@@ -406,8 +438,8 @@ static int check_ladder(vtp_job *j, char *why, size_t ws)
         char bad[256];
         if (vtp_rendition_parse(j->rend_spec[k], &j->rend[k], bad, sizeof(bad)) < 0)
             return fail(why, ws, VTP_ERR_USAGE, "%s", bad);
-        if ((ret = vtp_rendition_size(&j->rend[k], in_w, in_h, st->sample_aspect_ratio,
-                                      &j->rung_w[k], &j->rung_h[k])) < 0)
+        if ((ret = vtp_rendition_size(&j->rend[k], in_w, in_h, sar, &j->rung_w[k],
+                                      &j->rung_h[k])) < 0)
             return fail(why, ws, ret, "rendition %d: %dx%d of a %dx%d input is out of range",
                         k + 1, j->rend[k].width, j->rend[k].height, in_w, in_h);
         if (vtp_rendition_opts(&j->opts, &j->rend[k], o) < 0)
@@ -614,6 +646,10 @@ static int open_job(vtp_job *j, char *why, size_t ws)
         .tail_min_seconds = tail_min,
         .grid_seconds = grid,
         .spread = planned ? 1 : 2,
+        /* A ladder's segment decodes its input once for several encodes,
+         * each a keyframe at the cut: a cut at a keyframe of the input
+         * saves the decode from the one before (BENCHMARKS.md, "Ladders"). */
+        .prefer_keys = j->nrung > 0,
         .job_id = (uint64_t)cfg->id,
         .opts = j->nrung ? &j->rung[0] : &j->opts,
         .skip_errors = cfg->skip_errors,

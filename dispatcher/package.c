@@ -284,41 +284,46 @@ static int open_audio(vtp_package *p, const vtp_package_cfg *cfg, char *why, siz
     return open_track(p, &p->audio, AUDIO_DIR, cfg->overwrite, why, ws);
 }
 
-/* Makes the playlist's directory and those above it that are missing, as
- * `mkdir -p` would, remembering which (a failed ladder removes them). */
-static int make_dirs(vtp_package *p, char *why, size_t ws)
+/* Makes directory `path` unless it exists, remembering it (a failed ladder
+ * removes it). */
+static int make_dir(vtp_package *p, const char *path, char *why, size_t ws)
 {
     struct stat st;
-    if (stat(p->outdir, &st) == 0)
+    if (stat(path, &st) == 0)
         return S_ISDIR(st.st_mode) ? 0
                                    : vtp_why(why, ws, VTP_ERR_OUTPUT, "'%s' is not a directory",
-                                             p->outdir);
+                                             path);
+    char *copy = strdup(path);
+    char **v = copy ? realloc(p->made, sizeof(*v) * (size_t)(p->nmade + 1)) : NULL;
+    if (!v) {
+        free(copy);
+        return VTP_ERR_NOMEM;
+    }
+    p->made = v;
+    if (mkdir(path, 0755) != 0) {
+        free(copy);
+        return vtp_why(why, ws, VTP_ERR_OUTPUT, "cannot create '%s': %s", path, strerror(errno));
+    }
+    v[p->nmade++] = copy;
+    return 0;
+}
+
+/* Makes the playlist's directory and those above it that are missing, as
+ * `mkdir -p` would. */
+static int make_dirs(vtp_package *p, char *why, size_t ws)
+{
     char *path = strdup(p->outdir);
-    int ret = path ? 0 : VTP_ERR_NOMEM;
-    for (char *at = path + 1; ret == 0 && at; at = strchr(at + 1, '/')) {
-        char keep = *at;
-        if (keep == '/')
-            *at = 0;
-        if (stat(path, &st) != 0) {
-            char **v = realloc(p->made, sizeof(*v) * (size_t)(p->nmade + 1));
-            if (!v || !(v[p->nmade] = strdup(path))) {
-                if (v)
-                    p->made = v;
-                ret = VTP_ERR_NOMEM;
-                break;
-            }
-            p->made = v;
-            if (mkdir(path, 0755) != 0)
-                ret = vtp_why(why, ws, VTP_ERR_OUTPUT, "cannot create '%s': %s", path,
-                              strerror(errno));
-            else
-                p->nmade++;
-            if (ret < 0)
-                free(v[p->nmade]);
-        }
-        *at = keep;
-        if (keep != '/')
-            break;
+    if (!path)
+        return VTP_ERR_NOMEM;
+    int ret = 0;
+    size_t n = strlen(path);
+    for (size_t i = 1; i <= n && ret == 0; i++) {
+        if (path[i] != '/' && path[i] != 0)
+            continue;
+        char keep = path[i];
+        path[i] = 0;
+        ret = make_dir(p, path, why, ws);
+        path[i] = keep;
     }
     free(path);
     return ret;

@@ -182,6 +182,7 @@ vtp_splitter *vtp_splitter_new(AVFormatContext *in, int video_index, const vtp_s
     s->max_bytes = max && strtoll(max, NULL, 10) > 0 ? strtoll(max, NULL, 10) : VTP_SEGMENT_MAX_BYTES;
     s->cutter.min_len = av_rescale_q((int64_t)(cfg->tail_min_seconds * 1e6), AV_TIME_BASE_Q, tb);
     s->cutter.spread = cfg->spread;
+    s->cutter.prefer_keys = cfg->prefer_keys;
     s->cutter.grid = av_rescale_q((int64_t)(cfg->grid_seconds * 1e6), AV_TIME_BASE_Q, tb);
     s->cutter.workers = cfg->workers;
     if (!(s->tsjoin = vtp_tsjoin_new(in)) ||

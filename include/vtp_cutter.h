@@ -74,6 +74,10 @@ typedef struct vtp_cutter {
                                remains; 0 or 1: 1/workers */
     int64_t min_len;        /* the shortest planned segment */
     int64_t grid;           /* the encoder's keyframe interval; 0: unknown */
+    int prefer_keys;        /* in the tail, take a keyframe of the input from
+                               half the planned length on (not three
+                               quarters) over a cut between keyframes, whose
+                               segment decodes from the keyframe before it */
     int full;               /* the open segment holds all the bytes a segment
                                may (the splitter says): cut at the next
                                keyframe, whatever the length */

@@ -32,6 +32,7 @@ typedef struct vtp_split_cfg {
     double tail_min_seconds;    /* the shortest segment of that stretch */
     double grid_seconds;        /* the encoder's keyframe interval (vtp_cutter.h) */
     int spread;                 /* see vtp_cutter.h */
+    int prefer_keys;            /* ... */
     uint64_t job_id;
     const vtp_enc_opts *opts;   /* copied into every segment */
     int skip_errors;            /* --on-error skip: drop damage, count it */

@@ -8,6 +8,9 @@
 #             muxer (fMP4), a keyframe forced every 6 s as vtpool's cuts make
 # Prints every run's wall and CPU seconds, the medians, and each output's bytes.
 #   scripts/bench-ladder.sh [OUTDIR [RUNS]]   (default bench-out/, 3 runs)
+#   scripts/bench-ladder.sh OUTDIR --one ladder|separate|ffmpeg
+#                                            one way, once, untimed (to time
+#                                            from outside)
 # Run it on a quiet machine: other load lowers every figure.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -60,6 +63,16 @@ ffmpeg_ladder() {
     -var_stream_map "v:0 v:1 v:2" -master_pl_name master.m3u8 \
     -hls_segment_filename "$out/ffmpeg/%v/seg-%05d.m4s" "$out/ffmpeg/%v/index.m3u8"
 }
+
+if [[ $runs == --one ]]; then
+  case ${3:-} in
+    ladder) ladder ;;
+    separate) separate ;;
+    ffmpeg) ffmpeg_ladder ;;
+    *) echo "usage: $0 OUTDIR --one ladder|separate|ffmpeg" >&2; exit 2 ;;
+  esac
+  exit 0
+fi
 
 for ((r = 1; r <= runs; r++)); do
   echo "run $r of $runs" >&2

@@ -100,7 +100,7 @@ stream_field() {
 # pipe.)
 count_frames() {
   ffprobe -v error -select_streams v:0 -count_packets \
-    -show_entries stream=nb_read_packets -of csv=p=0 "$1" | awk 'NR == 1'
+    -show_entries stream=nb_read_packets -of csv=p=0 "$1" | awk -F, 'NR == 1 { print $1 }'
 }
 
 # _memo NAME FILE FUNCTION: FUNCTION FILE's output, worked out once per case

@@ -435,6 +435,31 @@ START_TEST(test_cutter_tail_takes_an_early_keyframe)
 }
 END_TEST
 
+/* A ladder's cutter (prefer_keys) takes a keyframe of the input from half
+ * the planned length on; the default waits for three quarters, then cuts
+ * between keyframes. */
+START_TEST(test_cutter_prefer_keys_takes_a_keyframe_from_half)
+{
+    vtp_cutter c;
+    tail_cutter(&c, 300, 0);                   /* target 75 */
+    expect_d(&c, 0, 0, 1, VTP_CUT_OPEN, 0);
+    expect_d(&c, 40, 40, 1, VTP_CUT_OPEN, 0);  /* 40 < 75 - 75 / 4 */
+    expect_d(&c, 75, 75, 0, VTP_CUT_SPLIT, 0); /* between keyframes, from 40 */
+
+    tail_cutter(&c, 300, 0);
+    c.prefer_keys = 1;
+    expect_d(&c, 0, 0, 1, VTP_CUT_OPEN, 0);
+    expect_d(&c, 30, 30, 1, VTP_CUT_OPEN, 0);  /* 30 < 75 - 75 / 2 */
+    expect_d(&c, 40, 40, 1, VTP_CUT_NEW, 0);   /* 40 >= 38 */
+    /* Outside the tail nothing changes: the target, at a keyframe. */
+    vtp_cutter_init(&c, 100, 0);
+    c.prefer_keys = 1;
+    expect(&c, 0, 1, VTP_CUT_OPEN, 0);
+    expect(&c, 60, 1, VTP_CUT_OPEN, 0);
+    expect(&c, 100, 1, VTP_CUT_NEW, 0);
+}
+END_TEST
+
 /* The plan as vtpool encode makes it by default (milliseconds here):
  * segments of 2 to 120 s, x264's 250 frames at 25 fps as the keyframe
  * interval; lengths from the start of the input to its end. */
@@ -522,6 +547,7 @@ Suite *cutter_suite(void)
     tcase_add_test(tc, test_cutter_long_gop_then_cut_resets);
     tcase_add_test(tc, test_cutter_tail_targets);
     tcase_add_test(tc, test_cutter_tail_cuts_between_keyframes);
+    tcase_add_test(tc, test_cutter_prefer_keys_takes_a_keyframe_from_half);
     tcase_add_test(tc, test_cutter_no_split_outside_the_tail);
     tcase_add_test(tc, test_cutter_split_needs_a_clean_point);
     tcase_add_test(tc, test_cutter_split_bounded_by_last_keyframe);

@@ -88,9 +88,9 @@ assert_eq "$got" "$apkts" "audio packets"
 assert_same_audio in.mp4 hls/audio/index.m3u8
 
 # DASH: the same through FFmpeg's DASH reader (absolute path: FFmpeg 5.1's
-# reader resolves a relative one wrongly).
-mkdir dash
-run_vtpool encode in.mp4 -o dash/manifest.mpd "${rungs[@]}" -j 2 --segment 2 --progress none
+# reader resolves a relative one wrongly). Missing directories are made.
+run_vtpool encode in.mp4 -o deep/er/manifest.mpd "${rungs[@]}" -j 2 --segment 2 --progress none
+mv deep/er dash
 mpd=$(cat dash/manifest.mpd)
 for want in 'contentType="video"' 'contentType="audio"' '<SegmentTimeline>' 'codecs="avc1.' \
   'codecs="mp4a.40.2"' 'width="160" height="120"' 'startWithSAP="1"'; do
@@ -134,7 +134,7 @@ assert_eq "$(find hls/320x240 -name 'seg-*.m4s' | wc -l)" "$n" "segment files af
 
 # A ladder that fails midway (the input is damaged at 70%, after some of
 # its segments and playlists are written) leaves nothing: no playlist, no
-# track.
+# track, not the directories it made.
 gen -i in.mp4 -c copy -f mpegts in.ts
 cp in.ts damaged.ts
 python3 - damaged.ts <<'PY'
@@ -149,16 +149,29 @@ with open(sys.argv[1], "r+b") as f:
 PY
 mkdir broken
 rc=0
-vtpool encode damaged.ts -o broken/master.m3u8 "${rungs[@]}" -j 2 --segment 1 --live-playlist \
+vtpool encode damaged.ts -o broken/made/here/master.m3u8 "${rungs[@]}" -j 2 --segment 1 --live-playlist \
   --progress none -vvv 2>broken.err || rc=$?
 ((rc == 3)) || fail "damaged input: exit $rc, expected 3: $(grep '^vtpool' broken.err | tail -n1)"
 grep -q 'ladder: segment 0 written' broken.err || fail "the damaged ladder wrote no segment first"
-[[ -z "$(ls -A broken)" ]] || fail "failed ladder left: $(find broken | head)"
+[[ -z "$(ls -A broken)" ]] || fail "failed ladder left: $(find broken | head | tr '\n' ' ')"
 # The same input whole, from MPEG-TS (ADTS audio, unpacked for MP4).
 mkdir ts
 run_vtpool encode in.ts -o ts/master.m3u8 "${rungs[@]}" -j 2 --segment 1 --progress none
 VTP_TIME_REF=first assert_same_frames in.mp4 ts/320x240/index.m3u8
 assert_same_audio in.mp4 ts/audio/index.m3u8
+
+# Interlaced input (MPEG-2, top field first, 720x576 at 16:15, 4:3 on screen): deinterlaced,
+# every frame there, progressive, square pixels at the display aspect.
+gen -f lavfi -i "testsrc2=size=720x576:rate=25:duration=3" -vf "setfield=tff,setsar=16/15" \
+  -flags +ildct+ilme -c:v mpeg2video -q:v 3 -g 12 tff.ts
+mkdir tff
+err=$(vtpool encode tff.ts -o tff/master.m3u8 --rendition 640x-2 -j 2 --segment 1 -v \
+  --progress none 2>&1) || fail "interlaced ladder failed: $err"
+[[ "$err" == *"a ladder's renditions are deinterlaced"* ]] || fail "-v did not say it deinterlaces: $err"
+assert_eq "$(count_frames tff/640x480/index.m3u8)" "$(count_frames tff.ts)" "interlaced ladder frames"
+inter=$(probe tff/640x480/index.m3u8 -select_streams v:0 -show_entries frame=interlaced_frame \
+  -of csv=p=0 | awk -F, '$1 != "" && $1 != 0' | wc -l)
+assert_eq "$inter" 0 "interlaced frames in the ladder"
 
 # --live-playlist: while it encodes, the master and EVENT media playlists
 # are there, listing only finished segments; at the end they are VOD.
