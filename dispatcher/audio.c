@@ -21,6 +21,11 @@ struct vtp_audio {
     AVFilterContext *sink;
     AVFrame *frame;
     AVPacket *pkt;
+    AVRational in_tb;           /* of the packets and decoded frames */
+    AVRational graph_tb;        /* of the filters: one sample, so that the
+                                   encoder's frames, cut from the decoder's,
+                                   keep exact times (a time base of one MP3
+                                   frame, as AVI has, would repeat them) */
     int skip;                   /* --on-error skip */
     int64_t skipped;            /* packets that did not decode, dropped */
 };
@@ -154,7 +159,9 @@ vtp_audio *vtp_audio_new(const AVCodecParameters *in_par, AVRational in_tb, cons
     a->enc->time_base = (AVRational){1, a->enc->sample_rate};
     if (global_header)
         a->enc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
-    if ((ret = avcodec_open2(a->enc, ec, NULL)) < 0 || (ret = build_graph(a, in_tb)) < 0 ||
+    a->in_tb = in_tb;
+    a->graph_tb = (AVRational){1, a->dec->sample_rate > 0 ? a->dec->sample_rate : 48000};
+    if ((ret = avcodec_open2(a->enc, ec, NULL)) < 0 || (ret = build_graph(a, a->graph_tb)) < 0 ||
         (ret = avcodec_parameters_from_context(out_par, a->enc)) < 0)
         goto fail_av;
     *out_tb = a->enc->time_base;
@@ -210,6 +217,8 @@ int vtp_audio_send(vtp_audio *a, const AVPacket *pkt, vtp_audio_emit_fn emit, vo
                 return ret;
             continue;
         }
+        if (a->frame->pts != AV_NOPTS_VALUE)
+            a->frame->pts = av_rescale_q(a->frame->pts, a->in_tb, a->graph_tb);
         ret = av_buffersrc_add_frame(a->src, a->frame);
         av_frame_unref(a->frame);
         if (ret < 0 || (ret = drain_filters(a, emit, opaque)) < 0)

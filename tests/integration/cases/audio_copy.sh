@@ -40,6 +40,18 @@ err=$(vtpool encode aac.mp4 -o auto.webm -c libvpx-vp9 -x deadline=realtime -x c
   fail "-v did not say the audio was encoded: $err"
 assert_eq "$(stream_field auto.webm a:0 codec_name)" opus "auto.webm audio codec"
 
+# MP3 in AVI counts its times in whole MP3 frames (1152 samples): encoded
+# to AAC (1024 a frame) every frame keeps an exact, rising time.
+gen -f lavfi -i "testsrc2=size=160x120:rate=25:duration=2" \
+  -f lavfi -i "sine=frequency=440:sample_rate=48000:duration=2" \
+  -c:v mpeg4 -q:v 3 -c:a libmp3lame mp3.avi
+run_vtpool encode mp3.avi -o mp3.mp4 -c libx264 --preset ultrafast --audio aac -j 2 --segment 1 \
+  --progress none
+d_in=$(stream_field mp3.avi a:0 duration)
+d_out=$(stream_field mp3.mp4 a:0 duration)
+awk -v a="$d_in" -v b="$d_out" 'BEGIN { d = a - b; exit !(d < 0.05 && d > -0.05) }' ||
+  fail "MP3 in AVI to AAC: $d_in s of audio became $d_out s"
+
 # An unknown audio encoder is a usage error even with no audio to encode.
 assert_fails 2 nope.mkv vtpool encode silent.mkv -o nope.mkv -c ffv1 --audio nosuchcodec
 

@@ -6,7 +6,8 @@
 # input's frames (or, where FFV1 needs another pixel format,
 # those of ffmpeg's own FFV1 transcode) at the input's frame times, with its
 # audio copied; and its x264 encode has the input's frame times too (or is
-# refused up front where ffmpeg's own x264 encode fails). A "damaged" clip
+# refused up front where ffmpeg's own x264 encode fails), and so has a
+# ladder of it (HLS, its audio as AAC). A "damaged" clip
 # is refused, and encoded with the damage dropped under --on-error skip.
 # Each "refused" clip is an open defect: vtpool must refuse it cleanly
 # (exit 3, one line, nothing written), never finish with frames lost.
@@ -86,6 +87,23 @@ while read -r name expect; do
         else
           VTP_TIME_REF=first assert_same_frame_times "$clip" "vt-$name.mp4"
         fi
+        # A ladder of it (CMAF, audio as AAC): every frame, in each rendition.
+        # Audio that does not decode (one clip's AC3) refuses it, as it
+        # should: then without audio.
+        rc=0
+        vtpool encode "$clip" -o "lad-$name/master.m3u8" --rendition 160x-2,preset=ultrafast \
+          -j 2 --segment 1 --progress none 2>lad.err || rc=$?
+        if ((rc == 3)) && [[ -n "$(ffmpeg -v error -i "$clip" -map 0:a -f null - 2>&1)" ]]; then
+          log "$name: its audio does not decode, the ladder is refused: $(_oneline lad.err)"
+          run_vtpool encode "$clip" -o "lad-$name/master.m3u8" --rendition 160x-2,preset=ultrafast \
+            -j 2 --segment 1 --audio none --progress none
+        elif ((rc != 0)); then
+          fail "$name: the ladder exited $rc: $(_oneline lad.err)"
+        fi
+        rung=$(find "lad-$name" -maxdepth 1 -name '[0-9]*x[0-9]*' | head -n1)
+        assert_eq "$(count_frames "$rung/index.m3u8")" "$(frame_times "$clip" | wc -l)" \
+          "$name: frames of its ladder"
+        rm -rf "lad-$name"
       else
         assert_fails 2 "vt-$name.mp4" vtpool encode "$clip" -o "vt-$name.mp4" -c libx264 \
           --preset ultrafast --progress none
