@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,8 +50,18 @@ int vtp_spill_store(const char *dir, const vtp_result *res, char *why, size_t ws
 int vtp_spill_exists(const char *dir, uint32_t index)
 {
     char path[4200];
+    uint8_t head[VTP_PROTO_HEADER_SIZE];
+    int type;
     vtp_spill_path(dir, index, path, sizeof(path));
-    return access(path, R_OK) == 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, head, sizeof(head));
+    close(fd);
+    /* A result stored by another version of the protocol (before an
+     * upgrade) cannot be read back: its segment is encoded again. */
+    return n == (ssize_t)sizeof(head) && vtp_proto_type(head, sizeof(head), &type) == 0 &&
+           type == VTP_MSG_RESULT;
 }
 
 int vtp_spill_load(const char *dir, uint32_t index, vtp_result **out, char *why, size_t ws)

@@ -23,7 +23,9 @@ void vtp_spill_path(const char *dir, uint32_t index, char *buf, size_t size);
  * negative error (AVERROR(ENOSPC) when the disk is full) with why. */
 int vtp_spill_store(const char *dir, const vtp_result *res, char *why, size_t why_size);
 
-/* Whether segment index is stored in dir. */
+/* Whether segment index is stored in dir, as a result of this version of
+ * the protocol (one stored before an upgrade of vtpool that changed it
+ * counts as missing: the segment is encoded again). */
 int vtp_spill_exists(const char *dir, uint32_t index);
 
 /* Reads segment index back into a new result (of any size the protocol

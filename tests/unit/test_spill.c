@@ -78,6 +78,19 @@ START_TEST(test_spill_store_load_remove)
     ck_assert_int_eq(link(from, path), 0);
     ck_assert_int_eq(vtp_spill_load(dir, 4, &got, why, sizeof(why)), VTP_ERR_OUTPUT);
 
+    /* A result stored by another version of the protocol (before an
+     * upgrade) does not count as stored: its segment is encoded again. */
+    vtp_spill_path(dir, 5, path, sizeof(path));
+    FILE *f = fopen(from, "rb"), *g = fopen(path, "wb");
+    ck_assert(f && g);
+    int c;
+    for (long at = 0; (c = fgetc(f)) != EOF; at++)
+        fputc(at == 4 ? c + 1 : c, g);      /* the version's low byte */
+    fclose(f);
+    fclose(g);
+    ck_assert(!vtp_spill_exists(dir, 5));
+    ck_assert(!vtp_spill_exists(dir, 3));   /* "VTP1 but...": no result header */
+
     /* A store a crash interrupted left its temporary file. Removing takes
      * every result, gaps or not, and the directory. */
     snprintf(path, sizeof(path), "%s/seg-00000009.vtpr.tmp", dir);

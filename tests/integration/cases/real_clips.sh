@@ -93,7 +93,7 @@ while read -r name expect; do
         rc=0
         vtpool encode "$clip" -o "lad-$name/master.m3u8" --rendition 160x-2,preset=ultrafast \
           -j 2 --segment 1 --progress none 2>lad.err || rc=$?
-        if ((rc == 3)) && [[ -n "$(ffmpeg -v error -i "$clip" -map 0:a -f null - 2>&1)" ]]; then
+        if ((rc == 3)) && [[ -n "$(ffmpeg -nostdin -v error -i "$clip" -map 0:a -f null - 2>&1)" ]]; then
           log "$name: its audio does not decode, the ladder is refused: $(_oneline lad.err)"
           run_vtpool encode "$clip" -o "lad-$name/master.m3u8" --rendition 160x-2,preset=ultrafast \
             -j 2 --segment 1 --audio none --progress none
