@@ -458,16 +458,25 @@ static void to_track_tb(const track *t, AVPacket *const *pkts, int n)
     }
 }
 
+/* Makes room for one more of n elements of size bytes in *v (capacity
+ * *cap, doubled as needed). 0 or VTP_ERR_NOMEM. */
+static int grow(void *v, int *cap, int n, size_t size)
+{
+    if (n < *cap)
+        return 0;
+    int more = *cap ? 2 * *cap : 64;
+    void *p = realloc(*(void **)v, size * (size_t)more);
+    if (!p)
+        return VTP_ERR_NOMEM;
+    *(void **)v = p;
+    *cap = more;
+    return 0;
+}
+
 static int add_info(track *t, const vtp_cmaf_info *info)
 {
-    if (t->nsegs == t->cap) {
-        int cap = t->cap ? 2 * t->cap : 64;
-        vtp_cmaf_info *v = realloc(t->segs, sizeof(*v) * (size_t)cap);
-        if (!v)
-            return VTP_ERR_NOMEM;
-        t->segs = v;
-        t->cap = cap;
-    }
+    if (grow(&t->segs, &t->cap, t->nsegs, sizeof(*t->segs)) < 0)
+        return VTP_ERR_NOMEM;
     t->segs[t->nsegs++] = *info;
     return 0;
 }
@@ -657,14 +666,8 @@ int vtp_package_write(vtp_package *p, vtp_result *res, int64_t end, char *why, s
     p->video_end = seg_end;
     vtp_log(VTP_LOG_DEBUG, "ladder: segment %u written in %d renditions", res->index, p->nvideo);
     if (p->has_audio) {
-        if (p->nbounds == p->capbounds) {
-            int cap = p->capbounds ? 2 * p->capbounds : 16;
-            int64_t *v = realloc(p->bounds, sizeof(*v) * (size_t)cap);
-            if (!v)
-                return VTP_ERR_NOMEM;
-            p->bounds = v;
-            p->capbounds = cap;
-        }
+        if (grow(&p->bounds, &p->capbounds, p->nbounds, sizeof(*p->bounds)) < 0)
+            return VTP_ERR_NOMEM;
         p->bounds[p->nbounds++] = end == VTP_PTS_MAX
                                       ? VTP_PTS_MAX
                                       : av_rescale_q(end, p->vtb, p->audio.src_tb);
