@@ -15,11 +15,16 @@ PACKAGES=(
   python3  # tests/integration/cases/progress_json.sh parses JSON with it
   python3-zmq  # tests/integration/cases/hardening_hostile_messages.sh talks ZeroMQ
   chromium  # tests/integration/cases/ladder_browser.sh plays ladders in a browser
-  npm  # ... which installs hls.js and dash.js (by name, into the cache)
+)
+# Commands whose Debian package is installed only when no other package
+# gives them (Node.js from NodeSource carries its own npm, which Debian's
+# npm package conflicts with).
+COMMANDS=(
+  npm:npm  # scripts/player-libs.sh installs hls.js and dash.js (by name, into the cache)
 )
 case "${1:-}" in
   "") ;;
-  --root-tools) PACKAGES=(mmdebstrap util-linux) ;;
+  --root-tools) PACKAGES=(mmdebstrap util-linux) COMMANDS=() ;;
   *) echo "usage: $0 [--root-tools]" >&2; exit 2 ;;
 esac
 
@@ -29,6 +34,9 @@ for pkg in "${PACKAGES[@]}"; do
   if [[ "$status" != "install ok installed" ]]; then
     missing+=("$pkg")
   fi
+done
+for entry in "${COMMANDS[@]}"; do
+  command -v "${entry%%:*}" >/dev/null 2>&1 || missing+=("${entry#*:}")
 done
 
 if ((${#missing[@]} == 0)); then
