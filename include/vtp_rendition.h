@@ -16,9 +16,10 @@
 #include <libavutil/rational.h>
 
 #include "vtp_options.h"
+#include "vtp_segment.h"
 
 #define VTP_RENDITION_KEEP (-2)         /* a side worked out from the other */
-#define VTP_MAX_RENDITIONS 16
+#define VTP_MAX_RENDITIONS VTP_MAX_OUTPUTS    /* a ladder's rungs: one segment's outputs */
 
 typedef struct vtp_rendition {
     int width, height;          /* pixels, or VTP_RENDITION_KEEP for one of them */
