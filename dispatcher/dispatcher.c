@@ -1,6 +1,7 @@
 /* dispatcher.c -- peers, leases and jobs (see vtp_dispatcher.h). */
 #include "vtp_dispatcher.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +61,9 @@ typedef struct peer {
     int64_t next_beat;          /* ms */
     double pace;                /* its times over what its jobs' costs predict
                                    (running mean; 0 until measured) */
+    char address[VTP_PEER_ADDRESS];   /* where it connected from, or "" */
+    int64_t joined;             /* ms */
+    int64_t segments;           /* good results taken from it */
 } peer;
 
 typedef struct entry {
@@ -83,6 +87,7 @@ struct vtp_dispatcher {
     int rotate;                 /* first peer to serve next round */
     int backlog;                /* jobs wait outside (the service's queue) */
     int wake_fd;                /* eventfd: a job's media thread has news */
+    vtp_dispatcher_stats stats;
 };
 
 static int64_t real_clock_ms(void *opaque)
@@ -226,6 +231,11 @@ int vtp_dispatcher_remove(vtp_dispatcher *d, int64_t id)
     return 0;
 }
 
+vtp_job *vtp_dispatcher_job_at(vtp_dispatcher *d, int i)
+{
+    return i >= 0 && i < d->njobs ? d->jobs[i].job : NULL;
+}
+
 vtp_job *vtp_dispatcher_job(vtp_dispatcher *d, int64_t id)
 {
     for (int i = 0; i < d->njobs; i++)
@@ -264,6 +274,8 @@ static peer *find_peer(vtp_dispatcher *d, const void *id, size_t len)
 static void bury_peer(vtp_dispatcher *d, peer *p)
 {
     char why[1024];
+    for (int k = 0; k < p->nleases; k++)
+        d->stats.resent += !p->leases[k].expired;   /* expired ones were counted */
     for (int i = 0; i < d->njobs;) {
         why[0] = 0;
         int ret = vtp_job_lost(d->jobs[i].job, p->tag, why, sizeof(why));
@@ -381,6 +393,13 @@ static void on_ready(vtp_dispatcher *d, zmq_msg_t *id, zmq_msg_t *body)
     p->encoders = ready.encoders;
     p->last_seen = now_ms(d);
     p->next_beat = p->last_seen;
+    p->joined = p->last_seen;
+    /* The IP address of a tcp peer; none for inproc and ipc ones (whose
+     * "Peer-Address" is no address). */
+    const char *from = zmq_msg_gets(body, "Peer-Address");
+    unsigned char ip[sizeof(struct in6_addr)];
+    if (from && (inet_pton(AF_INET, from, ip) == 1 || inet_pton(AF_INET6, from, ip) == 1))
+        snprintf(p->address, sizeof(p->address), "%s", from);
     if (p->heartbeat)
         vtp_log(VTP_LOG_INFO, "worker joined with %d threads", p->slots);
 }
@@ -421,6 +440,7 @@ static void on_result(vtp_dispatcher *d, peer *p, zmq_msg_t *body)
     if (res->status == 0 && !l.expired) {
         int64_t now = now_ms(d);
         measure(&d->jobs[i], p, &l, now);
+        p->segments++;
         if (d->cfg.on_lease)
             d->cfg.on_lease(d->cfg.opaque,
                             &(vtp_lease_report){.job = l.job, .index = l.index,
@@ -465,6 +485,7 @@ static void expire_leases(vtp_dispatcher *d, peer *p, int64_t now)
         if (l->expired || (now < l->deadline && !late))
             continue;
         l->expired = 1;
+        d->stats.resent++;
         arrived(p, l->job, l->index);       /* or lost: either way, no longer awaited */
         int i = find_job(d, l->job);
         if (i < 0)
@@ -507,6 +528,7 @@ static int take_message(vtp_dispatcher *d)
         }
         goto end;
     }
+    d->stats.bytes_received += (int64_t)(zmq_msg_size(&id) + zmq_msg_size(&body));
     if (vtp_proto_type(zmq_msg_data(&body), zmq_msg_size(&body), &type) < 0) {
         vtp_log(VTP_LOG_INFO, "dropped a malformed message");
         goto end;
@@ -614,6 +636,7 @@ static int hand_out(vtp_dispatcher *d)
                 vtp_log(VTP_LOG_DEBUG, "job %lld segment %u: to a worker, %d codec threads%s",
                         (long long)vtp_job_id(job), s.index, s.threads, s.alone ? ", alone" : "");
                 int64_t bytes = s.head->size + (s.frames ? s.frames->size : 0);
+                d->stats.bytes_sent += bytes;
                 if (p->heartbeat && bytes >= VTP_ACK_BYTES) {
                     p->unacked = 1;
                     p->unacked_job = vtp_job_id(job);
@@ -755,4 +778,28 @@ int vtp_dispatcher_hungry(const vtp_dispatcher *d)
         if (vtp_job_can_send(d->jobs[i].job))
             return 0;
     return 1;
+}
+
+void vtp_dispatcher_get_stats(const vtp_dispatcher *d, vtp_dispatcher_stats *stats)
+{
+    *stats = d->stats;
+}
+
+int vtp_dispatcher_peers(const vtp_dispatcher *d, vtp_peer_info *out, int max)
+{
+    int64_t now = now_ms(d);
+    for (int i = 0; i < d->npeers && i < max; i++) {
+        const peer *p = &d->peers[i];
+        vtp_peer_info *o = &out[i];
+        memset(o, 0, sizeof(*o));
+        memcpy(o->address, p->address, sizeof(o->address));
+        o->slots = p->slots;
+        o->busy = p->used < p->slots ? p->used : p->slots;
+        o->encoders = p->encoders;
+        o->segments = p->segments;
+        o->heartbeat = p->heartbeat;
+        o->joined_ago_ms = now - p->joined;
+        o->seen_ago_ms = now - p->last_seen;
+    }
+    return d->npeers;
 }

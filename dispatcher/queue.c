@@ -87,6 +87,7 @@ enum {
     ST_GET,
     ST_LIST,
     ST_CANCEL,
+    ST_STATES,
     ST_COUNT
 };
 
@@ -120,6 +121,7 @@ static const char *const statement_sql[ST_COUNT] = {
                 " ORDER BY id DESC LIMIT ?3",
     [ST_CANCEL] = "UPDATE jobs SET state = 'cancelled', finished = ?2"
                   " WHERE id = ?1 AND state IN ('queued', 'running')",
+    [ST_STATES] = "SELECT state, count(*) FROM jobs GROUP BY state",
 };
 
 static const char *const states[] = {"queued", "running", "done", "failed", "cancelled"};
@@ -561,6 +563,22 @@ static int next_locked(vtp_queue *q, const int64_t *skip, int nskip, vtp_job_inf
     return rc == SQLITE_DONE ? 0 : db_error(q, rc, "cannot read the queue");
 }
 
+static int count_locked(vtp_queue *q, int64_t counts[VTP_QUEUE_STATES])
+{
+    sqlite3_stmt *st = q->st[ST_STATES];
+    int rc;
+
+    memset(counts, 0, VTP_QUEUE_STATES * sizeof(*counts));
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *state = (const char *)sqlite3_column_text(st, 0);
+        for (int k = 0; state && k < VTP_QUEUE_STATES; k++)
+            if (strcmp(state, states[k]) == 0)
+                counts[k] = sqlite3_column_int64(st, 1);
+    }
+    finish(st);
+    return rc == SQLITE_DONE ? 0 : db_error(q, rc, "cannot count the jobs");
+}
+
 static int get_locked(vtp_queue *q, int64_t id, vtp_job_info *info)
 {
     sqlite3_stmt *st = q->st[ST_GET];
@@ -799,6 +817,16 @@ int vtp_queue_submit_many(vtp_queue *q, const char *const *specs, const int *pri
 int vtp_queue_next(vtp_queue *q, const int64_t *skip, int nskip, vtp_job_info *info)
 {
     LOCKED(next_locked(q, skip, nskip, info));
+}
+
+int vtp_queue_count(vtp_queue *q, int64_t counts[VTP_QUEUE_STATES])
+{
+    LOCKED(count_locked(q, counts));
+}
+
+const char *vtp_queue_state_name(int k)
+{
+    return k >= 0 && k < VTP_QUEUE_STATES ? states[k] : NULL;
 }
 
 int vtp_queue_get(vtp_queue *q, int64_t id, vtp_job_info *info)

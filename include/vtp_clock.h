@@ -5,7 +5,8 @@
 #include <stdint.h>
 #include <time.h>
 
-/* Monotonic time, in seconds and in milliseconds (for intervals only). */
+/* Monotonic time, in seconds, milliseconds and microseconds (for
+ * intervals only). */
 static inline double vtp_clock_now(void)
 {
     struct timespec ts;
@@ -18,6 +19,13 @@ static inline int64_t vtp_clock_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static inline int64_t vtp_clock_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 /* CPU time of the calling thread, in seconds. */

@@ -116,11 +116,39 @@ int vtp_dispatcher_step(vtp_dispatcher *d);
  * added when workers idle: while some do, no job's tail is cut finer. */
 void vtp_dispatcher_set_backlog(vtp_dispatcher *d, int waiting);
 
+/* What the dispatcher has moved since it started (metrics). */
+typedef struct vtp_dispatcher_stats {
+    int64_t resent;             /* leases taken back to be sent again (a dead
+                                   worker's, an expired one) */
+    int64_t bytes_sent;         /* segments to workers */
+    int64_t bytes_received;     /* messages from workers */
+} vtp_dispatcher_stats;
+
+void vtp_dispatcher_get_stats(const vtp_dispatcher *d, vtp_dispatcher_stats *stats);
+
+#define VTP_PEER_ADDRESS 64
+
+/* One peer, as vtp_dispatcher_peers() describes it. */
+typedef struct vtp_peer_info {
+    char address[VTP_PEER_ADDRESS];     /* IP of a tcp peer; "" for inproc and ipc */
+    int slots, busy;
+    const char *encoders;       /* comma-separated, NULL for any; borrowed: valid
+                                   until the next vtp_dispatcher_step() */
+    int64_t segments;           /* good results taken from it */
+    int heartbeat;              /* a worker node, not a thread of this process */
+    int64_t joined_ago_ms, seen_ago_ms;
+} vtp_peer_info;
+
+/* Fills out[0..min(max, n)) with the live peers; returns n, their number. */
+int vtp_dispatcher_peers(const vtp_dispatcher *d, vtp_peer_info *out, int max);
+
 int vtp_dispatcher_slots(const vtp_dispatcher *d);  /* slots of live peers */
 int vtp_dispatcher_busy(const vtp_dispatcher *d);   /* slots holding a segment */
 int vtp_dispatcher_jobs(const vtp_dispatcher *d);   /* jobs not yet ended */
 /* Whether a slot is free that no job can fill: time to add a job. */
 int vtp_dispatcher_hungry(const vtp_dispatcher *d);
+/* Job i of the vtp_dispatcher_jobs() not yet ended (0 first), or NULL. */
+vtp_job *vtp_dispatcher_job_at(vtp_dispatcher *d, int i);
 /* The job with this id, or NULL. */
 vtp_job *vtp_dispatcher_job(vtp_dispatcher *d, int64_t id);
 

@@ -102,6 +102,14 @@ int vtp_queue_segment_path(vtp_queue *q, int64_t id, int64_t idx, char **path,
  * there were none. */
 int vtp_queue_forget_segments(vtp_queue *q, int64_t id);
 
+#define VTP_QUEUE_STATES 5
+
+/* The name of state k (0 queued, 1 running, 2 done, 3 failed, 4
+ * cancelled), or NULL outside 0..4. */
+const char *vtp_queue_state_name(int k);
+/* How many jobs are in each state, by vtp_queue_state_name() order. */
+int vtp_queue_count(vtp_queue *q, int64_t counts[VTP_QUEUE_STATES]);
+
 /* Job id: 1 and info filled (overwritten, not freed), 0 if there is none. */
 int vtp_queue_get(vtp_queue *q, int64_t id, vtp_job_info *info);
 

@@ -306,6 +306,22 @@ START_TEST(test_dispatcher_silent_peer_buried_after_liveness)
     step_at(&r, heard + SILENCE_MS + 1);
     ck_assert_int_eq(vtp_dispatcher_slots(r.d), 1);
     ck_assert_int_eq(vtp_dispatcher_busy(r.d), 1);
+    /* What the service's metrics and workers list read: the silent one's
+     * segment is counted as re-sent, and only the keeper is left, busy,
+     * with no address (inproc). */
+    vtp_dispatcher_stats stats;
+    vtp_dispatcher_get_stats(r.d, &stats);
+    ck_assert_int_eq(stats.resent, 1);
+    ck_assert_int_gt(stats.bytes_sent, 0);
+    ck_assert_int_gt(stats.bytes_received, 0);
+    vtp_peer_info peers[4];
+    ck_assert_int_eq(vtp_dispatcher_peers(r.d, peers, 4), 1);
+    ck_assert_int_eq(peers[0].slots, 1);
+    ck_assert_int_eq(peers[0].busy, 1);
+    ck_assert_int_eq(peers[0].heartbeat, 1);
+    ck_assert_str_eq(peers[0].address, "");
+    ck_assert(peers[0].seen_ago_ms >= 0 && peers[0].seen_ago_ms < SILENCE_MS);
+    ck_assert_int_eq(vtp_dispatcher_peers(r.d, NULL, 0), 1);
 
     void *heir = up_ready_peer(r.zctx, ENDPOINT, "heir", 1);
     ck_assert_uint_eq(next_segment(&r, heir), 0);

@@ -428,6 +428,41 @@ START_TEST(test_queue_cancel)
 }
 END_TEST
 
+/* The count by state (the service's metrics): every state, in the order
+ * vtp_queue_state_name() names them, zero where no job is. */
+START_TEST(test_queue_count_by_state)
+{
+    tmpdir t;
+    tmpdir_make(&t);
+    vtp_queue *q = open_ok(t.db);
+    int64_t counts[VTP_QUEUE_STATES];
+    static const char *const names[] = {"queued", "running", "done", "failed", "cancelled"};
+
+    ck_assert_int_eq(vtp_queue_count(q, counts), 0);
+    for (int k = 0; k < VTP_QUEUE_STATES; k++) {
+        ck_assert_int_eq(counts[k], 0);
+        ck_assert_str_eq(vtp_queue_state_name(k), names[k]);
+    }
+    ck_assert_ptr_null(vtp_queue_state_name(-1));
+    ck_assert_ptr_null(vtp_queue_state_name(VTP_QUEUE_STATES));
+    int64_t id[6];
+    for (int k = 0; k < 6; k++)
+        id[k] = submit_ok(q, "{}", 0);
+    ck_assert_int_eq(vtp_queue_set_state(q, id[0], "running", NULL), 0);
+    ck_assert_int_eq(vtp_queue_set_state(q, id[1], "done", NULL), 0);
+    ck_assert_int_eq(vtp_queue_set_state(q, id[2], "done", NULL), 0);
+    ck_assert_int_eq(vtp_queue_set_state(q, id[3], "failed", "bad"), 0);
+    ck_assert_int_eq(vtp_queue_cancel(q, id[4]), 1);
+    ck_assert_int_eq(vtp_queue_count(q, counts), 0);
+    const int64_t want[VTP_QUEUE_STATES] = {1, 1, 2, 1, 1};
+    for (int k = 0; k < VTP_QUEUE_STATES; k++)
+        ck_assert_msg(counts[k] == want[k], "%s: %lld jobs, expected %lld", names[k],
+                      (long long)counts[k], (long long)want[k]);
+    vtp_queue_close(&q);
+    tmpdir_remove(&t);
+}
+END_TEST
+
 START_TEST(test_queue_submit_many_atomic)
 {
     tmpdir t;
@@ -785,6 +820,7 @@ Suite *queue_suite(void)
     tcase_add_test(tc, test_queue_running_jobs);
     tcase_add_test(tc, test_queue_segments);
     tcase_add_test(tc, test_queue_cancel);
+    tcase_add_test(tc, test_queue_count_by_state);
     tcase_add_test(tc, test_queue_submit_many_atomic);
     tcase_add_test(tc, test_queue_list);
     tcase_add_test(tc, test_queue_survives_close);
