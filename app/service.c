@@ -11,6 +11,14 @@
  *  - A job's state changes in the queue when it starts, ends or is
  *    cancelled; a crash leaves it "running", and the next start resumes it
  *    with the segments already stored.
+ *
+ * With --http, the web server (vtp_http.h) runs on threads of its own and
+ * puts its requests to this thread through a second request socket
+ * (inproc, no CURVE), answered by the same code as the control socket's.
+ * This thread tells it what changes through a PUB socket: each job's
+ * state as it changes and, once a second, running jobs' progress, the
+ * workers when they change, and the totals (only while some client
+ * listens).
  */
 #include "vtp_service.h"
 
@@ -33,6 +41,7 @@
 #include "vtp_dispatcher.h"
 #include "vtp_clock.h"
 #include "vtp_error.h"
+#include "vtp_http.h"
 #include "vtp_joiner.h"
 #include "vtp_jobspec.h"
 #include "vtp_log.h"
@@ -46,15 +55,49 @@
 #define VTP_SERVICE_POLL_MS 100
 #define VTP_MAX_SUBMIT 100000           /* jobs in one request */
 #define VTP_QUEUE_RETRY_MS 5000         /* after the queue could not record a start */
+#define VTP_TICK_MS 1000                /* progress and totals to web clients */
+#define VTP_FPS_WINDOW 5                /* seconds the shown frame rate is taken over */
+#define VTP_METRIC_ENCODERS 32             /* encoders counted apart in the metrics */
+#define VTP_MAX_PEERS_SHOWN 4096
+#define VTP_EVENT_JOBS 100              /* a larger submit announces its last ones */
+
+/* Upper bounds of the loop-pass histogram, in seconds (Prometheus "le"). */
+static const double loop_le[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+                                 0.01,   0.025,   0.05,   0.1,   0.25,   1};
+#define LOOP_BUCKETS (int)(sizeof(loop_le) / sizeof(*loop_le))
+
+/* What /metrics and the events count, since the service started. */
+typedef struct metrics {
+    double start_time;                  /* unix seconds */
+    int64_t segments, frames;           /* accepted results */
+    struct {
+        char name[64];
+        double seconds;
+    } enc[VTP_METRIC_ENCODERS];            /* worker CPU seconds by encoder */
+    int nenc;
+    int64_t loop_count, loop_bucket[LOOP_BUCKETS];  /* passes, by bucket (not cumulative) */
+    double loop_sum;
+} metrics;
 
 typedef struct service {
     const vtp_service_cfg *cfg;
     vtp_queue *q;
     vtp_dispatcher *d;
     void *control;
+    void *web_requests;         /* inproc ROUTER: the HTTP server's requests */
+    void *events;               /* inproc PUB: what changes, for the HTTP server */
+    vtp_http *http;
     int recount;                /* the queue may have changed: count what waits */
     int64_t fill_after;         /* no job starts before then (ms) */
+    metrics m;
+    int64_t next_tick;          /* ms */
+    int64_t ended_frames;       /* frames of the jobs that have ended */
+    int64_t frames_ago[VTP_FPS_WINDOW + 1];     /* frames_now() at the last ticks */
+    int ticks;
+    char *workers_shown;        /* the last "workers" event, less its times */
 } service;
+
+static void publish_job(service *s, int64_t id);
 
 static void spill_dir(const service *s, int64_t id, char *buf, size_t size)
 {
@@ -87,6 +130,7 @@ static void on_end(void *opaque, vtp_job *job, int status, const char *why)
     int64_t id = vtp_job_id(job);
     vtp_job_progress p;
     vtp_job_progress_get(job, &p);
+    s->ended_frames += p.frames;
     vtp_queue_set_progress(s->q, id, p.frames, p.media_seconds, p.total_seconds);
     if (vtp_queue_set_state(s->q, id, status == 0 ? "done" : "failed", status == 0 ? NULL : why) < 0)
         vtp_log(VTP_LOG_ERROR, "job %lld ended (%s) but the queue cannot record it; it will run "
@@ -98,6 +142,30 @@ static void on_end(void *opaque, vtp_job *job, int status, const char *why)
     } else {
         vtp_log(VTP_LOG_INFO, "job %lld done", (long long)id);
     }
+    publish_job(s, id);
+}
+
+/* A segment's good result: counted for the metrics, by its job's encoder. */
+static void on_lease(void *opaque, const vtp_lease_report *r)
+{
+    service *s = opaque;
+    metrics *m = &s->m;
+    m->segments++;
+    m->frames += r->frames;
+    vtp_job *job = vtp_dispatcher_job(s->d, r->job);
+    const char *encoder = job ? vtp_job_encoder(job) : NULL;
+    if (!encoder)
+        encoder = "unknown";
+    int k = 0;
+    while (k < m->nenc && strcmp(m->enc[k].name, encoder) != 0)
+        k++;
+    if (k == m->nenc) {
+        if (m->nenc == VTP_METRIC_ENCODERS)
+            k = VTP_METRIC_ENCODERS - 1;   /* the last one stands for the rest */
+        else
+            snprintf(m->enc[m->nenc++].name, sizeof(m->enc[0].name), "%s", encoder);
+    }
+    m->enc[k].seconds += r->cpu;
 }
 
 static int confined(const service *s, const vtp_jobspec *spec, char *why, size_t ws);
@@ -160,6 +228,7 @@ static int start_job(service *s, const vtp_job_info *info)
         vtp_dispatcher_remove(s->d, info->id);
         remove_temp_output(spec.output, info->id);
     }
+    publish_job(s, info->id);
     vtp_jobspec_clear(&spec);
     return ret;
 }
@@ -211,19 +280,220 @@ static void fill(service *s)
 
 /* ---- control requests ---- */
 
+static double unix_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* A job as clients see it: the queue's row, with its frame rate so far
+ * and, while it runs, the seconds it should still take at that pace. */
 static json_t *job_json(const vtp_job_info *i)
 {
     json_t *spec = json_loads(i->spec ? i->spec : "{}", 0, NULL);
     double pct = i->total_seconds > 0 ? 100.0 * i->media_seconds / i->total_seconds : 0;
+    int running = strcmp(i->state, "running") == 0;
     if (strcmp(i->state, "done") == 0)
         pct = 100;
-    return json_pack("{s:I, s:s, s:i, s:o, s:s?, s:f, s:f, s:f, s:I, s:I, s:f, s:f, s:f}",
+    double end = i->finished > 0 ? i->finished : unix_now();
+    double took = i->started > 0 ? end - i->started : 0;
+    double fps = took > 0 ? (double)i->frames / took : 0;
+    json_t *eta = json_null();
+    if (running && took > 0.5 && i->media_seconds > 0 && i->total_seconds > i->media_seconds)
+        eta = json_real(took * (i->total_seconds - i->media_seconds) / i->media_seconds);
+    return json_pack("{s:I, s:s, s:i, s:o, s:s?, s:f, s:f, s:f, s:I, s:I, s:f, s:f, s:f, s:f, s:o}",
                      "id", (json_int_t)i->id, "state", i->state, "priority", i->priority, "spec",
                      spec ? spec : json_object(), "error", i->error, "submitted", i->submitted,
                      "started", i->started, "finished", i->finished, "segments",
                      (json_int_t)i->segments_done, "frames", (json_int_t)i->frames, "seconds",
                      i->media_seconds, "total_seconds", i->total_seconds, "percent",
-                     pct > 100 ? 100.0 : pct);
+                     pct > 100 ? 100.0 : pct, "fps", fps, "eta", eta);
+}
+
+/* ---- events for the web (vtp_http.h) ---- */
+
+static int listened(const service *s)
+{
+    return vtp_http_listeners(s->http) > 0;
+}
+
+/* Sends [type, obj] to the event stream (and drops obj). A client that
+ * does not keep up loses events (PUB drops at its high-water mark); the
+ * next change of the same thing tells it the whole state again. */
+static void publish(service *s, const char *type, json_t *obj)
+{
+    char *text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+    json_decref(obj);
+    if (text && zmq_send(s->events, type, strlen(type), ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
+        zmq_send(s->events, text, strlen(text), ZMQ_DONTWAIT);
+    free(text);
+}
+
+static void publish_job(service *s, int64_t id)
+{
+    if (!s->events || !listened(s))
+        return;
+    vtp_job_info info;
+    memset(&info, 0, sizeof(info));
+    if (vtp_queue_get(s->q, id, &info) == 1)
+        publish(s, "job", job_json(&info));
+    vtp_job_info_clear(&info);
+}
+
+/* The workers, as GET /api/v1/workers gives them. */
+static json_t *workers_json(service *s)
+{
+    int n = vtp_dispatcher_peers(s->d, NULL, 0);
+    vtp_peer_info *peers = calloc(n > 0 ? (size_t)n : 1, sizeof(*peers));
+    json_t *arr = json_array();
+    if (!peers || !arr) {
+        free(peers);
+        json_decref(arr);
+        return NULL;
+    }
+    n = vtp_dispatcher_peers(s->d, peers, n < VTP_MAX_PEERS_SHOWN ? n : VTP_MAX_PEERS_SHOWN);
+    double now = unix_now();
+    for (int i = 0; i < n && i < VTP_MAX_PEERS_SHOWN; i++) {
+        const vtp_peer_info *p = &peers[i];
+        json_t *enc = json_null();
+        if (p->encoders) {
+            enc = json_array();
+            char *copy = strdup(p->encoders), *save = NULL;
+            for (char *t = copy ? strtok_r(copy, ",", &save) : NULL; t; t = strtok_r(NULL, ",", &save))
+                json_array_append_new(enc, json_string(t));
+            free(copy);
+        }
+        json_array_append_new(
+            arr, json_pack("{s:s, s:i, s:i, s:o, s:I, s:f, s:f}", "address",
+                           p->address[0] ? p->address : p->heartbeat ? "local" : "in-process",
+                           "slots", p->slots, "busy", p->busy, "encoders", enc, "segments",
+                           (json_int_t)p->segments, "joined", now - p->joined_ago_ms / 1e3,
+                           "last_heartbeat", now - p->seen_ago_ms / 1e3));
+    }
+    free(peers);
+    return json_pack("{s:o, s:i, s:i}", "workers", arr, "slots", vtp_dispatcher_slots(s->d),
+                     "busy", vtp_dispatcher_busy(s->d));
+}
+
+/* The workers' event when what is shown of them (not their times) has
+ * changed since the last one. */
+static void publish_workers(service *s)
+{
+    json_t *w = workers_json(s);
+    json_t *shown = json_deep_copy(w);
+    size_t i;
+    json_t *p;
+    json_array_foreach(json_object_get(shown, "workers"), i, p) {
+        json_object_del(p, "last_heartbeat");
+        json_object_del(p, "joined");
+        json_object_del(p, "segments");
+    }
+    char *key = shown ? json_dumps(shown, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(shown);
+    if (key && (!s->workers_shown || strcmp(key, s->workers_shown) != 0)) {
+        free(s->workers_shown);
+        s->workers_shown = key;
+        publish(s, "workers", w);
+        return;
+    }
+    free(key);
+    json_decref(w);
+}
+
+static int publish_running(void *opaque, const vtp_job_info *info)
+{
+    publish(opaque, "job", job_json(info));
+    return 0;
+}
+
+/* Frames encoded so far, counting those of segments still at work (what
+ * the workers said of them), so the rate shown moves with the work, not in
+ * steps of a segment. A cancelled job's frames drop out. */
+static int64_t frames_now(service *s)
+{
+    int64_t frames = s->ended_frames;
+    vtp_job *job;
+    for (int i = 0; (job = vtp_dispatcher_job_at(s->d, i)); i++) {
+        vtp_job_progress p;
+        vtp_job_progress_get(job, &p);
+        frames += p.frames;
+    }
+    return frames;
+}
+
+/* Once a second: the frame rate over the last seconds; and for clients
+ * listening, running jobs' progress, the workers and the totals. */
+static void tick(service *s)
+{
+    int64_t now = vtp_clock_ms();
+    if (now < s->next_tick)
+        return;
+    s->next_tick = now + VTP_TICK_MS;
+    memmove(s->frames_ago + 1, s->frames_ago, VTP_FPS_WINDOW * sizeof(*s->frames_ago));
+    s->frames_ago[0] = frames_now(s);
+    s->ticks++;
+    if (!listened(s)) {
+        free(s->workers_shown);     /* a new client gets them anyway */
+        s->workers_shown = NULL;
+        return;
+    }
+    int span = s->ticks - 1 < VTP_FPS_WINDOW ? s->ticks - 1 : VTP_FPS_WINDOW;
+    double fps = span > 0 ? (double)(s->frames_ago[0] - s->frames_ago[span]) * 1000.0 /
+                                (span * VTP_TICK_MS)
+                          : 0;
+    if (fps < 0)
+        fps = 0;                /* a cancelled job's frames left the count */
+    vtp_queue_list(s->q, "running", 0, publish_running, s);
+    publish_workers(s);
+    int64_t counts[VTP_QUEUE_STATES] = {0};
+    vtp_queue_count(s->q, counts);
+    publish(s, "stats",
+            json_pack("{s:f, s:I, s:f, s:i, s:i, s:I, s:I}", "time", unix_now(), "frames",
+                      (json_int_t)s->m.frames, "fps", fps, "slots", vtp_dispatcher_slots(s->d),
+                      "busy", vtp_dispatcher_busy(s->d), "queued", (json_int_t)counts[0],
+                      "running", (json_int_t)counts[1]));
+}
+
+/* Counts one pass of the loop that took `seconds`. */
+static void count_pass(metrics *m, double seconds)
+{
+    int k = 0;
+    while (k < LOOP_BUCKETS && seconds > loop_le[k])
+        k++;
+    if (k < LOOP_BUCKETS)
+        m->loop_bucket[k]++;
+    m->loop_count++;
+    m->loop_sum += seconds;
+}
+
+static json_t *metrics_json(service *s)
+{
+    const metrics *m = &s->m;
+    int64_t counts[VTP_QUEUE_STATES];
+    if (vtp_queue_count(s->q, counts) < 0)
+        return NULL;
+    json_t *jobs = json_object(), *enc = json_object(), *buckets = json_array();
+    for (int k = 0; k < VTP_QUEUE_STATES; k++)
+        json_object_set_new(jobs, vtp_queue_state_name(k), json_integer(counts[k]));
+    for (int k = 0; k < m->nenc; k++)
+        json_object_set_new(enc, m->enc[k].name, json_real(m->enc[k].seconds));
+    int64_t below = 0;
+    for (int k = 0; k < LOOP_BUCKETS; k++) {
+        below += m->loop_bucket[k];
+        json_array_append_new(buckets, json_pack("[f, I]", loop_le[k], (json_int_t)below));
+    }
+    vtp_dispatcher_stats ds;
+    vtp_dispatcher_get_stats(s->d, &ds);
+    return json_pack("{s:b, s:o, s:I, s:I, s:o, s:i, s:i, s:i, s:I, s:I, s:I, s:f, "
+                     "s:{s:o, s:f, s:I}}",
+                     "ok", 1, "jobs", jobs, "segments", (json_int_t)m->segments, "frames",
+                     (json_int_t)m->frames, "encode_seconds", enc, "workers",
+                     vtp_dispatcher_peers(s->d, NULL, 0), "slots", vtp_dispatcher_slots(s->d),
+                     "busy", vtp_dispatcher_busy(s->d), "resent", (json_int_t)ds.resent,
+                     "bytes_sent", (json_int_t)ds.bytes_sent, "bytes_received",
+                     (json_int_t)ds.bytes_received, "start_time", m->start_time, "loop",
+                     "buckets", buckets, "sum", m->loop_sum, "count", (json_int_t)m->loop_count);
 }
 
 /* A refusal: the reason, and the exit status a client should end with
@@ -241,6 +511,15 @@ static json_t *refusal(int err, const char *fmt, ...)
 }
 
 #define error_json(...) refusal(VTP_ERR_USAGE, __VA_ARGS__)
+
+/* Marks a refusal with its kind, for clients that tell them apart (the
+ * web API's status codes): "not_found" (no such job), "unavailable" (the
+ * queue could not be written); others are the request's fault. */
+static json_t *of_kind(json_t *refused, const char *kind)
+{
+    json_object_set_new(refused, "kind", json_string(kind));
+    return refused;
+}
 
 /* Whether real (a resolved path) is root or below it. */
 static int below(const char *real, const char *root)
@@ -383,12 +662,15 @@ static json_t *do_submit(service *s, json_t *req)
     }
     int ret = vtp_queue_submit_many(s->q, (const char *const *)specs, prios, (int)n, ids);
     if (ret < 0) {
-        answer = refusal(VTP_ERR_OUTPUT, "cannot queue: %s", vtp_strerror(ret));
+        answer = of_kind(refusal(VTP_ERR_OUTPUT, "cannot queue: %s", vtp_strerror(ret)),
+                         "unavailable");
         goto end;
     }
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++)
         json_array_append_new(arr, json_integer(ids[i]));
+    for (size_t i = n > VTP_EVENT_JOBS ? n - VTP_EVENT_JOBS : 0; i < n; i++)
+        publish_job(s, ids[i]);
     answer = json_pack("{s:b, s:o}", "ok", 1, "ids", arr);
 end:
     for (size_t i = 0; specs && i < n; i++)
@@ -430,6 +712,16 @@ static json_t *do_request(service *s, json_t *req)
                        list_one, arr);
         return json_pack("{s:b, s:o}", "ok", 1, "jobs", arr);
     }
+    if (strcmp(op, "workers") == 0) {
+        json_t *w = workers_json(s);
+        if (w)
+            json_object_set_new(w, "ok", json_true());
+        return w ? w : of_kind(error_json("out of memory"), "unavailable");
+    }
+    if (strcmp(op, "metrics") == 0) {
+        json_t *m = metrics_json(s);
+        return m ? m : of_kind(error_json("cannot read the queue"), "unavailable");
+    }
     if (strcmp(op, "status") != 0 && strcmp(op, "cancel") != 0)
         return error_json("unknown op '%s'", op);
     if (id < 1)
@@ -437,7 +729,7 @@ static json_t *do_request(service *s, json_t *req)
     vtp_job_info info;
     memset(&info, 0, sizeof(info));
     if (vtp_queue_get(s->q, id, &info) != 1)
-        return error_json("no job %lld", (long long)id);
+        return of_kind(error_json("no job %lld", (long long)id), "not_found");
     json_t *answer;
     if (strcmp(op, "status") == 0) {
         answer = json_pack("{s:b, s:o}", "ok", 1, "job", job_json(&info));
@@ -445,32 +737,36 @@ static json_t *do_request(service *s, json_t *req)
         int changed = vtp_queue_cancel(s->q, id);
         if (changed == 1 && vtp_dispatcher_remove(s->d, id))
             remove_spill(s, id);
-        answer = changed < 0 ? error_json("cannot cancel job %lld", (long long)id)
+        if (changed == 1)
+            publish_job(s, id);
+        answer = changed < 0 ? of_kind(error_json("cannot cancel job %lld", (long long)id),
+                                       "unavailable")
                              : json_pack("{s:b, s:b}", "ok", 1, "changed", changed == 1);
     }
     vtp_job_info_clear(&info);
     return answer;
 }
 
-/* Answers every waiting control request. */
-static void serve_control(service *s)
+/* Answers every request waiting on sock (the control socket, or the web
+ * server's). */
+static void serve_control(service *s, void *sock)
 {
     s->recount = 1;     /* a submit or a cancel, most likely */
     for (;;) {
         zmq_msg_t id, body;
         zmq_msg_init(&id);
         zmq_msg_init(&body);
-        if (vtp_zsock_recv(&id, s->control, ZMQ_DONTWAIT) < 0) {
+        if (vtp_zsock_recv(&id, sock, ZMQ_DONTWAIT) < 0) {
             zmq_msg_close(&id);
             zmq_msg_close(&body);
             return;
         }
-        int ok = zmq_msg_more(&id) && vtp_zsock_recv(&body, s->control, 0) >= 0;
+        int ok = zmq_msg_more(&id) && vtp_zsock_recv(&body, sock, 0) >= 0;
         int more = ok && zmq_msg_more(&body);
         while (more) {          /* a client speaks one part: drop the rest */
             zmq_msg_t extra;
             zmq_msg_init(&extra);
-            more = vtp_zsock_recv(&extra, s->control, 0) >= 0 && zmq_msg_more(&extra);
+            more = vtp_zsock_recv(&extra, sock, 0) >= 0 && zmq_msg_more(&extra);
             zmq_msg_close(&extra);
             ok = 0;
         }
@@ -488,9 +784,9 @@ static void serve_control(service *s)
         json_decref(req);
         char *text = answer ? json_dumps(answer, JSON_COMPACT) : NULL;
         json_decref(answer);
-        if (text && vtp_zsock_send(s->control, zmq_msg_data(&id), zmq_msg_size(&id),
+        if (text && vtp_zsock_send(sock, zmq_msg_data(&id), zmq_msg_size(&id),
                                    ZMQ_SNDMORE | ZMQ_DONTWAIT) == 0)
-            vtp_zsock_send(s->control, text, strlen(text), ZMQ_DONTWAIT);
+            vtp_zsock_send(sock, text, strlen(text), ZMQ_DONTWAIT);
         free(text);
         zmq_msg_close(&id);
         zmq_msg_close(&body);
@@ -585,6 +881,37 @@ static void stop_child(vtp_child *c)
     c->pid = 0;
 }
 
+/* The web server, and the two inproc sockets it talks to this thread
+ * through. 0, or VTP_ERR_USAGE with the reason printed. */
+static int start_web(service *s, void *zctx)
+{
+    char requests[128], events[128], why[1024] = "";
+    int linger = 0;
+    snprintf(requests, sizeof(requests), "inproc://vtpool-web-requests-%p", (void *)s);
+    snprintf(events, sizeof(events), "inproc://vtpool-web-events-%p", (void *)s);
+    if (!(s->web_requests = zmq_socket(zctx, ZMQ_ROUTER)) ||
+        zmq_setsockopt(s->web_requests, ZMQ_LINGER, &linger, sizeof(linger)) != 0 ||
+        zmq_bind(s->web_requests, requests) != 0 || !(s->events = zmq_socket(zctx, ZMQ_PUB)) ||
+        zmq_setsockopt(s->events, ZMQ_LINGER, &linger, sizeof(linger)) != 0 ||
+        zmq_bind(s->events, events) != 0) {
+        vtp_log_line("serve: cannot start the web server: %s", zmq_strerror(zmq_errno()));
+        return VTP_ERR_USAGE;
+    }
+    const vtp_service_cfg *cfg = s->cfg;
+    vtp_http_cfg hc = {.address = cfg->http, .token_file = cfg->http_token,
+                       .cert_file = cfg->http_cert, .key_file = cfg->http_key, .zctx = zctx,
+                       .requests = requests, .events = events};
+    if (!(s->http = vtp_http_start(&hc, why, sizeof(why)))) {
+        vtp_log_line("serve: %s", why);
+        return VTP_ERR_USAGE;
+    }
+    /* Always said: with port 0 this is where it is. */
+    const char *colon = strrchr(cfg->http, ':');
+    vtp_log_line("serve: dashboard and API on %s://%.*s:%d/", cfg->http_cert ? "https" : "http",
+                 (int)(colon - cfg->http), cfg->http, vtp_http_port(s->http));
+    return 0;
+}
+
 int vtp_service_run(const vtp_service_cfg *cfg)
 {
     service s = {.cfg = cfg};
@@ -636,7 +963,7 @@ int vtp_service_run(const vtp_service_cfg *cfg)
                              .heartbeat_ms = cfg->heartbeat_ms, .liveness = cfg->liveness,
                              .lease_ms = cfg->lease_ms,
                              .network = 1, .curve = zap ? &kp : NULL,
-                             .on_end = on_end, .opaque = &s};
+                             .on_end = on_end, .on_lease = on_lease, .opaque = &s};
     int64_t maxmsg = VTP_MAX_CONTROL_MESSAGE;
     int linger = 0;
     if (!zctx || !(s.d = vtp_dispatcher_new(&dc)) ||
@@ -651,6 +978,9 @@ int vtp_service_run(const vtp_service_cfg *cfg)
         ret = VTP_ERR_USAGE;
         goto end;
     }
+    s.m.start_time = unix_now();
+    if (cfg->http && (ret = start_web(&s, zctx)) < 0)
+        goto end;
     child.endpoint = local;
     child.threads = threads;
     child.cfg = cfg;
@@ -659,18 +989,31 @@ int vtp_service_run(const vtp_service_cfg *cfg)
     vtp_log(VTP_LOG_INFO, "serving: workers on %s, clients on %s", cfg->listen, cfg->control);
 
     while (!stopped(&s)) {
-        zmq_pollitem_t control = {s.control, 0, ZMQ_POLLIN, 0};
-        if (vtp_dispatcher_poll(s.d, &control, 1, VTP_SERVICE_POLL_MS) < 0)
+        zmq_pollitem_t items[2] = {{s.control, 0, ZMQ_POLLIN, 0},
+                                   {s.web_requests, 0, ZMQ_POLLIN, 0}};
+        if (vtp_dispatcher_poll(s.d, items, s.web_requests ? 2 : 1, VTP_SERVICE_POLL_MS) < 0)
             break;
-        if (control.revents & ZMQ_POLLIN)
-            serve_control(&s);
+        int64_t pass = vtp_clock_us();
+        if (items[0].revents & ZMQ_POLLIN)
+            serve_control(&s, s.control);
+        if (s.web_requests && (items[1].revents & ZMQ_POLLIN))
+            serve_control(&s, s.web_requests);
         if ((ret = vtp_dispatcher_step(s.d)) < 0)
             break;
         if (threads > 0)
             keep_child(&child);
         fill(&s);
+        if (s.events)
+            tick(&s);
+        count_pass(&s.m, (double)(vtp_clock_us() - pass) / 1e6);
     }
 end:
+    vtp_http_stop(&s.http);         /* its threads use the sockets below */
+    if (s.web_requests)
+        zmq_close(s.web_requests);
+    if (s.events)
+        zmq_close(s.events);
+    free(s.workers_shown);
     stop_child(&child);
     vtp_dispatcher_destroy(&s.d);   /* running jobs stay "running": resumed next time */
     if (s.control)

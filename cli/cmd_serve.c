@@ -40,7 +40,8 @@ static void set_verbosity(int verbose)
 }
 
 enum { OPT_LISTEN = 256, OPT_CONTROL, OPT_DB, OPT_WORKDIR, OPT_CONNECT, OPT_HEARTBEAT, OPT_LEASE,
-       OPT_LIVENESS, OPT_KEY, OPT_SERVER_KEY, OPT_AUTHORIZED, OPT_INSECURE, OPT_ROOT };
+       OPT_LIVENESS, OPT_KEY, OPT_SERVER_KEY, OPT_AUTHORIZED, OPT_INSECURE, OPT_ROOT, OPT_HTTP,
+       OPT_HTTP_TOKEN, OPT_HTTP_CERT, OPT_HTTP_KEY };
 
 #define VTP_MAX_ROOTS 64
 
@@ -58,6 +59,10 @@ static const struct option options[] = {
     {"authorized", required_argument, NULL, OPT_AUTHORIZED},
     {"insecure", no_argument, NULL, OPT_INSECURE},
     {"root", required_argument, NULL, OPT_ROOT},
+    {"http", required_argument, NULL, OPT_HTTP},
+    {"http-token", required_argument, NULL, OPT_HTTP_TOKEN},
+    {"http-cert", required_argument, NULL, OPT_HTTP_CERT},
+    {"http-key", required_argument, NULL, OPT_HTTP_KEY},
     {"jobs", required_argument, NULL, 'j'},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
@@ -67,7 +72,9 @@ static const struct option options[] = {
 static const char serve_usage[] =
     "usage: vtpool serve [--listen ENDPOINT] [--control ENDPOINT] [--db FILE]\n"
     "                    [--workdir DIR] [-j N] [--heartbeat MS] [--liveness N] [--lease-timeout S]\n"
-    "                    [--key FILE --authorized DIR] [--insecure] [--root DIR]... [-v]\n"
+    "                    [--key FILE --authorized DIR] [--insecure] [--root DIR]...\n"
+    "                    [--http HOST:PORT [--http-token FILE] [--http-cert FILE --http-key FILE]]\n"
+    "                    [-v]\n"
     "\n"
     "Runs the job queue: clients submit jobs on --control, workers connect to --listen,\n"
     "and the jobs in the SQLite database --db run in priority, then arrival order.\n"
@@ -90,6 +97,12 @@ static const char serve_usage[] =
     "  --insecure             allow a non-loopback endpoint without keys\n"
     "  --root DIR             jobs may read and write only below DIR (repeatable);\n"
     "                         others are refused at submit\n"
+    "  --http HOST:PORT       serve the web API (/api/v1), the dashboard (/) and\n"
+    "                         Prometheus metrics (/metrics), e.g. 127.0.0.1:8080\n"
+    "  --http-token FILE      every web request but the dashboard page needs\n"
+    "                         'Authorization: Bearer TOKEN' (the file's first line);\n"
+    "                         required on a non-loopback address\n"
+    "  --http-cert FILE       serve HTTPS with this certificate and --http-key (PEM)\n"
     "  -v                     log jobs starting and ending (-vv: segments too)\n";
 
 static const char worker_usage[] =
@@ -136,6 +149,15 @@ static int parse(int argc, char **argv, int serve, vtp_service_cfg *sc, vtp_node
                 return vtp_cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
             *(opt == OPT_LISTEN ? &sc->listen : opt == OPT_CONTROL ? &sc->control
               : opt == OPT_DB ? &sc->db : &sc->workdir) = optarg;
+            break;
+        case OPT_HTTP:
+        case OPT_HTTP_TOKEN:
+        case OPT_HTTP_CERT:
+        case OPT_HTTP_KEY:
+            if (!serve)
+                return vtp_cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+            *(opt == OPT_HTTP ? &sc->http : opt == OPT_HTTP_TOKEN ? &sc->http_token
+              : opt == OPT_HTTP_CERT ? &sc->http_cert : &sc->http_key) = optarg;
             break;
         case OPT_CONNECT:
             if (serve)
@@ -204,6 +226,8 @@ static int parse(int argc, char **argv, int serve, vtp_service_cfg *sc, vtp_node
         return vtp_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
     if (!serve && !nc->connect)
         return vtp_cli_usage_error(cmd, "%s", "--connect ENDPOINT is required");
+    if (serve && !sc->http && (sc->http_token || sc->http_cert || sc->http_key))
+        return vtp_cli_usage_error(cmd, "%s", "--http-token, --http-cert and --http-key need --http");
     return -1;
 }
 

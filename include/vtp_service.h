@@ -12,7 +12,11 @@
  *   {"op":"status","id":N}                 -> {"ok":true,"job":JOB}
  *   {"op":"list","state":S,"limit":N}      -> {"ok":true,"jobs":[JOB,...]}
  *   {"op":"cancel","id":N}                 -> {"ok":true,"changed":BOOL}
- * and {"ok":false,"error":"..."} for anything refused. A SPEC is what
+ *   {"op":"workers"}                       -> {"ok":true,"workers":[...],"slots":N,"busy":N}
+ *   {"op":"metrics"}                       -> {"ok":true, counters and gauges}
+ * and {"ok":false,"error":"...","exit":N} for anything refused, with
+ * "kind":"not_found" for an unknown job and "kind":"unavailable" when the
+ * queue cannot be written or read. A SPEC is what
  * vtp_jobspec_parse() takes; paths in it are resolved on this machine.
  */
 #ifndef VTP_SERVICE_H
@@ -37,6 +41,10 @@ typedef struct vtp_service_cfg {
     const char *key;                    /* CURVE key pair file, or NULL */
     const char *authorized;             /* directory of authorized *.pub keys */
     int insecure;                       /* allow a network endpoint without keys */
+    const char *http;                   /* "HOST:PORT" of the web API and dashboard
+                                           (vtp_http.h), or NULL for none */
+    const char *http_token;             /* file of its bearer token, or NULL */
+    const char *http_cert, *http_key;   /* its TLS certificate and key (PEM), or NULL */
     const char *const *roots;           /* folders jobs may read and write; */
     int nroots;                         /* none: anywhere */
     const atomic_int *stop;     /* the signal that asks to stop, set by a signal

@@ -11,10 +11,13 @@ PACKAGES=(
   ffmpeg libavformat-dev libavcodec-dev libavutil-dev libavfilter-dev
   libswscale-dev libswresample-dev
   libzmq3-dev check libsqlite3-dev libjansson-dev
+  libmicrohttpd-dev  # serve --http (app/http.c)
   util-linux mount time procps
   python3  # tests/integration/cases/progress_json.sh parses JSON with it
   python3-zmq  # tests/integration/cases/hardening_hostile_messages.sh talks ZeroMQ
-  chromium  # tests/integration/cases/ladder_browser.sh plays ladders in a browser
+  chromium  # ladder_browser.sh plays ladders in a browser; http_dashboard.sh drives the dashboard
+  curl jq  # tests/integration/cases/http_*.sh speak to serve --http
+  prometheus  # promtool: http_api.sh checks /metrics; scripts/deploy/*.yml are checked with it
 )
 # Commands whose Debian package is installed only when no other package
 # gives them (Node.js from NodeSource carries its own npm, which Debian's

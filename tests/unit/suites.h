@@ -25,5 +25,6 @@ Suite *node_suite(void);
 Suite *faults_suite(void);
 Suite *package_suite(void);
 Suite *rendition_suite(void);
+Suite *http_suite(void);
 
 #endif

@@ -34,6 +34,7 @@ int main(void)
     srunner_add_suite(sr, faults_suite());
     srunner_add_suite(sr, package_suite());
     srunner_add_suite(sr, rendition_suite());
+    srunner_add_suite(sr, http_suite());
 
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
