@@ -5,7 +5,9 @@
 # cancelled through the API; the refusals carry the right status (400 for
 # bad JSON, a bad option, an unreadable input or one outside --root; 401
 # without or with a wrong token; 404, 405, 413, 415); /metrics passes
-# `promtool check metrics` and counts what was done; 1,000 hostile requests
+# `promtool check metrics` and counts what was done (and scripts/deploy's
+# Prometheus config, rules and Grafana dashboard are valid and use only
+# metrics it serves); 1,000 hostile requests
 # leave the service serving with the queue as it was; a non-loopback
 # address without a token is refused at start.
 # shellcheck source=SCRIPTDIR/../service_lib.sh
@@ -175,6 +177,18 @@ frames=$(metric vtpool_frames_encoded_total)
 ((frames >= 150)) || fail "vtpool_frames_encoded_total is $frames, under the 150 frames of job $id"
 [[ -n "$(metric 'vtpool_encode_seconds_total{encoder="ffv1"}')" ]] || fail "no encode seconds for ffv1"
 (($(metric vtpool_dispatcher_loop_seconds_count) > 0)) || fail "the loop histogram is empty"
+# scripts/deploy: the Prometheus config and rules are valid, and every
+# metric they and the Grafana dashboard use is one the service serves.
+deploy=$(dirname "${BASH_SOURCE[0]}")/../../../scripts/deploy
+promtool check config "$deploy/prometheus.yml" >promtool.out 2>&1 ||
+  fail "promtool check config scripts/deploy/prometheus.yml: $(tail -c 600 promtool.out)"
+jq -e '.panels | length > 0' "$deploy/grafana-dashboard.json" >/dev/null ||
+  fail "scripts/deploy/grafana-dashboard.json has no panels"
+served=$(awk '/^# TYPE / { print $3 }' api.out | sort -u)
+for name in $(grep -ohE 'vtpool_[a-z_]+' "$deploy/grafana-dashboard.json" "$deploy/vtpool-alerts.yml" | sort -u); do
+  base=$(sed -E 's/_(bucket|sum|count)$//' <<<"$name")
+  grep -qx "$base" <<<"$served" || fail "scripts/deploy uses $name, which /metrics does not serve"
+done
 
 # 1,000 hostile requests: the service keeps serving, and the queue is as it was.
 api GET "/api/v1/jobs?limit=1000"
