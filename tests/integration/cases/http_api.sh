@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # The service on the web (serve --http, with a token and --root): a job
 # submitted with curl runs to "done" as the API reports it, frame-exact;
-# the events stream tells its states as they change; a second job is
+# the events stream tells its states as they change; HTTPS works with
+# --http-cert and --http-key; a second job is
 # cancelled through the API; the refusals carry the right status (400 for
 # bad JSON, a bad option, an unreadable input or one outside --root; 401
 # without or with a wrong token; 404, 405, 413, 415); /metrics passes
@@ -13,7 +14,7 @@
 # shellcheck source=SCRIPTDIR/../service_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../service_lib.sh"
 
-for tool in curl jq promtool; do
+for tool in curl jq promtool openssl; do
   command -v "$tool" >/dev/null || fail "$tool is not installed (scripts/setup.sh)"
 done
 
@@ -30,6 +31,25 @@ timeout 20 "$VTPOOL" serve --db "$PWD/x.db" --workdir "$PWD/x" -j 0 --http 0.0.0
   2>refused.log || rc=$?
 assert_eq "$rc" 2 "serve --http 0.0.0.0:0 without --http-token: exit status"
 grep -q 'needs --http-token' refused.log || fail "no reason given: $(cat refused.log)"
+
+# HTTPS: the same server over TLS, with a self-signed certificate.
+openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 1 \
+  -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 >openssl.log 2>&1 ||
+  fail "openssl could not make a certificate: $(tail -c 300 openssl.log)"
+"$VTPOOL" serve --db "$PWD/tls.db" --workdir "$PWD/tls" -j 0 --http 127.0.0.1:0 \
+  --http-cert cert.pem --http-key key.pem --listen "tcp://127.0.0.1:$(svc_pick_port)" \
+  --control "tcp://127.0.0.1:$(svc_pick_port)" >tls.log 2>&1 &
+tls_pid=$!
+SVC_PIDS+=("$tls_pid")
+svc_until 15 "the HTTPS server to start" grep -q 'dashboard and API on https://' tls.log
+tls_port=$(sed -n 's|.*on https://127.0.0.1:\([0-9]*\)/.*|\1|p' tls.log)
+code=$(curl -sS -o api.out -w '%{http_code}' --cacert cert.pem "https://127.0.0.1:$tls_port/api/v1/jobs")
+assert_eq "$code" 200 "GET /api/v1/jobs over HTTPS"
+jq -e '.jobs == []' api.out >/dev/null || fail "over HTTPS: $(head -c 300 api.out)"
+code=$(curl -sS -o api.out -w '%{http_code}' "http://127.0.0.1:$tls_port/api/v1/jobs" 2>/dev/null) || true
+[[ "$code" != 200 ]] || fail "the HTTPS server answered plain HTTP"
+kill "$tls_pid"
+wait "$tls_pid" 2>/dev/null || true
 
 svc_start --http 127.0.0.1:0 --http-token "$PWD/token" --root "$PWD"
 port=$(sed -n 's|.*dashboard and API on http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$SVC_LOG" | head -n 1)
