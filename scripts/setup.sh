@@ -16,6 +16,7 @@ PACKAGES=(
   python3  # tests/integration/cases/progress_json.sh parses JSON with it
   python3-zmq  # tests/integration/cases/hardening_hostile_messages.sh talks ZeroMQ
   chromium  # ladder_browser.sh plays ladders in a browser; http_dashboard.sh drives the dashboard
+  firefox-esr  # http_dashboard.sh drives the dashboard in Firefox too
   curl jq  # tests/integration/cases/http_*.sh speak to serve --http
   openssl  # http_api.sh makes a certificate for serve --http-cert
   prometheus  # promtool: http_api.sh checks /metrics; scripts/deploy/*.yml are checked with it

@@ -31,7 +31,7 @@ const USAGE = "usage: dashboard.js --url URL [--token T] --job1-input P --job1-o
 
 function parseArgs(argv) {
   const known = ["url", "token", "job1-input", "job1-output", "job2-input", "job2-output",
-    "screenshot", "phone-screenshot", "timeout-s", "npm", "chromium"];
+    "screenshot", "phone-screenshot", "timeout-s", "npm", "chromium", "browser", "firefox"];
   const a = {};
   for (let i = 0; i < argv.length; i += 2) {
     const key = argv[i].replace(/^--/, "");
@@ -40,6 +40,8 @@ function parseArgs(argv) {
   }
   for (const k of ["url", "job1-input", "job1-output", "job2-input", "job2-output", "screenshot"])
     if (!a[k]) throw new Error("--" + k + " is missing; " + USAGE);
+  a.browser = a.browser || "chromium";
+  if (!["chromium", "firefox"].includes(a.browser)) throw new Error("--browser: chromium or firefox");
   a.timeoutMs = 1000 * Number(a["timeout-s"] || 120);
   if (!(a.timeoutMs > 0)) throw new Error("--timeout-s: a positive number of seconds");
   return a;
@@ -132,11 +134,18 @@ async function main() {
   watchdog.unref();
   try {
     const puppeteer = loadPuppeteer(args.npm);
-    browser = await puppeteer.launch({
+    const timeout = Math.max(1000, deadline - Date.now());
+    browser = await puppeteer.launch(args.browser === "firefox" ? {
+      // Firefox through WebDriver BiDi (puppeteer-core needs no download).
+      browser: "firefox",
+      executablePath: args.firefox || "/usr/bin/firefox-esr",
+      headless: true,
+      timeout: timeout,
+    } : {
       executablePath: args.chromium || "/usr/bin/chromium",
       headless: true,    // --headless=new
       args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-      timeout: Math.max(1000, deadline - Date.now()),
+      timeout: timeout,
     });
     page = await browser.newPage();
     page.setDefaultTimeout(Math.max(1000, deadline - Date.now()));
@@ -144,7 +153,9 @@ async function main() {
     page.on("pageerror", (e) => pageErrors.push("exception: " + (e && e.message || e)));
     await page.setViewport({width: 1280, height: 800});
     // No animated bars: a screenshot shows the widths as they are.
-    await page.emulateMediaFeatures([{name: "prefers-reduced-motion", value: "reduce"}]);
+    try {
+      await page.emulateMediaFeatures([{name: "prefers-reduced-motion", value: "reduce"}]);
+    } catch (e) { /* not over BiDi (Firefox): bars may be caught mid-animation */ }
     await page.evaluateOnNewDocument(recordRows);
 
     step = "open";
