@@ -212,22 +212,28 @@ static enum MHD_Result not_allowed(struct MHD_Connection *c, const char *allow)
 /* ---- the service's answers ---- */
 
 /* Puts a control request to the service's thread and waits for its
- * answer: the answer, or NULL when none came in VTP_HTTP_ANSWER_MS. */
-static json_t *ask(const vtp_http *h, json_t *req)
+ * answer: the answer, or NULL when none came in VTP_HTTP_ANSWER_MS or the
+ * server is stopping (the service's thread no longer answers then, and
+ * vtp_http_stop() waits for this thread). */
+static json_t *ask(vtp_http *h, json_t *req)
 {
     char *text = json_dumps(req, JSON_COMPACT);
     json_decref(req);
     if (!text)
         return NULL;
     void *sock = zmq_socket(h->zctx, ZMQ_DEALER);
-    int linger = 0, timeout = VTP_HTTP_ANSWER_MS;
+    int linger = 0;
     json_t *answer = NULL;
     if (sock && zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof(linger)) == 0 &&
-        zmq_setsockopt(sock, ZMQ_RCVTIMEO, &timeout, sizeof(timeout)) == 0 &&
         zmq_connect(sock, h->requests) == 0 && zmq_send(sock, text, strlen(text), 0) >= 0) {
+        int64_t until = vtp_clock_ms() + VTP_HTTP_ANSWER_MS;
+        zmq_pollitem_t item = {sock, 0, ZMQ_POLLIN, 0};
+        while (!atomic_load(&h->stop) && vtp_clock_ms() < until &&
+               zmq_poll(&item, 1, 100) >= 0 && !(item.revents & ZMQ_POLLIN))
+            ;
         zmq_msg_t msg;
         zmq_msg_init(&msg);
-        if (zmq_msg_recv(&msg, sock, 0) >= 0)
+        if ((item.revents & ZMQ_POLLIN) && zmq_msg_recv(&msg, sock, ZMQ_DONTWAIT) >= 0)
             answer = json_loadb(zmq_msg_data(&msg), zmq_msg_size(&msg), 0, NULL);
         zmq_msg_close(&msg);
     }
@@ -251,7 +257,7 @@ static unsigned refusal_status(const json_t *answer)
 /* Answers with the service's answer to req: on success, its member `key`
  * (or the whole answer less "ok" when key is NULL) with status ok_status;
  * else the refusal's error. */
-static enum MHD_Result relay(const vtp_http *h, struct MHD_Connection *c, json_t *req,
+static enum MHD_Result relay(vtp_http *h, struct MHD_Connection *c, json_t *req,
                              const char *key, unsigned ok_status)
 {
     json_t *answer = ask(h, req);
@@ -390,7 +396,7 @@ char *vtp_http_metrics_text(const void *metrics_json)
     return t.s;
 }
 
-static enum MHD_Result serve_metrics(const vtp_http *h, struct MHD_Connection *c)
+static enum MHD_Result serve_metrics(vtp_http *h, struct MHD_Connection *c)
 {
     json_t *answer = ask(h, json_pack("{s:s}", "op", "metrics"));
     if (!answer || !json_is_true(json_object_get(answer, "ok"))) {
@@ -643,7 +649,7 @@ static int json_body(struct MHD_Connection *c)
 }
 
 /* GET /api/v1/jobs?state=S&limit=N */
-static enum MHD_Result list_jobs(const vtp_http *h, struct MHD_Connection *c)
+static enum MHD_Result list_jobs(vtp_http *h, struct MHD_Connection *c)
 {
     const char *state = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "state");
     const char *lim = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "limit");
@@ -663,7 +669,7 @@ static enum MHD_Result list_jobs(const vtp_http *h, struct MHD_Connection *c)
 }
 
 /* POST /api/v1/jobs: the body is one job, as a line of `submit --file`. */
-static enum MHD_Result submit_job(const vtp_http *h, struct MHD_Connection *c, const request *rq)
+static enum MHD_Result submit_job(vtp_http *h, struct MHD_Connection *c, const request *rq)
 {
     json_error_t err;
     json_t *job = json_loadb(rq->body ? rq->body : "", rq->len, JSON_REJECT_DUPLICATES, &err);

@@ -7,6 +7,7 @@
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include <zmq.h>
 
 #include "suites.h"
+#include "vtp_clock.h"
 #include "vtp_http.h"
 
 #define TOKEN "0123456789abcdef-token"
@@ -168,6 +170,36 @@ START_TEST(test_http_token)
 }
 END_TEST
 
+static void *ask_jobs(void *arg)
+{
+    static int status;
+    status = ask(arg, "GET /api/v1/jobs HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", NULL, 0);
+    return &status;
+}
+
+/* A request waiting on a service that will not answer (it is stopping)
+ * does not hold the server's stop: that ends within a second or so, and
+ * the request gets an answer (503) or its connection closed. */
+START_TEST(test_http_stops_with_a_request_waiting)
+{
+    server s;
+    server_start(&s, 0);
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, ask_jobs, &s), 0);
+    usleep(300 * 1000);
+    int64_t t0 = vtp_clock_ms();
+    vtp_http_stop(&s.h);
+    int64_t took = vtp_clock_ms() - t0;
+    void *status;
+    pthread_join(t, &status);
+    ck_assert_msg(took < 3000, "the stop took %lld ms", (long long)took);
+    ck_assert(*(int *)status == 503 || *(int *)status == -1);
+    zmq_ctx_term(s.zctx);
+    unlink(s.token_file);
+    rmdir(s.dir);
+}
+END_TEST
+
 /* What it will not start with. */
 START_TEST(test_http_refuses_to_start)
 {
@@ -261,6 +293,7 @@ Suite *http_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_http_answers_by_itself);
     tcase_add_test(tc, test_http_token);
+    tcase_add_test(tc, test_http_stops_with_a_request_waiting);
     tcase_add_test(tc, test_http_refuses_to_start);
     tcase_add_test(tc, test_http_metrics_text);
     suite_add_tcase(s, tc);
