@@ -254,23 +254,36 @@ static unsigned refusal_status(const json_t *answer)
     return HTTP_BAD_REQUEST;
 }
 
+/* The service's answer to req when it accepts it (the caller drops it);
+ * NULL when it refuses or does not answer, with the error answered and
+ * what that gave in *ret. */
+static json_t *ask_ok(vtp_http *h, struct MHD_Connection *c, json_t *req, enum MHD_Result *ret)
+{
+    json_t *answer = ask(h, req);
+    if (!answer) {
+        *ret = send_error(c, HTTP_UNAVAILABLE, "the service did not answer in %d s",
+                          VTP_HTTP_ANSWER_MS / 1000);
+        return NULL;
+    }
+    if (!json_is_true(json_object_get(answer, "ok"))) {
+        const char *why = json_string_value(json_object_get(answer, "error"));
+        *ret = send_error(c, refusal_status(answer), "%s", why ? why : "refused");
+        json_decref(answer);
+        return NULL;
+    }
+    return answer;
+}
+
 /* Answers with the service's answer to req: on success, its member `key`
  * (or the whole answer less "ok" when key is NULL) with status ok_status;
  * else the refusal's error. */
 static enum MHD_Result relay(vtp_http *h, struct MHD_Connection *c, json_t *req,
                              const char *key, unsigned ok_status)
 {
-    json_t *answer = ask(h, req);
+    enum MHD_Result ret;
+    json_t *answer = ask_ok(h, c, req, &ret);
     if (!answer)
-        return send_error(c, HTTP_UNAVAILABLE, "the service did not answer in %d s",
-                          VTP_HTTP_ANSWER_MS / 1000);
-    if (!json_is_true(json_object_get(answer, "ok"))) {
-        const char *why = json_string_value(json_object_get(answer, "error"));
-        unsigned status = refusal_status(answer);
-        enum MHD_Result ret = send_error(c, status, "%s", why ? why : "refused");
-        json_decref(answer);
         return ret;
-    }
     json_t *body = key ? json_incref(json_object_get(answer, key)) : json_incref(answer);
     if (!key)
         json_object_del(body, "ok");
@@ -338,6 +351,23 @@ static void put_label(text *t, const char *value)
     }
 }
 
+/* The metrics that are one number of the "metrics" answer, in order. */
+static const struct {
+    const char *name, *type, *help, *key;
+} scalars[] = {
+    {"vtpool_segments_encoded_total", "counter", "Segments encoded and accepted.", "segments"},
+    {"vtpool_frames_encoded_total", "counter", "Frames encoded and accepted.", "frames"},
+    {"vtpool_workers_connected", "gauge",
+     "Workers connected (worker processes and in-process threads).", "workers"},
+    {"vtpool_slots", "gauge", "Segment slots of the connected workers.", "slots"},
+    {"vtpool_slots_busy", "gauge", "Slots holding a segment.", "busy"},
+    {"vtpool_segments_resent_total", "counter",
+     "Segments taken back from a worker (dead, or silent past its lease) to be sent again.",
+     "resent"},
+    {"vtpool_bytes_sent_total", "counter", "Bytes of segments sent to workers.", "bytes_sent"},
+    {"vtpool_bytes_received_total", "counter", "Bytes received from workers.", "bytes_received"},
+};
+
 char *vtp_http_metrics_text(const void *metrics_json)
 {
     const json_t *m = metrics_json;
@@ -350,10 +380,10 @@ char *vtp_http_metrics_text(const void *metrics_json)
         put(&t, "vtpool_jobs{state=\"%s\"} %.0f\n", key, json_number_value(value));
     metric_head(&t, "vtpool_queue_depth", "gauge", "Jobs waiting to start.");
     put(&t, "vtpool_queue_depth %.0f\n", num(json_object_get(m, "jobs"), "queued"));
-    metric_head(&t, "vtpool_segments_encoded_total", "counter", "Segments encoded and accepted.");
-    put(&t, "vtpool_segments_encoded_total %.0f\n", num(m, "segments"));
-    metric_head(&t, "vtpool_frames_encoded_total", "counter", "Frames encoded and accepted.");
-    put(&t, "vtpool_frames_encoded_total %.0f\n", num(m, "frames"));
+    for (size_t k = 0; k < sizeof(scalars) / sizeof(*scalars); k++) {
+        metric_head(&t, scalars[k].name, scalars[k].type, scalars[k].help);
+        put(&t, "%s %.0f\n", scalars[k].name, num(m, scalars[k].key));
+    }
     metric_head(&t, "vtpool_encode_seconds_total", "counter",
                 "Worker CPU seconds spent on accepted segments, by encoder.");
     json_object_foreach((json_t *)json_object_get(m, "encode_seconds"), key, value) {
@@ -361,20 +391,6 @@ char *vtp_http_metrics_text(const void *metrics_json)
         put_label(&t, key);
         put(&t, "\"} %.6f\n", json_number_value(value));
     }
-    metric_head(&t, "vtpool_workers_connected", "gauge",
-                "Workers connected (worker processes and in-process threads).");
-    put(&t, "vtpool_workers_connected %.0f\n", num(m, "workers"));
-    metric_head(&t, "vtpool_slots", "gauge", "Segment slots of the connected workers.");
-    put(&t, "vtpool_slots %.0f\n", num(m, "slots"));
-    metric_head(&t, "vtpool_slots_busy", "gauge", "Slots holding a segment.");
-    put(&t, "vtpool_slots_busy %.0f\n", num(m, "busy"));
-    metric_head(&t, "vtpool_segments_resent_total", "counter",
-                "Segments taken back from a worker (dead, or silent past its lease) to be sent again.");
-    put(&t, "vtpool_segments_resent_total %.0f\n", num(m, "resent"));
-    metric_head(&t, "vtpool_bytes_sent_total", "counter", "Bytes of segments sent to workers.");
-    put(&t, "vtpool_bytes_sent_total %.0f\n", num(m, "bytes_sent"));
-    metric_head(&t, "vtpool_bytes_received_total", "counter", "Bytes received from workers.");
-    put(&t, "vtpool_bytes_received_total %.0f\n", num(m, "bytes_received"));
 
     json_t *loop = json_object_get(m, "loop");
     metric_head(&t, "vtpool_dispatcher_loop_seconds", "histogram",
@@ -680,16 +696,10 @@ static enum MHD_Result submit_job(vtp_http *h, struct MHD_Connection *c, const r
         json_decref(job);
         return send_error(c, HTTP_BAD_REQUEST, "the body is one job: a JSON object");
     }
-    json_t *answer = ask(h, json_pack("{s:s, s:[o]}", "op", "submit", "jobs", job));
+    enum MHD_Result ret;
+    json_t *answer = ask_ok(h, c, json_pack("{s:s, s:[o]}", "op", "submit", "jobs", job), &ret);
     if (!answer)
-        return send_error(c, HTTP_UNAVAILABLE, "the service did not answer in %d s",
-                          VTP_HTTP_ANSWER_MS / 1000);
-    if (!json_is_true(json_object_get(answer, "ok"))) {
-        const char *why = json_string_value(json_object_get(answer, "error"));
-        enum MHD_Result ret = send_error(c, refusal_status(answer), "%s", why ? why : "refused");
-        json_decref(answer);
         return ret;
-    }
     json_int_t id = json_integer_value(json_array_get(json_object_get(answer, "ids"), 0));
     json_decref(answer);
     char location[64];
@@ -800,15 +810,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     if (rq->r == R_JOBS)
         return submit_job(h, c, rq);
     if (rq->r == R_CANCEL) {
-        json_t *answer = ask(h, json_pack("{s:s, s:I}", "op", "cancel", "id", (json_int_t)rq->id));
+        enum MHD_Result ret;
+        json_t *answer = ask_ok(
+            h, c, json_pack("{s:s, s:I}", "op", "cancel", "id", (json_int_t)rq->id), &ret);
         if (!answer)
-            return send_error(c, HTTP_UNAVAILABLE, "the service did not answer");
-        if (!json_is_true(json_object_get(answer, "ok"))) {
-            const char *why = json_string_value(json_object_get(answer, "error"));
-            enum MHD_Result ret = send_error(c, refusal_status(answer), "%s", why ? why : "refused");
-            json_decref(answer);
             return ret;
-        }
         int changed = json_is_true(json_object_get(answer, "changed"));
         json_decref(answer);
         return send_json(c, HTTP_OK,
