@@ -31,8 +31,10 @@
 #include <microhttpd.h>
 #include <zmq.h>
 
+#include "vtp_buf.h"
 #include "vtp_clock.h"
 #include "vtp_log.h"
+#include "vtp_metrics.h"
 
 /* Built into the binary from app/web/ (cmake/embed.cmake). */
 extern const unsigned char vtp_web_dashboard[];
@@ -293,125 +295,6 @@ static enum MHD_Result relay(vtp_http *h, struct MHD_Connection *c, json_t *req,
 
 /* ---- /metrics ---- */
 
-typedef struct text {
-    char *s;
-    size_t len, cap;
-    int failed;
-} text;
-
-static void put(text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(text *t, const char *fmt, ...)
-{
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(t->s ? t->s + t->len : NULL, t->s ? t->cap - t->len : 0, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            t->failed = 1;
-            return;
-        }
-        if (t->s && t->len + (size_t)n < t->cap) {
-            t->len += (size_t)n;
-            return;
-        }
-        size_t cap = t->cap ? t->cap * 2 : 4096;
-        while (cap < t->len + (size_t)n + 1)
-            cap *= 2;
-        char *s = realloc(t->s, cap);
-        if (!s) {
-            t->failed = 1;
-            return;
-        }
-        t->s = s;
-        t->cap = cap;
-    }
-}
-
-static void metric_head(text *t, const char *name, const char *type, const char *help)
-{
-    put(t, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
-static double num(const json_t *obj, const char *key)
-{
-    return json_number_value(json_object_get(obj, key));
-}
-
-/* A label value, escaped as the text format wants (\\, \", \n). */
-static void put_label(text *t, const char *value)
-{
-    for (const char *p = value; *p; p++) {
-        if (*p == '\\' || *p == '"')
-            put(t, "\\%c", *p);
-        else if (*p == '\n')
-            put(t, "\\n");
-        else
-            put(t, "%c", *p);
-    }
-}
-
-/* The metrics that are one number of the "metrics" answer, in order. */
-static const struct {
-    const char *name, *type, *help, *key;
-} scalars[] = {
-    {"vtpool_segments_encoded_total", "counter", "Segments encoded and accepted.", "segments"},
-    {"vtpool_frames_encoded_total", "counter", "Frames encoded and accepted.", "frames"},
-    {"vtpool_workers_connected", "gauge",
-     "Workers connected (worker processes and in-process threads).", "workers"},
-    {"vtpool_slots", "gauge", "Segment slots of the connected workers.", "slots"},
-    {"vtpool_slots_busy", "gauge", "Slots holding a segment.", "busy"},
-    {"vtpool_segments_resent_total", "counter",
-     "Segments taken back from a worker (dead, or silent past its lease) to be sent again.",
-     "resent"},
-    {"vtpool_bytes_sent_total", "counter", "Bytes of segments sent to workers.", "bytes_sent"},
-    {"vtpool_bytes_received_total", "counter", "Bytes received from workers.", "bytes_received"},
-};
-
-char *vtp_http_metrics_text(const void *metrics_json)
-{
-    const json_t *m = metrics_json;
-    text t = {0};
-    const char *key;
-    json_t *value;
-
-    metric_head(&t, "vtpool_jobs", "gauge", "Jobs in the queue, by state.");
-    json_object_foreach((json_t *)json_object_get(m, "jobs"), key, value)
-        put(&t, "vtpool_jobs{state=\"%s\"} %.0f\n", key, json_number_value(value));
-    metric_head(&t, "vtpool_queue_depth", "gauge", "Jobs waiting to start.");
-    put(&t, "vtpool_queue_depth %.0f\n", num(json_object_get(m, "jobs"), "queued"));
-    for (size_t k = 0; k < sizeof(scalars) / sizeof(*scalars); k++) {
-        metric_head(&t, scalars[k].name, scalars[k].type, scalars[k].help);
-        put(&t, "%s %.0f\n", scalars[k].name, num(m, scalars[k].key));
-    }
-    metric_head(&t, "vtpool_encode_seconds_total", "counter",
-                "Worker CPU seconds spent on accepted segments, by encoder.");
-    json_object_foreach((json_t *)json_object_get(m, "encode_seconds"), key, value) {
-        put(&t, "vtpool_encode_seconds_total{encoder=\"");
-        put_label(&t, key);
-        put(&t, "\"} %.6f\n", json_number_value(value));
-    }
-
-    json_t *loop = json_object_get(m, "loop");
-    metric_head(&t, "vtpool_dispatcher_loop_seconds", "histogram",
-                "Work of one pass of the service's loop (messages, leases, requests, new jobs).");
-    size_t i;
-    json_array_foreach(json_object_get(loop, "buckets"), i, value)
-        put(&t, "vtpool_dispatcher_loop_seconds_bucket{le=\"%g\"} %.0f\n",
-            json_number_value(json_array_get(value, 0)),
-            json_number_value(json_array_get(value, 1)));
-    put(&t, "vtpool_dispatcher_loop_seconds_bucket{le=\"+Inf\"} %.0f\n", num(loop, "count"));
-    put(&t, "vtpool_dispatcher_loop_seconds_sum %.9f\n", num(loop, "sum"));
-    put(&t, "vtpool_dispatcher_loop_seconds_count %.0f\n", num(loop, "count"));
-    metric_head(&t, "vtpool_start_time_seconds", "gauge", "When the service started (unix time).");
-    put(&t, "vtpool_start_time_seconds %.3f\n", num(m, "start_time"));
-    if (t.failed) {
-        free(t.s);
-        return NULL;
-    }
-    return t.s;
-}
-
 static enum MHD_Result serve_metrics(vtp_http *h, struct MHD_Connection *c)
 {
     json_t *answer = ask(h, json_pack("{s:s}", "op", "metrics"));
@@ -419,7 +302,7 @@ static enum MHD_Result serve_metrics(vtp_http *h, struct MHD_Connection *c)
         json_decref(answer);
         return send_error(c, HTTP_UNAVAILABLE, "the service did not answer");
     }
-    char *body = vtp_http_metrics_text(answer);
+    char *body = vtp_metrics_text(answer);
     json_decref(answer);
     if (!body)
         return MHD_NO;
@@ -441,17 +324,17 @@ static enum MHD_Result serve_metrics(vtp_http *h, struct MHD_Connection *c)
 typedef struct stream {
     vtp_http *h;
     void *sub;                  /* made by the first read, on the connection's thread */
-    text out;                   /* what is still to send */
+    vtp_wbuf out;               /* what is still to send */
     size_t sent;                /* of out */
     int64_t last_write;         /* ms */
 } stream;
 
-static void put_event(text *t, const char *type, const char *data, size_t len)
+static void put_event(vtp_wbuf *t, const char *type, const char *data, size_t len)
 {
-    put(t, "event: %s\ndata: %.*s\n\n", type, (int)len, data);
+    vtp_wbuf_printf(t, "event: %s\ndata: %.*s\n\n", type, (int)len, data);
 }
 
-static void put_event_json(text *t, const char *type, const json_t *obj)
+static void put_event_json(vtp_wbuf *t, const char *type, const json_t *obj)
 {
     char *data = json_dumps(obj, JSON_COMPACT);
     if (!data) {
@@ -473,7 +356,7 @@ static int stream_begin(stream *st)
         zmq_setsockopt(st->sub, ZMQ_LINGER, &linger, sizeof(linger)) != 0 ||
         zmq_setsockopt(st->sub, ZMQ_SUBSCRIBE, "", 0) != 0 || zmq_connect(st->sub, h->events) != 0)
         return -1;
-    put(&st->out, "retry: 2000\n\n");
+    vtp_wbuf_printf(&st->out, "retry: 2000\n\n");
     json_t *jobs = ask(h, json_pack("{s:s, s:i}", "op", "list", "limit", SNAPSHOT_JOBS));
     json_t *arr = json_object_get(jobs, "jobs");
     for (size_t i = json_array_size(arr); i-- > 0;)
@@ -533,12 +416,12 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
         if (n > 0 && stream_take(st) < 0)
             return MHD_CONTENT_READER_END_WITH_ERROR;
         if (st->out.len == 0 && vtp_clock_ms() - st->last_write >= VTP_HTTP_KEEPALIVE_MS)
-            put(&st->out, ": keepalive\n\n");
+            vtp_wbuf_printf(&st->out, ": keepalive\n\n");
         if (st->out.failed)
             return MHD_CONTENT_READER_END_WITH_ERROR;
     }
     size_t n = st->out.len - st->sent < max ? st->out.len - st->sent : max;
-    memcpy(buf, st->out.s + st->sent, n);
+    memcpy(buf, st->out.data + st->sent, n);
     st->sent += n;
     st->last_write = vtp_clock_ms();
     return (ssize_t)n;
@@ -550,7 +433,7 @@ static void stream_free(void *cls)
     if (st->sub)
         zmq_close(st->sub);
     atomic_fetch_sub(&st->h->listeners, 1);
-    free(st->out.s);
+    vtp_wbuf_free(&st->out);
     free(st);
 }
 
@@ -560,6 +443,7 @@ static enum MHD_Result serve_events(vtp_http *h, struct MHD_Connection *c)
     if (!st)
         return MHD_NO;
     st->h = h;
+    vtp_wbuf_init(&st->out);
     st->last_write = vtp_clock_ms();
     atomic_fetch_add(&h->listeners, 1);
     struct MHD_Response *r =

@@ -45,6 +45,7 @@
 #include "vtp_joiner.h"
 #include "vtp_jobspec.h"
 #include "vtp_log.h"
+#include "vtp_metrics.h"
 #include "vtp_node.h"
 #include "vtp_pool.h"
 #include "vtp_queue.h"
@@ -57,27 +58,8 @@
 #define VTP_QUEUE_RETRY_MS 5000         /* after the queue could not record a start */
 #define VTP_TICK_MS 1000                /* progress and totals to web clients */
 #define VTP_FPS_WINDOW 5                /* seconds the shown frame rate is taken over */
-#define VTP_METRIC_ENCODERS 32             /* encoders counted apart in the metrics */
 #define VTP_MAX_PEERS_SHOWN 4096
 #define VTP_EVENT_JOBS 100              /* a larger submit announces its last ones */
-
-/* Upper bounds of the loop-pass histogram, in seconds (Prometheus "le"). */
-static const double loop_le[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
-                                 0.01,   0.025,   0.05,   0.1,   0.25,   1};
-#define LOOP_BUCKETS (int)(sizeof(loop_le) / sizeof(*loop_le))
-
-/* What /metrics and the events count, since the service started. */
-typedef struct metrics {
-    double start_time;                  /* unix seconds */
-    int64_t segments, frames;           /* accepted results */
-    struct {
-        char name[64];
-        double seconds;
-    } enc[VTP_METRIC_ENCODERS];            /* worker CPU seconds by encoder */
-    int nenc;
-    int64_t loop_count, loop_bucket[LOOP_BUCKETS];  /* passes, by bucket (not cumulative) */
-    double loop_sum;
-} metrics;
 
 typedef struct service {
     const vtp_service_cfg *cfg;
@@ -89,7 +71,7 @@ typedef struct service {
     vtp_http *http;
     int recount;                /* the queue may have changed: count what waits */
     int64_t fill_after;         /* no job starts before then (ms) */
-    metrics m;
+    vtp_metrics m;
     int64_t next_tick;          /* ms */
     int64_t ended_frames;       /* frames of the jobs that have ended */
     int64_t frames_ago[VTP_FPS_WINDOW + 1];     /* frames_now() at the last ticks */
@@ -149,23 +131,8 @@ static void on_end(void *opaque, vtp_job *job, int status, const char *why)
 static void on_lease(void *opaque, const vtp_lease_report *r)
 {
     service *s = opaque;
-    metrics *m = &s->m;
-    m->segments++;
-    m->frames += r->frames;
     vtp_job *job = vtp_dispatcher_job(s->d, r->job);
-    const char *encoder = job ? vtp_job_encoder(job) : NULL;
-    if (!encoder)
-        encoder = "unknown";
-    int k = 0;
-    while (k < m->nenc && strcmp(m->enc[k].name, encoder) != 0)
-        k++;
-    if (k == m->nenc) {
-        if (m->nenc == VTP_METRIC_ENCODERS)
-            k = VTP_METRIC_ENCODERS - 1;   /* the last one stands for the rest */
-        else
-            snprintf(m->enc[m->nenc++].name, sizeof(m->enc[0].name), "%s", encoder);
-    }
-    m->enc[k].seconds += r->cpu;
+    vtp_metrics_segment(&s->m, job ? vtp_job_encoder(job) : NULL, r->frames, r->cpu);
 }
 
 static int confined(const service *s, const vtp_jobspec *spec, char *why, size_t ws);
@@ -455,45 +422,15 @@ static void tick(service *s)
                       "running", (json_int_t)counts[1]));
 }
 
-/* Counts one pass of the loop that took `seconds`. */
-static void count_pass(metrics *m, double seconds)
-{
-    int k = 0;
-    while (k < LOOP_BUCKETS && seconds > loop_le[k])
-        k++;
-    if (k < LOOP_BUCKETS)
-        m->loop_bucket[k]++;
-    m->loop_count++;
-    m->loop_sum += seconds;
-}
-
 static json_t *metrics_json(service *s)
 {
-    const metrics *m = &s->m;
     int64_t counts[VTP_QUEUE_STATES];
     if (vtp_queue_count(s->q, counts) < 0)
         return NULL;
-    json_t *jobs = json_object(), *enc = json_object(), *buckets = json_array();
-    for (int k = 0; k < VTP_QUEUE_STATES; k++)
-        json_object_set_new(jobs, vtp_queue_state_name(k), json_integer(counts[k]));
-    for (int k = 0; k < m->nenc; k++)
-        json_object_set_new(enc, m->enc[k].name, json_real(m->enc[k].seconds));
-    int64_t below = 0;
-    for (int k = 0; k < LOOP_BUCKETS; k++) {
-        below += m->loop_bucket[k];
-        json_array_append_new(buckets, json_pack("[f, I]", loop_le[k], (json_int_t)below));
-    }
     vtp_dispatcher_stats ds;
     vtp_dispatcher_get_stats(s->d, &ds);
-    return json_pack("{s:b, s:o, s:I, s:I, s:o, s:i, s:i, s:i, s:I, s:I, s:I, s:f, "
-                     "s:{s:o, s:f, s:I}}",
-                     "ok", 1, "jobs", jobs, "segments", (json_int_t)m->segments, "frames",
-                     (json_int_t)m->frames, "encode_seconds", enc, "workers",
-                     vtp_dispatcher_peers(s->d, NULL, 0), "slots", vtp_dispatcher_slots(s->d),
-                     "busy", vtp_dispatcher_busy(s->d), "resent", (json_int_t)ds.resent,
-                     "bytes_sent", (json_int_t)ds.bytes_sent, "bytes_received",
-                     (json_int_t)ds.bytes_received, "start_time", m->start_time, "loop",
-                     "buckets", buckets, "sum", m->loop_sum, "count", (json_int_t)m->loop_count);
+    return vtp_metrics_json(&s->m, counts, vtp_dispatcher_peers(s->d, NULL, 0),
+                            vtp_dispatcher_slots(s->d), vtp_dispatcher_busy(s->d), &ds);
 }
 
 /* A refusal: the reason, and the exit status a client should end with
@@ -978,7 +915,7 @@ int vtp_service_run(const vtp_service_cfg *cfg)
         ret = VTP_ERR_USAGE;
         goto end;
     }
-    s.m.start_time = unix_now();
+    vtp_metrics_init(&s.m);
     if (cfg->http && (ret = start_web(&s, zctx)) < 0)
         goto end;
     child.endpoint = local;
@@ -1005,7 +942,7 @@ int vtp_service_run(const vtp_service_cfg *cfg)
         fill(&s);
         if (s.events)
             tick(&s);
-        count_pass(&s.m, (double)(vtp_clock_us() - pass) / 1e6);
+        vtp_metrics_pass(&s.m, (double)(vtp_clock_us() - pass) / 1e6);
     }
 end:
     vtp_http_stop(&s.http);         /* its threads use the sockets below */

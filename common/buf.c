@@ -2,7 +2,9 @@
 #include "vtp_buf.h"
 
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -157,6 +159,25 @@ void vtp_wbuf_blob(vtp_wbuf *b, const void *p, size_t n)
 void vtp_wbuf_str(vtp_wbuf *b, const char *s)
 {
     vtp_wbuf_blob(b, s, s ? strlen(s) : 0);
+}
+
+void vtp_wbuf_printf(vtp_wbuf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        b->failed = 1;
+        return;
+    }
+    uint8_t *at = vtp_wbuf_reserve(b, (size_t)n + 1);
+    if (!at)
+        return;
+    va_start(ap, fmt);
+    vsnprintf((char *)at, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len--;                   /* the NUL stays after the text */
 }
 
 void vtp_rbuf_init(vtp_rbuf *r, const void *data, size_t len)

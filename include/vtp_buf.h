@@ -42,6 +42,9 @@ void vtp_wbuf_bytes(vtp_wbuf *b, const void *p, size_t n);
 /* A u32 length, then the bytes. NULL is written as length 0. */
 void vtp_wbuf_blob(vtp_wbuf *b, const void *p, size_t n);
 void vtp_wbuf_str(vtp_wbuf *b, const char *s);
+/* Text, as printf writes it, with a NUL kept after it (not in len): the
+ * data of a buffer only written with this is a C string. */
+void vtp_wbuf_printf(vtp_wbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 typedef struct vtp_rbuf {
     const uint8_t *data;  /* not owned */

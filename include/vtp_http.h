@@ -58,8 +58,4 @@ int vtp_http_port(const vtp_http *h);
 /* Event streams open now: the service builds events only when some are. */
 int vtp_http_listeners(const vtp_http *h);
 
-/* The Prometheus text of a "metrics" answer (vtp_service.h); malloc'd, or
- * NULL when out of memory. */
-char *vtp_http_metrics_text(const void *metrics_json);
-
 #endif

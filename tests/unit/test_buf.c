@@ -77,6 +77,26 @@ START_TEST(test_buf_little_endian_layout)
 }
 END_TEST
 
+/* Text appended with printf stays a C string as it grows. */
+START_TEST(test_buf_printf_text)
+{
+    vtp_wbuf b;
+    vtp_wbuf_init(&b);
+    vtp_wbuf_printf(&b, "%s=%d", "a", 1);
+    ck_assert_uint_eq(b.len, 3);
+    ck_assert_str_eq((char *)b.data, "a=1");
+    for (int i = 0; i < 1000; i++)
+        vtp_wbuf_printf(&b, ",%04d", i);
+    ck_assert_uint_eq(b.len, 3 + 1000 * 5);
+    ck_assert_int_eq(b.data[b.len], 0);
+    ck_assert(memcmp(b.data + b.len - 5, ",0999", 5) == 0);
+    vtp_wbuf_printf(&b, "%s", "");
+    ck_assert_uint_eq(b.len, 3 + 1000 * 5);
+    ck_assert(!b.failed);
+    vtp_wbuf_free(&b);
+}
+END_TEST
+
 START_TEST(test_buf_grows_past_initial_capacity)
 {
     vtp_wbuf b;
@@ -399,6 +419,7 @@ Suite *buf_suite(void)
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_buf_roundtrip_every_width);
     tcase_add_test(tc, test_buf_little_endian_layout);
+    tcase_add_test(tc, test_buf_printf_text);
     tcase_add_test(tc, test_buf_grows_past_initial_capacity);
     tcase_add_test(tc, test_buf_release_hands_over_and_resets);
     tcase_add_test(tc, test_buf_reserve_overflow_fails);

@@ -20,6 +20,7 @@
 #include "suites.h"
 #include "vtp_clock.h"
 #include "vtp_http.h"
+#include "vtp_metrics.h"
 
 #define TOKEN "0123456789abcdef-token"
 
@@ -254,7 +255,7 @@ START_TEST(test_http_metrics_text)
         "\"loop\":{\"buckets\":[[0.001,5],[0.01,9]],\"sum\":0.05,\"count\":10}}",
         0, NULL);
     ck_assert_ptr_nonnull(m);
-    char *text = vtp_http_metrics_text(m);
+    char *text = vtp_metrics_text(m);
     json_decref(m);
     ck_assert_ptr_nonnull(text);
     static const char *const lines[] = {
@@ -286,6 +287,58 @@ START_TEST(test_http_metrics_text)
 }
 END_TEST
 
+/* Counting: segments by encoder (the 32nd and later share the last
+ * entry), loop passes into the right buckets, cumulative in the answer. */
+START_TEST(test_http_metrics_counting)
+{
+    vtp_metrics m;
+    vtp_metrics_init(&m);
+    ck_assert(m.start_time > 1e9);
+    vtp_metrics_segment(&m, "libx264", 100, 2.0);
+    vtp_metrics_segment(&m, "libx264", 50, 1.0);
+    vtp_metrics_segment(&m, NULL, 10, 0.5);
+    char name[32];
+    for (int k = 0; k < 40; k++) {
+        snprintf(name, sizeof(name), "enc%d", k);
+        vtp_metrics_segment(&m, name, 1, 1.0);
+    }
+    ck_assert_int_eq(m.segments, 43);
+    ck_assert_int_eq(m.frames, 200);
+    ck_assert_int_eq(m.nenc, VTP_METRICS_ENCODERS);
+    ck_assert_str_eq(m.enc[0].name, "libx264");
+    ck_assert(m.enc[0].seconds == 3.0);
+    ck_assert_str_eq(m.enc[1].name, "unknown");
+    /* enc0..enc29 took the 30 entries left; enc29's also has enc30..enc39. */
+    ck_assert_str_eq(m.enc[VTP_METRICS_ENCODERS - 1].name, "enc29");
+    ck_assert(m.enc[VTP_METRICS_ENCODERS - 1].seconds == 11.0);
+
+    vtp_metrics_pass(&m, 0.00005);      /* first bucket (0.0001) */
+    vtp_metrics_pass(&m, 0.0001);       /* first too: le is "at most" */
+    vtp_metrics_pass(&m, 0.003);        /* 0.005 */
+    vtp_metrics_pass(&m, 5.0);          /* past the last bound: +Inf only */
+    int64_t jobs[VTP_QUEUE_STATES] = {1, 2, 3, 4, 5};
+    vtp_dispatcher_stats ds = {.resent = 6, .bytes_sent = 7, .bytes_received = 8};
+    json_t *j = vtp_metrics_json(&m, jobs, 2, 4, 3, &ds);
+    ck_assert_ptr_nonnull(j);
+    json_t *buckets = json_object_get(json_object_get(j, "loop"), "buckets");
+    ck_assert_int_eq(json_array_size(buckets), VTP_METRICS_BUCKETS);
+    ck_assert_int_eq(json_integer_value(json_array_get(json_array_get(buckets, 0), 1)), 2);
+    ck_assert_int_eq(json_integer_value(json_array_get(json_array_get(buckets, 4), 1)), 2);
+    ck_assert_int_eq(json_integer_value(json_array_get(json_array_get(buckets, 5), 1)), 3);
+    ck_assert_int_eq(json_integer_value(json_array_get(json_array_get(buckets, 11), 1)), 3);
+    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(j, "loop"), "count")), 4);
+    char *text = vtp_metrics_text(j);
+    json_decref(j);
+    ck_assert_ptr_nonnull(text);
+    ck_assert_ptr_nonnull(strstr(text, "vtpool_jobs{state=\"cancelled\"} 5\n"));
+    ck_assert_ptr_nonnull(strstr(text, "vtpool_dispatcher_loop_seconds_bucket{le=\"1\"} 3\n"));
+    ck_assert_ptr_nonnull(strstr(text, "vtpool_dispatcher_loop_seconds_bucket{le=\"+Inf\"} 4\n"));
+    ck_assert_ptr_nonnull(strstr(text, "vtpool_encode_seconds_total{encoder=\"unknown\"} 0.500000\n"));
+    ck_assert_ptr_nonnull(strstr(text, "vtpool_segments_resent_total 6\n"));
+    free(text);
+}
+END_TEST
+
 Suite *http_suite(void)
 {
     Suite *s = suite_create("http");
@@ -296,6 +349,7 @@ Suite *http_suite(void)
     tcase_add_test(tc, test_http_stops_with_a_request_waiting);
     tcase_add_test(tc, test_http_refuses_to_start);
     tcase_add_test(tc, test_http_metrics_text);
+    tcase_add_test(tc, test_http_metrics_counting);
     suite_add_tcase(s, tc);
     return s;
 }
