@@ -47,6 +47,7 @@ extern const size_t vtp_web_openapi_size;
 #define MAX_LIST 1000                   /* jobs in one GET /api/v1/jobs */
 #define DEFAULT_LIST 100
 #define SNAPSHOT_JOBS 100               /* jobs an event stream starts with */
+#define STOP_CHECK_MS 200               /* a waiting thread looks at the stop this often */
 #define DRAIN_LIMIT (8 << 20)           /* bytes of an oversized chunked body read
                                            before the connection is closed */
 
@@ -231,7 +232,7 @@ static json_t *ask(vtp_http *h, json_t *req)
         int64_t until = vtp_clock_ms() + VTP_HTTP_ANSWER_MS;
         zmq_pollitem_t item = {sock, 0, ZMQ_POLLIN, 0};
         while (!atomic_load(&h->stop) && vtp_clock_ms() < until &&
-               zmq_poll(&item, 1, 100) >= 0 && !(item.revents & ZMQ_POLLIN))
+               zmq_poll(&item, 1, STOP_CHECK_MS) >= 0 && !(item.revents & ZMQ_POLLIN))
             ;
         zmq_msg_t msg;
         zmq_msg_init(&msg);
@@ -410,7 +411,7 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
         if (atomic_load(&st->h->stop))
             return MHD_CONTENT_READER_END_OF_STREAM;
         zmq_pollitem_t item = {st->sub, 0, ZMQ_POLLIN, 0};
-        int n = zmq_poll(&item, 1, 1000);    /* a second: then look at stop again */
+        int n = zmq_poll(&item, 1, STOP_CHECK_MS);
         if (n < 0 && zmq_errno() != EINTR)
             return MHD_CONTENT_READER_END_WITH_ERROR;
         if (n > 0 && stream_take(st) < 0)

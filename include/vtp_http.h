@@ -48,7 +48,8 @@ typedef struct vtp_http_cfg {
  * non-loopback address without a token, an unreadable token or key). */
 vtp_http *vtp_http_start(const vtp_http_cfg *cfg, char *why, size_t why_size);
 
-/* Stops serving (open event streams end within a second) and frees h;
+/* Stops serving (open event streams and waiting requests end within a
+ * fifth of a second) and frees h;
  * NULL-safe. Call before the ZeroMQ context is terminated. */
 void vtp_http_stop(vtp_http **h);
 
