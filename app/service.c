@@ -269,7 +269,7 @@ static json_t *job_json(const vtp_job_info *i)
     json_t *eta = json_null();
     if (running && took > 0.5 && i->media_seconds > 0 && i->total_seconds > i->media_seconds)
         eta = json_real(took * (i->total_seconds - i->media_seconds) / i->media_seconds);
-    return json_pack("{s:I, s:s, s:i, s:o, s:s?, s:f, s:f, s:f, s:I, s:I, s:f, s:f, s:f, s:f, s:o}",
+    return json_pack("{s:I, s:s, s:i, s:o, s:s*, s:f, s:f, s:f, s:I, s:I, s:f, s:f, s:f, s:f, s:o}",
                      "id", (json_int_t)i->id, "state", i->state, "priority", i->priority, "spec",
                      spec ? spec : json_object(), "error", i->error, "submitted", i->submitted,
                      "started", i->started, "finished", i->finished, "segments",
