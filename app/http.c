@@ -56,6 +56,7 @@ enum {
     HTTP_CREATED = 201,
     HTTP_BAD_REQUEST = 400,
     HTTP_UNAUTHORIZED = 401,
+    HTTP_FORBIDDEN = 403,
     HTTP_NOT_FOUND = 404,
     HTTP_METHOD_NOT_ALLOWED = 405,
     HTTP_CONTENT_TOO_LARGE = 413,
@@ -72,6 +73,7 @@ struct vtp_http {
     size_t token_len;
     char *cert, *key;           /* PEM text for TLS, or NULL */
     int port;
+    int host_checked;           /* loopback without a token: Host must be a loopback name */
     atomic_int stop;
     atomic_int listeners;
 };
@@ -148,13 +150,46 @@ static int authorized(const vtp_http *h, struct MHD_Connection *c)
     if (!auth || strncasecmp(auth, "Bearer ", 7) != 0)
         return 0;
     const char *got = auth + 7;
-    while (*got == ' ')
+    while (*got == ' ' || *got == '\t')
         got++;
     size_t n = strlen(got);
+    while (n > 0 && (got[n - 1] == ' ' || got[n - 1] == '\t'))
+        n--;                    /* older libmicrohttpd keeps trailing blanks */
     unsigned diff = n != h->token_len;
     for (size_t i = 0; i < h->token_len; i++)
         diff |= (unsigned char)h->token[i] ^ (unsigned char)(i < n ? got[i] : 0);
     return diff == 0;
+}
+
+/* The names a loopback server is reached by: a request naming another
+ * host came through a name that resolves here (DNS rebinding), from a
+ * page that must not see or change this service. */
+static int loopback_host(const char *host)
+{
+    static const char *const names[] = {"127.0.0.1", "localhost", "[::1]"};
+    if (!host)
+        return 1;       /* HTTP/1.0 without Host: no browser sends that */
+    size_t n = strcspn(host, host[0] == '[' ? "]" : ":");
+    if (host[0] == '[' && host[n] == ']')
+        n++;
+    for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
+        if (strlen(names[i]) == n && strncasecmp(host, names[i], n) == 0)
+            return 1;
+    return strncmp(host, "127.", 4) == 0 && n <= 15 && strspn(host, "0123456789.") == n;
+}
+
+/* Whether a browser sent the request from a page of this server: no
+ * Origin (not a browser, or a same-origin GET), or an Origin whose host
+ * and port are the Host the request names. Cross-site requests are
+ * refused, whatever they would do: there is no CORS. */
+static int same_origin(struct MHD_Connection *c)
+{
+    const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
+    if (!origin)
+        return 1;
+    const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host");
+    const char *at = strstr(origin, "://");
+    return host && at && strcasecmp(at + 3, host) == 0;
 }
 
 /* ---- responses ---- */
@@ -231,9 +266,9 @@ static json_t *ask(vtp_http *h, json_t *req)
         zmq_connect(sock, h->requests) == 0 && zmq_send(sock, text, strlen(text), 0) >= 0) {
         int64_t until = vtp_clock_ms() + VTP_HTTP_ANSWER_MS;
         zmq_pollitem_t item = {sock, 0, ZMQ_POLLIN, 0};
-        while (!atomic_load(&h->stop) && vtp_clock_ms() < until &&
-               zmq_poll(&item, 1, STOP_CHECK_MS) >= 0 && !(item.revents & ZMQ_POLLIN))
-            ;
+        while (!atomic_load(&h->stop) && vtp_clock_ms() < until && !(item.revents & ZMQ_POLLIN))
+            if (zmq_poll(&item, 1, STOP_CHECK_MS) < 0 && zmq_errno() != EINTR)
+                break;
         zmq_msg_t msg;
         zmq_msg_init(&msg);
         if ((item.revents & ZMQ_POLLIN) && zmq_msg_recv(&msg, sock, ZMQ_DONTWAIT) >= 0)
@@ -511,7 +546,7 @@ static const char *allowed(route r)
 {
     switch (r) {
     case R_JOBS:
-        return "GET, POST";
+        return "GET, HEAD, POST";
     case R_CANCEL:
         return "POST";
     default:
@@ -533,6 +568,7 @@ static int method_fits(route r, const char *method)
 /* A request on its way: its route and its body as it arrives. */
 typedef struct request {
     route r;
+    int post;                   /* the method is POST (else GET or HEAD) */
     int64_t id;
     char *body;
     size_t len;
@@ -615,21 +651,28 @@ static enum MHD_Result serve_static(struct MHD_Connection *c, const unsigned cha
     return ret;
 }
 
-/* Everything that needs no body: a refusal, or the whole answer of a
- * request without one. MHD_YES with nothing queued: read the body. */
-static enum MHD_Result first_call(vtp_http *h, struct MHD_Connection *c, request *rq,
-                                  const char *method)
+/* On the first call for a request (its headers read, its body not yet):
+ * every refusal that needs no body, queued; MHD_YES with nothing queued
+ * when it may go on. Answers come on the last call, after the body (even
+ * an empty one): a response queued on the first call closes the
+ * connection, which is right for a refusal only. */
+static enum MHD_Result check_request(vtp_http *h, struct MHD_Connection *c, const request *rq,
+                                     const char *method)
 {
-    if (rq->r == R_DASHBOARD && method_fits(rq->r, method))   /* holds no data: no token */
-        return serve_static(c, vtp_web_dashboard, vtp_web_dashboard_size,
-                            "text/html; charset=utf-8", 1);
+    if (h->host_checked &&
+        !loopback_host(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host")))
+        return send_error(c, HTTP_FORBIDDEN, "this service answers only to a loopback host name");
+    if (!same_origin(c))
+        return send_error(c, HTTP_FORBIDDEN, "cross-origin requests are refused");
+    if (rq->r == R_DASHBOARD && method_fits(rq->r, method))
+        return MHD_YES;         /* the page holds no data: no token */
     if (!authorized(h, c))
         return send_error(c, HTTP_UNAUTHORIZED, "this service needs 'Authorization: Bearer TOKEN'");
     if (rq->r == R_NONE)
         return send_error(c, HTTP_NOT_FOUND, "no such path");
     if (!method_fits(rq->r, method))
         return not_allowed(c, allowed(rq->r));
-    if (strcmp(method, "POST") == 0) {
+    if (rq->post) {
         const char *len = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
         if (len && strtoull(len, NULL, 10) > VTP_HTTP_MAX_BODY)
             return send_error(c, HTTP_CONTENT_TOO_LARGE, "a request body is at most %d bytes",
@@ -637,18 +680,44 @@ static enum MHD_Result first_call(vtp_http *h, struct MHD_Connection *c, request
         if (rq->r == R_JOBS && !json_body(c))
             return send_error(c, HTTP_UNSUPPORTED_MEDIA_TYPE,
                               "a job is sent as Content-Type: application/json");
-        return MHD_YES;
     }
+    if (rq->r == R_EVENTS && vtp_http_listeners(h) >= VTP_HTTP_MAX_STREAMS)
+        return send_error(c, HTTP_UNAVAILABLE, "%d event streams are open already",
+                          VTP_HTTP_MAX_STREAMS);
+    return MHD_YES;
+}
+
+/* The answer of a request that passed check_request(), its body read. */
+static enum MHD_Result answer(vtp_http *h, struct MHD_Connection *c, const request *rq)
+{
+    if (rq->dropped)
+        return send_error(c, HTTP_CONTENT_TOO_LARGE, "a request body is at most %d bytes",
+                          VTP_HTTP_MAX_BODY);
     switch (rq->r) {
+    case R_DASHBOARD:
+        return serve_static(c, vtp_web_dashboard, vtp_web_dashboard_size,
+                            "text/html; charset=utf-8", 1);
     case R_OPENAPI:
         return serve_static(c, vtp_web_openapi, vtp_web_openapi_size, "application/json", 0);
     case R_METRICS:
         return serve_metrics(h, c);
     case R_JOBS:
-        return list_jobs(h, c);
+        return rq->post ? submit_job(h, c, rq) : list_jobs(h, c);
     case R_JOB:
         return relay(h, c, json_pack("{s:s, s:I}", "op", "status", "id", (json_int_t)rq->id),
                      "job", HTTP_OK);
+    case R_CANCEL: {
+        enum MHD_Result ret;
+        json_t *answer = ask_ok(
+            h, c, json_pack("{s:s, s:I}", "op", "cancel", "id", (json_int_t)rq->id), &ret);
+        if (!answer)
+            return ret;
+        int changed = json_is_true(json_object_get(answer, "changed"));
+        json_decref(answer);
+        return send_json(c, HTTP_OK,
+                         json_pack("{s:I, s:b}", "id", (json_int_t)rq->id, "changed", changed),
+                         NULL);
+    }
     case R_WORKERS:
         return relay(h, c, json_pack("{s:s}", "op", "workers"), NULL, HTTP_OK);
     case R_EVENTS:
@@ -671,11 +740,14 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
             return MHD_NO;
         *con_cls = rq;
         rq->r = find_route(url, &rq->id);
-        return first_call(h, c, rq, method);
+        rq->post = strcmp(method, "POST") == 0;
+        return check_request(h, c, rq, method);
     }
     if (*upload_size > 0) {
         size_t n = *upload_size;
         *upload_size = 0;
+        if (!rq->post)
+            return MHD_YES;     /* a body where none is read: ignored */
         if (rq->dropped || rq->len + n > VTP_HTTP_MAX_BODY) {
             rq->dropped += n;
             return rq->dropped > DRAIN_LIMIT ? MHD_NO : MHD_YES;
@@ -689,24 +761,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         rq->body[rq->len] = 0;
         return MHD_YES;
     }
-    if (rq->dropped)
-        return send_error(c, HTTP_CONTENT_TOO_LARGE, "a request body is at most %d bytes",
-                          VTP_HTTP_MAX_BODY);
-    if (rq->r == R_JOBS)
-        return submit_job(h, c, rq);
-    if (rq->r == R_CANCEL) {
-        enum MHD_Result ret;
-        json_t *answer = ask_ok(
-            h, c, json_pack("{s:s, s:I}", "op", "cancel", "id", (json_int_t)rq->id), &ret);
-        if (!answer)
-            return ret;
-        int changed = json_is_true(json_object_get(answer, "changed"));
-        json_decref(answer);
-        return send_json(c, HTTP_OK,
-                         json_pack("{s:I, s:b}", "id", (json_int_t)rq->id, "changed", changed),
-                         NULL);
-    }
-    return send_error(c, HTTP_NOT_FOUND, "no such path");
+    return answer(h, c, rq);
 }
 
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -757,6 +812,10 @@ static int resolve(const char *address, struct sockaddr_storage *sa, socklen_t *
     }
     memcpy(host, h0, (size_t)(h1 - h0));
     host[h1 - h0] = 0;
+    if (address[0] != '[' && strchr(host, ':')) {
+        set_why(why, ws, "--http: write an IPv6 address in brackets, [%s]:PORT", host);
+        return -1;
+    }
     char *end;
     long port = strtol(colon + 1, &end, 10);
     if (*end || port < 0 || port > 65535) {
@@ -822,6 +881,10 @@ vtp_http *vtp_http_start(const vtp_http_cfg *cfg, char *why, size_t ws)
         set_why(why, ws, "--http on a non-loopback address needs --http-token FILE");
         goto fail;
     }
+    h->host_checked = !h->token;
+    if (h->token && !cfg->cert_file && !loopback(&sa))
+        vtp_log(VTP_LOG_WARNING, "http: the token crosses the network in clear text: give "
+                "--http-cert and --http-key, or put a TLS proxy in front");
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
                      MHD_USE_POLL | MHD_USE_ERROR_LOG;
     if (sa.ss_family == AF_INET6)
@@ -843,6 +906,7 @@ vtp_http *vtp_http_start(const vtp_http_cfg *cfg, char *why, size_t ws)
     h->mhd = MHD_start_daemon(
         flags, 0, NULL, NULL, handle, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)VTP_HTTP_MAX_CONNECTIONS,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)VTP_HTTP_MAX_PER_IP,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)VTP_HTTP_TIMEOUT_S,
         MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,

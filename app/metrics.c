@@ -31,10 +31,12 @@ void vtp_metrics_segment(vtp_metrics *m, const char *encoder, int64_t frames, do
     while (k < m->nenc && strcmp(m->enc[k].name, encoder) != 0)
         k++;
     if (k == m->nenc) {
-        if (m->nenc == VTP_METRICS_ENCODERS)
-            k = VTP_METRICS_ENCODERS - 1;
-        else
-            snprintf(m->enc[m->nenc++].name, sizeof(m->enc[0].name), "%s", encoder);
+        /* The last entry is "other": for every encoder past the first ones. */
+        k = m->nenc < VTP_METRICS_ENCODERS - 1 ? m->nenc++ : VTP_METRICS_ENCODERS - 1;
+        if (k == VTP_METRICS_ENCODERS - 1)
+            m->nenc = VTP_METRICS_ENCODERS;
+        snprintf(m->enc[k].name, sizeof(m->enc[0].name), "%s",
+                 k == VTP_METRICS_ENCODERS - 1 ? "other" : encoder);
     }
     m->enc[k].seconds += cpu_seconds;
 }

@@ -60,6 +60,8 @@
 #define VTP_FPS_WINDOW 5                /* seconds the shown frame rate is taken over */
 #define VTP_MAX_PEERS_SHOWN 4096
 #define VTP_EVENT_JOBS 100              /* a larger submit announces its last ones */
+#define VTP_ENDED_KEPT 64
+#define VTP_ENDED_REPEAT_MS 5000        /* a job's end is told again this long */
 
 typedef struct service {
     const vtp_service_cfg *cfg;
@@ -77,6 +79,10 @@ typedef struct service {
     int64_t frames_ago[VTP_FPS_WINDOW + 1];     /* frames_now() at the last ticks */
     int ticks;
     char *workers_shown;        /* the last "workers" event, less its times */
+    struct {
+        int64_t id, until;      /* ms */
+    } ended[VTP_ENDED_KEPT];    /* jobs that ended lately: told again each tick */
+    int nended;
 } service;
 
 static void publish_job(service *s, int64_t id);
@@ -156,12 +162,16 @@ static int start_job(service *s, const vtp_job_info *info)
     char why[1024] = "", dir[4096];
     int err = 0, ret = 0;
 
-    if (vtp_jobspec_parse(info->spec, strlen(info->spec), &spec, why, sizeof(why)) < 0)
-        return vtp_queue_set_state(s->q, info->id, "failed", why);
+    if (vtp_jobspec_parse(info->spec, strlen(info->spec), &spec, why, sizeof(why)) < 0) {
+        ret = vtp_queue_set_state(s->q, info->id, "failed", why);
+        publish_job(s, info->id);
+        return ret;
+    }
     if (confined(s, &spec, why, sizeof(why)) < 0) {   /* links may have changed since */
         ret = vtp_queue_set_state(s->q, info->id, "failed", why);
         remove_temp_output(spec.output, info->id);
         vtp_jobspec_clear(&spec);
+        publish_job(s, info->id);
         return ret;
     }
     spill_dir(s, info->id, dir, sizeof(dir));
@@ -247,6 +257,30 @@ static void fill(service *s)
 
 /* ---- control requests ---- */
 
+/* Makes s valid UTF-8 in place, as a JSON string must be: each byte that
+ * does not belong to a whole, well-formed sequence (a message cut in the
+ * middle of a character, a file name in another encoding) becomes '?'. */
+static void utf8_clean(char *s)
+{
+    unsigned char *p = (unsigned char *)s;
+    while (*p) {
+        int n = *p < 0x80 ? 1 : (*p & 0xe0) == 0xc0 ? 2 : (*p & 0xf0) == 0xe0 ? 3
+              : (*p & 0xf8) == 0xf0 ? 4 : 0;
+        int k = 1;
+        while (n > 1 && k < n && (p[k] & 0xc0) == 0x80)
+            k++;
+        int overlong = (n == 2 && *p < 0xc2) || (n == 3 && *p == 0xe0 && p[1] < 0xa0) ||
+                       (n == 4 && *p == 0xf0 && p[1] < 0x90);
+        int beyond = (n == 3 && *p == 0xed && p[1] >= 0xa0) || (n == 4 && *p > 0xf4) ||
+                     (n == 4 && *p == 0xf4 && p[1] >= 0x90);
+        if (n == 0 || k < n || overlong || beyond) {
+            *p++ = '?';
+            continue;
+        }
+        p += n;
+    }
+}
+
 static double unix_now(void)
 {
     struct timespec ts;
@@ -259,6 +293,9 @@ static double unix_now(void)
 static json_t *job_json(const vtp_job_info *i)
 {
     json_t *spec = json_loads(i->spec ? i->spec : "{}", 0, NULL);
+    char *error = i->error ? strdup(i->error) : NULL;
+    if (error)
+        utf8_clean(error);
     double pct = i->total_seconds > 0 ? 100.0 * i->media_seconds / i->total_seconds : 0;
     int running = strcmp(i->state, "running") == 0;
     if (strcmp(i->state, "done") == 0)
@@ -269,13 +306,15 @@ static json_t *job_json(const vtp_job_info *i)
     json_t *eta = json_null();
     if (running && took > 0.5 && i->media_seconds > 0 && i->total_seconds > i->media_seconds)
         eta = json_real(took * (i->total_seconds - i->media_seconds) / i->media_seconds);
-    return json_pack("{s:I, s:s, s:i, s:o, s:s*, s:f, s:f, s:f, s:I, s:I, s:f, s:f, s:f, s:f, s:o}",
-                     "id", (json_int_t)i->id, "state", i->state, "priority", i->priority, "spec",
-                     spec ? spec : json_object(), "error", i->error, "submitted", i->submitted,
-                     "started", i->started, "finished", i->finished, "segments",
-                     (json_int_t)i->segments_done, "frames", (json_int_t)i->frames, "seconds",
-                     i->media_seconds, "total_seconds", i->total_seconds, "percent",
-                     pct > 100 ? 100.0 : pct, "fps", fps, "eta", eta);
+    json_t *job = json_pack(
+        "{s:I, s:s, s:i, s:o, s:s*, s:f, s:f, s:f, s:I, s:I, s:f, s:f, s:f, s:f, s:o}", "id",
+        (json_int_t)i->id, "state", i->state, "priority", i->priority, "spec",
+        spec ? spec : json_object(), "error", error, "submitted", i->submitted, "started",
+        i->started, "finished", i->finished, "segments", (json_int_t)i->segments_done, "frames",
+        (json_int_t)i->frames, "seconds", i->media_seconds, "total_seconds", i->total_seconds,
+        "percent", pct > 100 ? 100.0 : pct, "fps", fps, "eta", eta);
+    free(error);
+    return job;
 }
 
 /* ---- events for the web (vtp_http.h) ---- */
@@ -297,15 +336,50 @@ static void publish(service *s, const char *type, json_t *obj)
     free(text);
 }
 
+static int ended_state(const char *state)
+{
+    return strcmp(state, "queued") != 0 && strcmp(state, "running") != 0;
+}
+
+/* The job's state as it is now. One that has ended is told again at each
+ * tick for a few seconds: a client whose event was dropped (a PUB drops
+ * what a slow reader has not taken) would otherwise show it running. */
 static void publish_job(service *s, int64_t id)
 {
     if (!s->events || !listened(s))
         return;
     vtp_job_info info;
     memset(&info, 0, sizeof(info));
-    if (vtp_queue_get(s->q, id, &info) == 1)
+    if (vtp_queue_get(s->q, id, &info) == 1) {
         publish(s, "job", job_json(&info));
+        int k = 0;
+        while (k < s->nended && s->ended[k].id != id)
+            k++;
+        if (ended_state(info.state) && k == s->nended && k < VTP_ENDED_KEPT) {
+            s->ended[k].id = id;
+            s->ended[k].until = vtp_clock_ms() + VTP_ENDED_REPEAT_MS;
+            s->nended++;
+        }
+    }
     vtp_job_info_clear(&info);
+}
+
+/* Tells again the ends of the last seconds, and forgets older ones. */
+static void publish_ended(service *s)
+{
+    int64_t now = vtp_clock_ms();
+    for (int k = 0; k < s->nended;) {
+        if (now >= s->ended[k].until) {
+            s->ended[k] = s->ended[--s->nended];
+            continue;
+        }
+        vtp_job_info info;
+        memset(&info, 0, sizeof(info));
+        if (vtp_queue_get(s->q, s->ended[k].id, &info) == 1)
+            publish(s, "job", job_json(&info));
+        vtp_job_info_clear(&info);
+        k++;
+    }
 }
 
 /* The workers, as GET /api/v1/workers gives them. */
@@ -403,6 +477,7 @@ static void tick(service *s)
     if (!listened(s)) {
         free(s->workers_shown);     /* a new client gets them anyway */
         s->workers_shown = NULL;
+        s->nended = 0;
         return;
     }
     int span = s->ticks - 1 < VTP_FPS_WINDOW ? s->ticks - 1 : VTP_FPS_WINDOW;
@@ -412,14 +487,16 @@ static void tick(service *s)
     if (fps < 0)
         fps = 0;                /* a cancelled job's frames left the count */
     vtp_queue_list(s->q, "running", 0, publish_running, s);
+    publish_ended(s);
     publish_workers(s);
-    int64_t counts[VTP_QUEUE_STATES] = {0};
-    vtp_queue_count(s->q, counts);
+    int64_t queued = vtp_queue_count_in(s->q, "queued");
+    int64_t running = vtp_queue_count_in(s->q, "running");
     publish(s, "stats",
             json_pack("{s:f, s:I, s:f, s:i, s:i, s:I, s:I}", "time", unix_now(), "frames",
                       (json_int_t)s->m.frames, "fps", fps, "slots", vtp_dispatcher_slots(s->d),
-                      "busy", vtp_dispatcher_busy(s->d), "queued", (json_int_t)counts[0],
-                      "running", (json_int_t)counts[1]));
+                      "busy", vtp_dispatcher_busy(s->d), "queued",
+                      (json_int_t)(queued > 0 ? queued : 0), "running",
+                      (json_int_t)(running > 0 ? running : 0)));
 }
 
 static json_t *metrics_json(service *s)
@@ -443,6 +520,7 @@ static json_t *refusal(int err, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    utf8_clean(msg);            /* a long path may have been cut inside a character */
     int status = vtp_exit_status(err);
     return json_pack("{s:b, s:s, s:i}", "ok", 0, "error", msg, "exit", status ? status : 2);
 }
@@ -721,9 +799,14 @@ static void serve_control(service *s, void *sock)
         json_decref(req);
         char *text = answer ? json_dumps(answer, JSON_COMPACT) : NULL;
         json_decref(answer);
-        if (text && vtp_zsock_send(sock, zmq_msg_data(&id), zmq_msg_size(&id),
-                                   ZMQ_SNDMORE | ZMQ_DONTWAIT) == 0)
-            vtp_zsock_send(sock, text, strlen(text), ZMQ_DONTWAIT);
+        /* Every request gets an answer: a client must never wait for one
+         * that could not be built (out of memory). */
+        const char *sent = text ? text
+                                : "{\"ok\":false,\"error\":\"the service could not build its "
+                                  "answer\",\"exit\":1,\"kind\":\"unavailable\"}";
+        if (vtp_zsock_send(sock, zmq_msg_data(&id), zmq_msg_size(&id),
+                           ZMQ_SNDMORE | ZMQ_DONTWAIT) == 0)
+            vtp_zsock_send(sock, sent, strlen(sent), ZMQ_DONTWAIT);
         free(text);
         zmq_msg_close(&id);
         zmq_msg_close(&body);

@@ -88,6 +88,7 @@ enum {
     ST_LIST,
     ST_CANCEL,
     ST_STATES,
+    ST_IN_STATE,
     ST_COUNT
 };
 
@@ -122,6 +123,7 @@ static const char *const statement_sql[ST_COUNT] = {
     [ST_CANCEL] = "UPDATE jobs SET state = 'cancelled', finished = ?2"
                   " WHERE id = ?1 AND state IN ('queued', 'running')",
     [ST_STATES] = "SELECT state, count(*) FROM jobs GROUP BY state",
+    [ST_IN_STATE] = "SELECT count(*) FROM jobs WHERE state = ?1",
 };
 
 static const char *const states[] = {"queued", "running", "done", "failed", "cancelled"};
@@ -579,6 +581,16 @@ static int count_locked(vtp_queue *q, int64_t counts[VTP_QUEUE_STATES])
     return rc == SQLITE_DONE ? 0 : db_error(q, rc, "cannot count the jobs");
 }
 
+static int64_t count_in_locked(vtp_queue *q, const char *state)
+{
+    sqlite3_stmt *st = q->st[ST_IN_STATE];
+    sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    int64_t n = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    finish(st);
+    return rc == SQLITE_ROW ? n : db_error(q, rc, "cannot count the jobs");
+}
+
 static int get_locked(vtp_queue *q, int64_t id, vtp_job_info *info)
 {
     sqlite3_stmt *st = q->st[ST_GET];
@@ -822,6 +834,16 @@ int vtp_queue_next(vtp_queue *q, const int64_t *skip, int nskip, vtp_job_info *i
 int vtp_queue_count(vtp_queue *q, int64_t counts[VTP_QUEUE_STATES])
 {
     LOCKED(count_locked(q, counts));
+}
+
+int64_t vtp_queue_count_in(vtp_queue *q, const char *state)
+{
+    if (!known_state(state))
+        return VTP_ERR_USAGE;
+    pthread_mutex_lock(&q->mu);
+    int64_t n = count_in_locked(q, state);     /* 64 bits: not LOCKED's int */
+    pthread_mutex_unlock(&q->mu);
+    return n;
 }
 
 const char *vtp_queue_state_name(int k)

@@ -19,7 +19,12 @@
  *
  * With a token (--http-token FILE), every request but the dashboard page
  * needs `Authorization: Bearer TOKEN` (compared in constant time). A
- * non-loopback address needs a token. TLS is the library's (GnuTLS).
+ * non-loopback address needs a token. Without one (on loopback), a
+ * request must name a loopback host (Host: 127.0.0.1, localhost, [::1]),
+ * so that a web page whose name an attacker points at 127.0.0.1 (DNS
+ * rebinding) is refused. A request a browser sends from another site's
+ * page (an Origin that is not the Host) is refused too: there is no CORS.
+ * TLS is the library's (GnuTLS).
  */
 #ifndef VTP_HTTP_H
 #define VTP_HTTP_H
@@ -28,7 +33,9 @@
 
 #define VTP_HTTP_MAX_BODY (1 << 20)     /* bytes of a request body */
 #define VTP_HTTP_MAX_CONNECTIONS 128
-#define VTP_HTTP_TIMEOUT_S 60           /* a connection idle this long is closed */
+#define VTP_HTTP_MAX_PER_IP 32          /* connections from one address */
+#define VTP_HTTP_MAX_STREAMS 64         /* open event streams; more get 503 */
+#define VTP_HTTP_TIMEOUT_S 30           /* a connection idle this long is closed */
 #define VTP_HTTP_ANSWER_MS 30000        /* the service's answer to a request */
 #define VTP_HTTP_KEEPALIVE_MS 15000     /* between comments on an idle event stream */
 

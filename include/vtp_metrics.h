@@ -30,7 +30,8 @@
 #include "vtp_dispatcher.h"
 #include "vtp_queue.h"
 
-#define VTP_METRICS_ENCODERS 32         /* encoders counted apart; the last takes the rest */
+#define VTP_METRICS_ENCODERS 32         /* encoders counted apart; the last entry is
+                                           "other", for any beyond the first 31 */
 #define VTP_METRICS_BUCKETS 12          /* of the loop histogram */
 
 typedef struct vtp_metrics {

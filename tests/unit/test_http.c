@@ -101,41 +101,66 @@ START_TEST(test_http_answers_by_itself)
     server s;
     char body[65536];
     server_start(&s, 0);
-    ck_assert_int_eq(ask(&s, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", body,
+    ck_assert_int_eq(ask(&s, "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", body,
                          sizeof(body)), 200);
     ck_assert_ptr_nonnull(strstr(body, "<title>vtpool"));
-    ck_assert_int_eq(ask(&s, "GET /api/v1/openapi.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    ck_assert_int_eq(ask(&s, "GET /api/v1/openapi.json HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
                          body, sizeof(body)), 200);
     json_t *api = json_loads(body, JSON_DISABLE_EOF_CHECK, NULL);
     ck_assert_ptr_nonnull(json_object_get(json_object_get(api, "paths"), "/api/v1/jobs"));
     json_decref(api);
 
-    ck_assert_int_eq(ask(&s, "GET /nothing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", body,
+    ck_assert_int_eq(ask(&s, "GET /nothing HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", body,
                          sizeof(body)), 404);
     ck_assert_ptr_nonnull(strstr(body, "\"error\""));
-    ck_assert_int_eq(ask(&s, "GET /api/v1/jobs/0 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    ck_assert_int_eq(ask(&s, "GET /api/v1/jobs/0 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
                          NULL, 0), 404);
-    ck_assert_int_eq(ask(&s, "GET /api/v1/jobs/12x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    ck_assert_int_eq(ask(&s, "GET /api/v1/jobs/12x HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
                          NULL, 0), 404);
-    ck_assert_int_eq(ask(&s, "GET /api/v1/jobs/1/cancel HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    ck_assert_int_eq(ask(&s, "GET /api/v1/jobs/1/cancel HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
                          NULL, 0), 405);
-    ck_assert_int_eq(ask(&s, "DELETE /api/v1/jobs HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    ck_assert_int_eq(ask(&s, "DELETE /api/v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
                          NULL, 0), 405);
-    ck_assert_int_eq(ask(&s, "POST /api/v1/jobs HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+    ck_assert_int_eq(ask(&s, "POST /api/v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
                              "Content-Type: application/json\r\nContent-Length: 2000000\r\n\r\n",
                          body, sizeof(body)), 413);
-    ck_assert_int_eq(ask(&s, "POST /api/v1/jobs HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+    ck_assert_int_eq(ask(&s, "POST /api/v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
                              "Content-Type: text/plain\r\nContent-Length: 2\r\n\r\n{}",
                          NULL, 0), 415);
-    ck_assert_int_eq(ask(&s, "GET /api/v1/jobs?limit=5000 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    ck_assert_int_eq(ask(&s, "GET /api/v1/jobs?limit=5000 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
                          NULL, 0), 400);
-    ck_assert_int_eq(ask(&s, "POST /api/v1/jobs HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+    ck_assert_int_eq(ask(&s, "POST /api/v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
                              "Content-Type: application/json\r\nContent-Length: 7\r\n\r\n[1,2,3]",
                          NULL, 0), 400);
-    ck_assert_int_eq(ask(&s, "POST /api/v1/jobs HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+    ck_assert_int_eq(ask(&s, "POST /api/v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
                              "Content-Type: application/json\r\nContent-Length: 3\r\n\r\n{x}",
                          NULL, 0), 400);
     ck_assert_int_eq(vtp_http_listeners(s.h), 0);
+
+    /* Without a token, only loopback names: a page whose host name an
+     * attacker points at 127.0.0.1 (DNS rebinding) is refused. */
+    static const char *const hosts[] = {"localhost", "localhost:8080", "127.0.0.1:1", "127.1.2.3",
+                                        "[::1]:8080", "LOCALHOST"};
+    char req[512];
+    for (size_t i = 0; i < sizeof(hosts) / sizeof(*hosts); i++) {
+        snprintf(req, sizeof(req), "GET /nothing HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n",
+                 hosts[i]);
+        ck_assert_msg(ask(&s, req, NULL, 0) == 404, "Host: %s was refused", hosts[i]);
+    }
+    static const char *const strangers[] = {"evil.example", "evil.example:8080", "127.0.0.1.evil.example",
+                                            "localhost.evil.example", "[::2]:80", "10.0.0.1"};
+    for (size_t i = 0; i < sizeof(strangers) / sizeof(*strangers); i++) {
+        snprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n",
+                 strangers[i]);
+        ck_assert_msg(ask(&s, req, NULL, 0) == 403, "Host: %s was let in", strangers[i]);
+    }
+    /* A browser's request from another site's page: refused, whatever it is. */
+    ck_assert_int_eq(ask(&s, "POST /api/v1/jobs/1/cancel HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"
+                             "Origin: http://evil.example\r\nContent-Length: 0\r\n"
+                             "Connection: close\r\n\r\n", NULL, 0), 403);
+    ck_assert_int_eq(ask(&s, "GET /nothing HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"
+                             "Origin: http://127.0.0.1:8080\r\nConnection: close\r\n\r\n",
+                         NULL, 0), 404);
     server_stop(&s);
 }
 END_TEST
@@ -145,7 +170,7 @@ START_TEST(test_http_token)
 {
     server s;
     server_start(&s, 1);
-    ck_assert_int_eq(ask(&s, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", NULL, 0), 200);
+    ck_assert_int_eq(ask(&s, "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", NULL, 0), 200);
     static const char *const wrong[] = {
         "",
         "Authorization: Bearer\r\n",
@@ -156,17 +181,22 @@ START_TEST(test_http_token)
     };
     char req[512];
     for (size_t i = 0; i < sizeof(wrong) / sizeof(*wrong); i++) {
-        snprintf(req, sizeof(req), "GET /nothing HTTP/1.1\r\nHost: x\r\n%sConnection: close\r\n\r\n",
+        snprintf(req, sizeof(req), "GET /nothing HTTP/1.1\r\nHost: 127.0.0.1\r\n%sConnection: close\r\n\r\n",
                  wrong[i]);
         ck_assert_msg(ask(&s, req, NULL, 0) == 401, "'%s' was let in", wrong[i]);
-        snprintf(req, sizeof(req), "GET /metrics HTTP/1.1\r\nHost: x\r\n%sConnection: close\r\n\r\n",
+        snprintf(req, sizeof(req), "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n%sConnection: close\r\n\r\n",
                  wrong[i]);
         ck_assert_int_eq(ask(&s, req, NULL, 0), 401);
     }
-    ck_assert_int_eq(ask(&s, "GET /nothing HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " TOKEN
+    ck_assert_int_eq(ask(&s, "GET /nothing HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " TOKEN
                              "\r\nConnection: close\r\n\r\n", NULL, 0), 404);
-    ck_assert_int_eq(ask(&s, "GET /nothing HTTP/1.1\r\nHost: x\r\nAuthorization: bearer " TOKEN
+    ck_assert_int_eq(ask(&s, "GET /nothing HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: bearer " TOKEN
                              "\r\nConnection: close\r\n\r\n", NULL, 0), 404);
+    ck_assert_int_eq(ask(&s, "GET /nothing HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " TOKEN
+                             "  \r\nConnection: close\r\n\r\n", NULL, 0), 404);
+    /* With a token the host name is free (a proxy, a name on the network). */
+    ck_assert_int_eq(ask(&s, "GET /nothing HTTP/1.1\r\nHost: vtpool.example\r\nAuthorization: Bearer "
+                             TOKEN "\r\nConnection: close\r\n\r\n", NULL, 0), 404);
     server_stop(&s);
 }
 END_TEST
@@ -174,7 +204,7 @@ END_TEST
 static void *ask_jobs(void *arg)
 {
     static int status;
-    status = ask(arg, "GET /api/v1/jobs HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", NULL, 0);
+    status = ask(arg, "GET /api/v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", NULL, 0);
     return &status;
 }
 
@@ -220,6 +250,7 @@ START_TEST(test_http_refuses_to_start)
         {"127.0.0.1", NULL, NULL, NULL, "HOST:PORT"},
         {"127.0.0.1:99999", NULL, NULL, NULL, "port"},
         {"[::1:0", NULL, NULL, NULL, "HOST:PORT"},
+        {"::1:0", NULL, NULL, NULL, "brackets"},
         {"127.0.0.1:0", "/nonexistent/token", NULL, NULL, "/nonexistent/token"},
         {"127.0.0.1:0", file, NULL, NULL, "at least"},
         {"127.0.0.1:0", NULL, "/nonexistent/cert.pem", NULL, "go together"},
@@ -308,8 +339,9 @@ START_TEST(test_http_metrics_counting)
     ck_assert_str_eq(m.enc[0].name, "libx264");
     ck_assert(m.enc[0].seconds == 3.0);
     ck_assert_str_eq(m.enc[1].name, "unknown");
-    /* enc0..enc29 took the 30 entries left; enc29's also has enc30..enc39. */
-    ck_assert_str_eq(m.enc[VTP_METRICS_ENCODERS - 1].name, "enc29");
+    /* enc0..enc28 took the 29 entries left before "other", which has enc29..enc39. */
+    ck_assert_str_eq(m.enc[VTP_METRICS_ENCODERS - 2].name, "enc28");
+    ck_assert_str_eq(m.enc[VTP_METRICS_ENCODERS - 1].name, "other");
     ck_assert(m.enc[VTP_METRICS_ENCODERS - 1].seconds == 11.0);
 
     vtp_metrics_pass(&m, 0.00005);      /* first bucket (0.0001) */

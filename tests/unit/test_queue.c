@@ -455,9 +455,12 @@ START_TEST(test_queue_count_by_state)
     ck_assert_int_eq(vtp_queue_cancel(q, id[4]), 1);
     ck_assert_int_eq(vtp_queue_count(q, counts), 0);
     const int64_t want[VTP_QUEUE_STATES] = {1, 1, 2, 1, 1};
-    for (int k = 0; k < VTP_QUEUE_STATES; k++)
+    for (int k = 0; k < VTP_QUEUE_STATES; k++) {
         ck_assert_msg(counts[k] == want[k], "%s: %lld jobs, expected %lld", names[k],
                       (long long)counts[k], (long long)want[k]);
+        ck_assert_int_eq(vtp_queue_count_in(q, names[k]), want[k]);
+    }
+    ck_assert_int_eq(vtp_queue_count_in(q, "paused"), VTP_ERR_USAGE);
     vtp_queue_close(&q);
     tmpdir_remove(&t);
 }

@@ -151,6 +151,14 @@ api POST /api/v1/jobs -H 'Content-Type: application/json' --data "$(job_json "$P
 expect 400 "an input that does not exist"
 api POST /api/v1/jobs -H 'Content-Type: application/json' --data "$(job_json /etc/hostname "$PWD/out/x.mkv")"
 expect 400 "an input outside --root"
+# A reason cut inside a character (a long name of two-byte characters) is
+# still answered, at once.
+for prefix in x xy; do       # one of the two cuts inside a character
+  long_name=$PWD/in/$prefix$(printf 'é%.0s' $(seq 600)).mkv
+  api POST /api/v1/jobs -H 'Content-Type: application/json' --max-time 10 \
+    --data "$(job_json "$long_name" "$PWD/out/x.mkv")"
+  expect 400 "an input with a long name of two-byte characters ($prefix)"
+done
 api POST /api/v1/jobs -H 'Content-Type: text/plain' --data "$(job_json "$PWD/in/a.mkv" "$PWD/out/x.mkv")"
 expect 415 "a job as text/plain"
 head -c $((1024 * 1024 + 1)) /dev/zero | tr '\0' ' ' >big.json
