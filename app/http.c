@@ -6,10 +6,12 @@
  * those threads makes its own ZeroMQ sockets, as a socket belongs to the
  * thread that uses it.
  *
- * A request's answer is decided as early as it can be: on the first call
- * for the handler (headers read, no body yet) every refusal that needs no
- * body is sent (401, 404, 405, 413 by Content-Length, 415), so a large
- * body is never read only to be refused.
+ * A refusal is sent as early as it can be: on the first call for the
+ * handler (headers read, no body yet), every one that needs no body (403,
+ * 401, 404, 405, 413 by Content-Length, 415), so a large body is never
+ * read only to be refused. Answers come on the last call, after the body
+ * (empty for GET): libmicrohttpd closes the connection after a response
+ * queued on the first call, and keeps it after one queued then.
  */
 #include "vtp_http.h"
 
