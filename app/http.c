@@ -82,7 +82,8 @@ struct vtp_http {
 
 /* ---- small helpers ---- */
 
-static void set_why(char *why, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void set_why(char *why, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static void set_why(char *why, size_t size, const char *fmt, ...)
 {
     va_list ap;

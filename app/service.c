@@ -78,6 +78,8 @@ typedef struct service {
     int64_t ended_frames;       /* frames of the jobs that have ended */
     int64_t frames_ago[VTP_FPS_WINDOW + 1];     /* frames_now() at the last ticks */
     int ticks;
+    double fps;                 /* over the last ticks */
+    int stats_due;              /* a job changed state: the totals, at the pass's end */
     char *workers_shown;        /* the last "workers" event, less its times */
     struct {
         int64_t id, until;      /* ms */
@@ -352,6 +354,7 @@ static void publish_job(service *s, int64_t id)
     memset(&info, 0, sizeof(info));
     if (vtp_queue_get(s->q, id, &info) == 1) {
         publish(s, "job", job_json(&info));
+        s->stats_due = 1;
         int k = 0;
         while (k < s->nended && s->ended[k].id != id)
             k++;
@@ -401,7 +404,8 @@ static json_t *workers_json(service *s)
         if (p->encoders) {
             enc = json_array();
             char *copy = strdup(p->encoders), *save = NULL;
-            for (char *t = copy ? strtok_r(copy, ",", &save) : NULL; t; t = strtok_r(NULL, ",", &save))
+            char *t = copy ? strtok_r(copy, ",", &save) : NULL;
+            for (; t; t = strtok_r(NULL, ",", &save))
                 json_array_append_new(enc, json_string(t));
             free(copy);
         }
@@ -463,6 +467,21 @@ static int64_t frames_now(service *s)
     return frames;
 }
 
+/* The totals: frames, the frame rate, slots, jobs waiting and running. */
+static void publish_stats(service *s)
+{
+    s->stats_due = 0;
+    int64_t queued = vtp_queue_count_in(s->q, "queued");
+    int64_t running = vtp_queue_count_in(s->q, "running");
+    publish(s, "stats",
+            json_pack("{s:f, s:I, s:f, s:i, s:i, s:I, s:I}", "time", unix_now(), "frames",
+                      (json_int_t)s->m.frames, "fps", s->fps, "slots",
+                      vtp_dispatcher_slots(s->d),
+                      "busy", vtp_dispatcher_busy(s->d), "queued",
+                      (json_int_t)(queued > 0 ? queued : 0), "running",
+                      (json_int_t)(running > 0 ? running : 0)));
+}
+
 /* Once a second: the frame rate over the last seconds; and for clients
  * listening, running jobs' progress, the workers and the totals. */
 static void tick(service *s)
@@ -481,22 +500,15 @@ static void tick(service *s)
         return;
     }
     int span = s->ticks - 1 < VTP_FPS_WINDOW ? s->ticks - 1 : VTP_FPS_WINDOW;
-    double fps = span > 0 ? (double)(s->frames_ago[0] - s->frames_ago[span]) * 1000.0 /
-                                (span * VTP_TICK_MS)
-                          : 0;
-    if (fps < 0)
-        fps = 0;                /* a cancelled job's frames left the count */
+    s->fps = span > 0 ? (double)(s->frames_ago[0] - s->frames_ago[span]) * 1000.0 /
+                            (span * VTP_TICK_MS)
+                      : 0;
+    if (s->fps < 0)
+        s->fps = 0;             /* a cancelled job's frames left the count */
     vtp_queue_list(s->q, "running", 0, publish_running, s);
     publish_ended(s);
     publish_workers(s);
-    int64_t queued = vtp_queue_count_in(s->q, "queued");
-    int64_t running = vtp_queue_count_in(s->q, "running");
-    publish(s, "stats",
-            json_pack("{s:f, s:I, s:f, s:i, s:i, s:I, s:I}", "time", unix_now(), "frames",
-                      (json_int_t)s->m.frames, "fps", fps, "slots", vtp_dispatcher_slots(s->d),
-                      "busy", vtp_dispatcher_busy(s->d), "queued",
-                      (json_int_t)(queued > 0 ? queued : 0), "running",
-                      (json_int_t)(running > 0 ? running : 0)));
+    publish_stats(s);
 }
 
 static json_t *metrics_json(service *s)
@@ -1025,6 +1037,8 @@ int vtp_service_run(const vtp_service_cfg *cfg)
         fill(&s);
         if (s.events)
             tick(&s);
+        if (s.stats_due && listened(&s))
+            publish_stats(&s);
         vtp_metrics_pass(&s.m, (double)(vtp_clock_us() - pass) / 1e6);
     }
 end:

@@ -67,7 +67,8 @@ static void server_stop(server *s)
 static int exchange(const server *s, const char *request, size_t len, char *body, size_t size)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)vtp_http_port(s->h))};
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)vtp_http_port(s->h))};
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     struct timeval tv = {10, 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
@@ -95,72 +96,70 @@ static int ask(const server *s, const char *request, char *body, size_t size)
     return exchange(s, request, strlen(request), body, size);
 }
 
+/* "METHOD PATH" on a connection of its own, with Host: 127.0.0.1 (unless
+ * host says another), the extra header lines (each ending in \r\n), and
+ * body with its length unless NULL. The status; the answer's body in out. */
+static int call(const server *s, const char *line, const char *host, const char *headers,
+                const char *body, char *out, size_t size)
+{
+    char req[4096];
+    int n = snprintf(req, sizeof(req), "%s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n%s", line,
+                     host ? host : "127.0.0.1", headers ? headers : "");
+    if (body)
+        n += snprintf(req + n, sizeof(req) - (size_t)n, "Content-Length: %zu\r\n", strlen(body));
+    snprintf(req + n, sizeof(req) - (size_t)n, "\r\n%s", body ? body : "");
+    return ask(s, req, out, size);
+}
+
 /* Without a token: the dashboard, and refusals that need no service. */
 START_TEST(test_http_answers_by_itself)
 {
     server s;
     char body[65536];
     server_start(&s, 0);
-    ck_assert_int_eq(ask(&s, "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", body,
-                         sizeof(body)), 200);
+    ck_assert_int_eq(call(&s, "GET /", NULL, NULL, NULL, body, sizeof(body)), 200);
     ck_assert_ptr_nonnull(strstr(body, "<title>vtpool"));
-    ck_assert_int_eq(ask(&s, "GET /api/v1/openapi.json HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
-                         body, sizeof(body)), 200);
+    ck_assert_int_eq(
+        call(&s, "GET /api/v1/openapi.json", NULL, NULL, NULL, body, sizeof(body)), 200);
     json_t *api = json_loads(body, JSON_DISABLE_EOF_CHECK, NULL);
     ck_assert_ptr_nonnull(json_object_get(json_object_get(api, "paths"), "/api/v1/jobs"));
     json_decref(api);
 
-    ck_assert_int_eq(ask(&s, "GET /nothing HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", body,
-                         sizeof(body)), 404);
+    ck_assert_int_eq(call(&s, "GET /nothing", NULL, NULL, NULL, body, sizeof(body)), 404);
     ck_assert_ptr_nonnull(strstr(body, "\"error\""));
-    ck_assert_int_eq(ask(&s, "GET /api/v1/jobs/0 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
-                         NULL, 0), 404);
-    ck_assert_int_eq(ask(&s, "GET /api/v1/jobs/12x HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
-                         NULL, 0), 404);
-    ck_assert_int_eq(ask(&s, "GET /api/v1/jobs/1/cancel HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
-                         NULL, 0), 405);
-    ck_assert_int_eq(ask(&s, "DELETE /api/v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
-                         NULL, 0), 405);
-    ck_assert_int_eq(ask(&s, "POST /api/v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
-                             "Content-Type: application/json\r\nContent-Length: 2000000\r\n\r\n",
-                         body, sizeof(body)), 413);
-    ck_assert_int_eq(ask(&s, "POST /api/v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
-                             "Content-Type: text/plain\r\nContent-Length: 2\r\n\r\n{}",
-                         NULL, 0), 415);
-    ck_assert_int_eq(ask(&s, "GET /api/v1/jobs?limit=5000 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
-                         NULL, 0), 400);
-    ck_assert_int_eq(ask(&s, "POST /api/v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
-                             "Content-Type: application/json\r\nContent-Length: 7\r\n\r\n[1,2,3]",
-                         NULL, 0), 400);
-    ck_assert_int_eq(ask(&s, "POST /api/v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
-                             "Content-Type: application/json\r\nContent-Length: 3\r\n\r\n{x}",
-                         NULL, 0), 400);
+    ck_assert_int_eq(call(&s, "GET /api/v1/jobs/0", NULL, NULL, NULL, NULL, 0), 404);
+    ck_assert_int_eq(call(&s, "GET /api/v1/jobs/12x", NULL, NULL, NULL, NULL, 0), 404);
+    ck_assert_int_eq(call(&s, "GET /api/v1/jobs/1/cancel", NULL, NULL, NULL, NULL, 0), 405);
+    ck_assert_int_eq(call(&s, "DELETE /api/v1/jobs", NULL, NULL, NULL, NULL, 0), 405);
+    const char *json = "Content-Type: application/json\r\n";
+    ck_assert_int_eq(call(&s, "POST /api/v1/jobs", NULL,
+                          "Content-Type: application/json\r\nContent-Length: 2000000\r\n", NULL,
+                          body, sizeof(body)), 413);
+    ck_assert_int_eq(call(&s, "POST /api/v1/jobs", NULL, "Content-Type: text/plain\r\n", "{}", NULL,
+                          0), 415);
+    ck_assert_int_eq(call(&s, "GET /api/v1/jobs?limit=5000", NULL, NULL, NULL, NULL, 0), 400);
+    ck_assert_int_eq(call(&s, "POST /api/v1/jobs", NULL, json, "[1,2,3]", NULL, 0), 400);
+    ck_assert_int_eq(call(&s, "POST /api/v1/jobs", NULL, json, "{x}", NULL, 0), 400);
     ck_assert_int_eq(vtp_http_listeners(s.h), 0);
 
     /* Without a token, only loopback names: a page whose host name an
      * attacker points at 127.0.0.1 (DNS rebinding) is refused. */
-    static const char *const hosts[] = {"localhost", "localhost:8080", "127.0.0.1:1", "127.1.2.3",
-                                        "[::1]:8080", "LOCALHOST"};
-    char req[512];
-    for (size_t i = 0; i < sizeof(hosts) / sizeof(*hosts); i++) {
-        snprintf(req, sizeof(req), "GET /nothing HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n",
-                 hosts[i]);
-        ck_assert_msg(ask(&s, req, NULL, 0) == 404, "Host: %s was refused", hosts[i]);
-    }
-    static const char *const strangers[] = {"evil.example", "evil.example:8080", "127.0.0.1.evil.example",
-                                            "localhost.evil.example", "[::2]:80", "10.0.0.1"};
-    for (size_t i = 0; i < sizeof(strangers) / sizeof(*strangers); i++) {
-        snprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n",
-                 strangers[i]);
-        ck_assert_msg(ask(&s, req, NULL, 0) == 403, "Host: %s was let in", strangers[i]);
-    }
+    static const char *const hosts[] = {"localhost", "localhost:8080", "127.0.0.1:1",
+                                        "127.1.2.3", "[::1]:8080",     "LOCALHOST"};
+    for (size_t i = 0; i < sizeof(hosts) / sizeof(*hosts); i++)
+        ck_assert_msg(call(&s, "GET /nothing", hosts[i], NULL, NULL, NULL, 0) == 404,
+                      "Host: %s was refused", hosts[i]);
+    static const char *const strangers[] = {
+        "evil.example",           "evil.example:8080", "127.0.0.1.evil.example",
+        "localhost.evil.example", "[::2]:80",          "10.0.0.1"};
+    for (size_t i = 0; i < sizeof(strangers) / sizeof(*strangers); i++)
+        ck_assert_msg(call(&s, "GET /", strangers[i], NULL, NULL, NULL, 0) == 403,
+                      "Host: %s was let in", strangers[i]);
     /* A browser's request from another site's page: refused, whatever it is. */
-    ck_assert_int_eq(ask(&s, "POST /api/v1/jobs/1/cancel HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"
-                             "Origin: http://evil.example\r\nContent-Length: 0\r\n"
-                             "Connection: close\r\n\r\n", NULL, 0), 403);
-    ck_assert_int_eq(ask(&s, "GET /nothing HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"
-                             "Origin: http://127.0.0.1:8080\r\nConnection: close\r\n\r\n",
-                         NULL, 0), 404);
+    ck_assert_int_eq(call(&s, "POST /api/v1/jobs/1/cancel", "127.0.0.1:8080",
+                          "Origin: http://evil.example\r\n", "", NULL, 0), 403);
+    ck_assert_int_eq(call(&s, "GET /nothing", "127.0.0.1:8080", "Origin: http://127.0.0.1:8080\r\n",
+                          NULL, NULL, 0), 404);
     server_stop(&s);
 }
 END_TEST
@@ -170,7 +169,7 @@ START_TEST(test_http_token)
 {
     server s;
     server_start(&s, 1);
-    ck_assert_int_eq(ask(&s, "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", NULL, 0), 200);
+    ck_assert_int_eq(call(&s, "GET /", NULL, NULL, NULL, NULL, 0), 200);
     static const char *const wrong[] = {
         "",
         "Authorization: Bearer\r\n",
@@ -179,24 +178,21 @@ START_TEST(test_http_token)
         "Authorization: Bearer 0123456789abcdef-toke\r\n",
         "Authorization: Bearer 1123456789abcdef-token\r\n",
     };
-    char req[512];
     for (size_t i = 0; i < sizeof(wrong) / sizeof(*wrong); i++) {
-        snprintf(req, sizeof(req), "GET /nothing HTTP/1.1\r\nHost: 127.0.0.1\r\n%sConnection: close\r\n\r\n",
-                 wrong[i]);
-        ck_assert_msg(ask(&s, req, NULL, 0) == 401, "'%s' was let in", wrong[i]);
-        snprintf(req, sizeof(req), "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n%sConnection: close\r\n\r\n",
-                 wrong[i]);
-        ck_assert_int_eq(ask(&s, req, NULL, 0), 401);
+        ck_assert_msg(call(&s, "GET /nothing", NULL, wrong[i], NULL, NULL, 0) == 401,
+                      "'%s' was let in", wrong[i]);
+        ck_assert_int_eq(call(&s, "GET /metrics", NULL, wrong[i], NULL, NULL, 0), 401);
     }
-    ck_assert_int_eq(ask(&s, "GET /nothing HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " TOKEN
-                             "\r\nConnection: close\r\n\r\n", NULL, 0), 404);
-    ck_assert_int_eq(ask(&s, "GET /nothing HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: bearer " TOKEN
-                             "\r\nConnection: close\r\n\r\n", NULL, 0), 404);
-    ck_assert_int_eq(ask(&s, "GET /nothing HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " TOKEN
-                             "  \r\nConnection: close\r\n\r\n", NULL, 0), 404);
+    static const char *const right[] = {
+        "Authorization: Bearer " TOKEN "\r\n",
+        "Authorization: bearer " TOKEN "\r\n",
+        "Authorization: Bearer " TOKEN "  \r\n",
+    };
+    for (size_t i = 0; i < sizeof(right) / sizeof(*right); i++)
+        ck_assert_msg(call(&s, "GET /nothing", NULL, right[i], NULL, NULL, 0) == 404,
+                      "'%s' was kept out", right[i]);
     /* With a token the host name is free (a proxy, a name on the network). */
-    ck_assert_int_eq(ask(&s, "GET /nothing HTTP/1.1\r\nHost: vtpool.example\r\nAuthorization: Bearer "
-                             TOKEN "\r\nConnection: close\r\n\r\n", NULL, 0), 404);
+    ck_assert_int_eq(call(&s, "GET /nothing", "vtpool.example", right[0], NULL, NULL, 0), 404);
     server_stop(&s);
 }
 END_TEST
@@ -204,7 +200,7 @@ END_TEST
 static void *ask_jobs(void *arg)
 {
     static int status;
-    status = ask(arg, "GET /api/v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", NULL, 0);
+    status = call(arg, "GET /api/v1/jobs", NULL, NULL, NULL, NULL, 0);
     return &status;
 }
 
@@ -279,7 +275,8 @@ END_TEST
 START_TEST(test_http_metrics_text)
 {
     json_t *m = json_loads(
-        "{\"ok\":true,\"jobs\":{\"queued\":3,\"running\":1,\"done\":7,\"failed\":0,\"cancelled\":2},"
+        "{\"ok\":true,\"jobs\":{\"queued\":3,\"running\":1,\"done\":7,\"failed\":0,"
+        "\"cancelled\":2},"
         "\"segments\":40,\"frames\":1000,\"encode_seconds\":{\"libx264\":12.5,\"we\\\"ird\\\\\":1},"
         "\"workers\":2,\"slots\":4,\"busy\":3,\"resent\":1,\"bytes_sent\":123456,"
         "\"bytes_received\":654321,\"start_time\":1700000000.25,"
@@ -365,7 +362,8 @@ START_TEST(test_http_metrics_counting)
     ck_assert_ptr_nonnull(strstr(text, "vtpool_jobs{state=\"cancelled\"} 5\n"));
     ck_assert_ptr_nonnull(strstr(text, "vtpool_dispatcher_loop_seconds_bucket{le=\"1\"} 3\n"));
     ck_assert_ptr_nonnull(strstr(text, "vtpool_dispatcher_loop_seconds_bucket{le=\"+Inf\"} 4\n"));
-    ck_assert_ptr_nonnull(strstr(text, "vtpool_encode_seconds_total{encoder=\"unknown\"} 0.500000\n"));
+    ck_assert_ptr_nonnull(
+        strstr(text, "vtpool_encode_seconds_total{encoder=\"unknown\"} 0.500000\n"));
     ck_assert_ptr_nonnull(strstr(text, "vtpool_segments_resent_total 6\n"));
     free(text);
 }
