@@ -102,7 +102,8 @@ static const char serve_usage[] =
     "  --http-token FILE      every web request but the dashboard page needs\n"
     "                         'Authorization: Bearer TOKEN' (the file's first line);\n"
     "                         required on a non-loopback address\n"
-    "  --http-cert FILE       serve HTTPS with this certificate and --http-key (PEM)\n"
+    "  --http-cert FILE       serve HTTPS with this certificate (PEM)...\n"
+    "  --http-key FILE        ...and this private key (PEM)\n"
     "  -v                     log jobs starting and ending (-vv: segments too)\n";
 
 static const char worker_usage[] =
