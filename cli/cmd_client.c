@@ -305,16 +305,39 @@ static int parse_client(int argc, char **argv, const char *cmd, int need_id, cli
     return -1;
 }
 
-static const char header[] = "ID     STATE      DONE  INPUT -> OUTPUT";
+static const char header[] = "ID     STATE      DONE     FPS      ETA  INPUT -> OUTPUT";
+
+/* Seconds as people read a wait: 45s, 12m05s, 3h20m; "-" when unknown. */
+static void format_eta(const json_t *eta, char *buf, size_t size)
+{
+    if (!json_is_number(eta) || json_number_value(eta) < 0) {
+        snprintf(buf, size, "-");
+        return;
+    }
+    long long t = (long long)(json_number_value(eta) + 0.5);
+    if (t < 60)
+        snprintf(buf, size, "%llds", t);
+    else if (t < 3600)
+        snprintf(buf, size, "%lldm%02llds", t / 60, t % 60);
+    else
+        snprintf(buf, size, "%lldh%02lldm", t / 3600, t / 60 % 60);
+}
 
 static void print_job(const json_t *job)
 {
     const json_t *spec = json_object_get(job, "spec");
     const char *state = json_string_value(json_object_get(job, "state"));
     const char *error = json_string_value(json_object_get(job, "error"));
-    printf("%-6lld %-9s %5.1f%%  %s -> %s%s%s\n",
+    double fps = json_number_value(json_object_get(job, "fps"));
+    char fps_text[32], eta[32];
+    if (fps > 0)
+        snprintf(fps_text, sizeof(fps_text), "%.1f", fps);
+    else
+        snprintf(fps_text, sizeof(fps_text), "-");
+    format_eta(json_object_get(job, "eta"), eta, sizeof(eta));
+    printf("%-6lld %-9s %5.1f%% %7s %8s  %s -> %s%s%s\n",
            (long long)json_integer_value(json_object_get(job, "id")), state ? state : "?",
-           json_real_value(json_object_get(job, "percent")),
+           json_real_value(json_object_get(job, "percent")), fps_text, eta,
            json_string_value(json_object_get(spec, "input")),
            json_string_value(json_object_get(spec, "output")), error ? ": " : "",
            error ? error : "");

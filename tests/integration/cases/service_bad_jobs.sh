@@ -109,7 +109,7 @@ assert_eq "$(njobs)" 3 "jobs in the queue"
 # `list` for people: a header row, then one line a job; a state it does not
 # know is a usage error in the user's words.
 table=$(svc_client list) || fail "vtpool list failed"
-[[ "$(head -1 <<<"$table")" == "ID     STATE      DONE  INPUT -> OUTPUT" ]] ||
+[[ "$(head -1 <<<"$table")" == "ID     STATE      DONE     FPS      ETA  INPUT -> OUTPUT" ]] ||
   fail "vtpool list has no header row: $(head -1 <<<"$table")"
 assert_eq "$(($(wc -l <<<"$table") - 1))" 3 "job lines of vtpool list"
 rc=0
