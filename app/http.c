@@ -35,6 +35,8 @@
 
 #include "vtp_buf.h"
 #include "vtp_clock.h"
+#include "vtp_error.h"
+#include "vtp_fileio.h"
 #include "vtp_log.h"
 #include "vtp_metrics.h"
 
@@ -93,25 +95,21 @@ static void set_why(char *why, size_t size, const char *fmt, ...)
 }
 
 /* A whole small file, NUL-terminated; NULL with a reason. */
+/* A whole small file (vtp_file_read()) as a C string; NULL with a reason. */
 static char *slurp(const char *path, size_t max, size_t *len, char *why, size_t ws)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        set_why(why, ws, "cannot read '%s': %s", path, strerror(errno));
+    uint8_t *data = NULL;
+    size_t n = 0;
+    int err = vtp_file_read(path, max, &data, &n);
+    char *text = err == 0 ? realloc(data, n + 1) : NULL;
+    if (!text) {
+        set_why(why, ws, "cannot read '%s': %s", path, vtp_strerror(err ? err : AVERROR(ENOMEM)));
+        free(data);
         return NULL;
     }
-    char *buf = malloc(max + 1);
-    size_t n = buf ? fread(buf, 1, max + 1, f) : 0;
-    int bad = ferror(f);
-    fclose(f);
-    if (!buf || bad || n > max) {
-        set_why(why, ws, "cannot read '%s'%s", path, n > max ? ": too large" : "");
-        free(buf);
-        return NULL;
-    }
-    buf[n] = 0;
+    text[n] = 0;
     *len = n;
-    return buf;
+    return text;
 }
 
 /* The token of a token file: its first line, without surrounding blanks. */

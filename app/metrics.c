@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "vtp_buf.h"
+#include "vtp_clock.h"
 
 /* Upper bounds of the loop-pass histogram, in seconds (Prometheus "le"). */
 static const double pass_le[VTP_METRICS_BUCKETS] = {0.0001, 0.00025, 0.0005, 0.001,
@@ -15,10 +15,8 @@ static const double pass_le[VTP_METRICS_BUCKETS] = {0.0001, 0.00025, 0.0005, 0.0
 
 void vtp_metrics_init(vtp_metrics *m)
 {
-    struct timespec ts;
     memset(m, 0, sizeof(*m));
-    clock_gettime(CLOCK_REALTIME, &ts);
-    m->start_time = (double)ts.tv_sec + ts.tv_nsec / 1e9;
+    m->start_time = vtp_clock_unix();
 }
 
 void vtp_metrics_segment(vtp_metrics *m, const char *encoder, int64_t frames, double cpu_seconds)

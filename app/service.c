@@ -283,13 +283,6 @@ static void utf8_clean(char *s)
     }
 }
 
-static double unix_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* A job as clients see it: the queue's row, with its frame rate so far
  * and, while it runs, the seconds it should still take at that pace. */
 static json_t *job_json(const vtp_job_info *i)
@@ -302,7 +295,7 @@ static json_t *job_json(const vtp_job_info *i)
     int running = strcmp(i->state, "running") == 0;
     if (strcmp(i->state, "done") == 0)
         pct = 100;
-    double end = i->finished > 0 ? i->finished : unix_now();
+    double end = i->finished > 0 ? i->finished : vtp_clock_unix();
     double took = i->started > 0 ? end - i->started : 0;
     double fps = took > 0 ? (double)i->frames / took : 0;
     json_t *eta = json_null();
@@ -397,7 +390,7 @@ static json_t *workers_json(service *s)
         return NULL;
     }
     n = vtp_dispatcher_peers(s->d, peers, n < VTP_MAX_PEERS_SHOWN ? n : VTP_MAX_PEERS_SHOWN);
-    double now = unix_now();
+    double now = vtp_clock_unix();
     for (int i = 0; i < n && i < VTP_MAX_PEERS_SHOWN; i++) {
         const vtp_peer_info *p = &peers[i];
         json_t *enc = json_null();
@@ -474,7 +467,7 @@ static void publish_stats(service *s)
     int64_t queued = vtp_queue_count_in(s->q, "queued");
     int64_t running = vtp_queue_count_in(s->q, "running");
     publish(s, "stats",
-            json_pack("{s:f, s:I, s:f, s:i, s:i, s:I, s:I}", "time", unix_now(), "frames",
+            json_pack("{s:f, s:I, s:f, s:i, s:i, s:I, s:I}", "time", vtp_clock_unix(), "frames",
                       (json_int_t)s->m.frames, "fps", s->fps, "slots",
                       vtp_dispatcher_slots(s->d),
                       "busy", vtp_dispatcher_busy(s->d), "queued",

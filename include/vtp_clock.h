@@ -28,6 +28,14 @@ static inline int64_t vtp_clock_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* Wall-clock time, in seconds since 1970 (for timestamps people read). */
+static inline double vtp_clock_unix(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /* CPU time of the calling thread, in seconds. */
 static inline double vtp_clock_thread_cpu(void)
 {
